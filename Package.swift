@@ -1,0 +1,63 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layout and dependency rules: ../shared/DESIGN.md §2. Pure logic (Ledger, Credit, Consensus) never
+// imports Storage or Network; the C libraries sit behind one small shim target each.
+let package = Package(
+    name: "ledgerd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "ledgerd", targets: ["ledgerd"]),
+        .executable(name: "ledgerctl", targets: ["ledgerctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
+    ],
+    targets: [
+        // C shims: each is wrapped by exactly one Swift file that owns every unsafe pointer.
+        .systemLibrary(name: "CSecp256k1", path: "Sources/CSecp256k1"),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd"),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .target(name: "COpenSSL", linkerSettings: [.linkedLibrary("crypto")]),
+
+        // Pure logic: no disk, no network, no clock.
+        .target(name: "Ledger", dependencies: ["CSecp256k1", "COpenSSL"]),
+        .target(name: "Credit", dependencies: ["Ledger"]),
+        .target(name: "Consensus", dependencies: ["Ledger"]),
+
+        // I/O.
+        .target(name: "Storage", dependencies: ["Ledger", "CSQLite", "CZstd"]),
+        .target(name: "Network", dependencies: [
+            "Ledger", "Credit", "Consensus", "Storage",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Mustache", package: "swift-mustache"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+
+        // Executables.
+        .executableTarget(name: "ledgerd", dependencies: [
+            "Ledger", "Credit", "Consensus", "Storage", "Network",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "ledgerctl", dependencies: [
+            "Ledger", "Credit", "Consensus",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Benchmarks need a release build and real wall-clock figures, which tests must never assert;
+        // so they live in their own executable that `make bench` runs.
+        .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Consensus", "Storage"]),
+
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"], resources: [.copy("Vectors")]),
+        .testTarget(name: "StorageTests", dependencies: ["Ledger", "Storage"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Network"]),
+    ]
+)

@@ -1,0 +1,121 @@
+import Foundation
+
+/// The genesis file (JSON): chain ID, start time, parameters, bookkeepers and initial balances.
+/// Block 0 commits to all of it through its state root (specs/genesis.md).
+public struct Genesis: Codable, Sendable, Equatable {
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var pulseMillis: UInt64
+        public var electionCyclePulses: UInt64
+        public var publicityWindowPulses: UInt64
+        public var coefficients: Coefficients
+
+        enum CodingKeys: String, CodingKey {
+            case pulseMillis = "pulse_millis", electionCyclePulses = "election_cycle_pulses"
+            case publicityWindowPulses = "publicity_window_pulses", coefficients
+        }
+    }
+
+    public struct Coefficients: Codable, Sendable, Equatable {
+        public var storageByteDay: UInt64
+        public var cpuSecond: UInt64
+
+        enum CodingKeys: String, CodingKey { case storageByteDay = "storage_byte_day", cpuSecond = "cpu_second" }
+    }
+
+    public struct Allocation: Codable, Sendable, Equatable {
+        public var account: String
+        public var amount: UInt64
+    }
+
+    public var chainID: String
+    public var genesisTimeMillis: UInt64
+    public var parameters: Parameters
+    /// Bookkeeper public keys, hex.
+    public var bookkeepers: [String]
+    public var balances: [Allocation]
+
+    enum CodingKeys: String, CodingKey {
+        case chainID = "chain_id", genesisTimeMillis = "genesis_time_ms", parameters = "params", bookkeepers, balances
+    }
+
+    public init(chainID: String, genesisTimeMillis: UInt64, parameters: Parameters, bookkeepers: [String], balances: [Allocation]) {
+        self.chainID = chainID
+        self.genesisTimeMillis = genesisTimeMillis
+        self.parameters = parameters
+        self.bookkeepers = bookkeepers
+        self.balances = balances
+    }
+
+    /// A development chain: one bookkeeper, default parameters, the given balances.
+    public static func development(chainID: String, timeMillis: UInt64, bookkeeper: PublicKey, balances: [(ID, UInt64)]) -> Genesis {
+        Genesis(
+            chainID: chainID, genesisTimeMillis: timeMillis,
+            parameters: Parameters(
+                pulseMillis: 1000, electionCyclePulses: 1800, publicityWindowPulses: 86_400,
+                coefficients: Coefficients(storageByteDay: 1, cpuSecond: 1 << 20)),
+            bookkeepers: [bookkeeper.hex], balances: balances.map { Allocation(account: $0.0.text, amount: $0.1) })
+    }
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func decode(json: Data) throws -> Genesis {
+        let genesis: Genesis
+        do { genesis = try JSONDecoder().decode(Genesis.self, from: json) } catch {
+            throw Invalid(description: "genesis file is not valid JSON of the genesis schema: \(error)")
+        }
+        return genesis
+    }
+
+    public func encodeJSON() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try! encoder.encode(self)
+    }
+
+    /// Builds the genesis state and block 0, checking every field.
+    public func build() throws(Invalid) -> (state: LedgerState, block: Block) {
+        guard !chainID.isEmpty, chainID.utf8.count <= 64 else { throw Invalid(description: "chain_id must be 1 to 64 bytes") }
+        guard parameters.pulseMillis > 0 else { throw Invalid(description: "params.pulse_millis must be positive") }
+        guard parameters.electionCyclePulses > 0 else { throw Invalid(description: "params.election_cycle_pulses must be positive") }
+        guard !bookkeepers.isEmpty, bookkeepers.count <= BookkeeperSet.countMax else {
+            throw Invalid(description: "bookkeepers must list 1 to \(BookkeeperSet.countMax) public keys")
+        }
+        var keys: [PublicKey] = []
+        for text in bookkeepers {
+            guard let raw = Hex.decode(text), let key = try? PublicKey(bytes: raw) else {
+                throw Invalid(description: "bookkeeper '\(text)' is not a 32-byte x-only public key in hex")
+            }
+            keys.append(key)
+        }
+        guard Set(keys).count == keys.count else { throw Invalid(description: "a bookkeeper is listed twice") }
+        var changes: [ID: CBOR?] = [:]
+        var total: UInt64 = 0
+        for allocation in balances {
+            let id: ID
+            do { id = try ID(text: allocation.account) } catch { throw Invalid(description: "balance account '\(allocation.account)': \(error)") }
+            guard changes[id] == nil else { throw Invalid(description: "account \(allocation.account) is listed twice") }
+            guard allocation.amount > 0 else { throw Invalid(description: "balance of \(allocation.account) must be positive") }
+            let (sum, overflow) = total.addingReportingOverflow(allocation.amount)
+            guard !overflow else { throw Invalid(description: "balances add up to more than 2^64-1") }
+            total = sum
+            changes[id] = Account(balance: allocation.amount).cbor
+        }
+        let parameters = ChainParameters(
+            genesisTimeMillis: genesisTimeMillis, pulseMillis: self.parameters.pulseMillis,
+            electionCyclePulses: self.parameters.electionCyclePulses,
+            publicityWindowPulses: self.parameters.publicityWindowPulses,
+            storageByteDayCoefficient: self.parameters.coefficients.storageByteDay,
+            cpuSecondCoefficient: self.parameters.coefficients.cpuSecond)
+        changes[ChainParameters.stateKey] = parameters.cbor
+        changes[BookkeeperSet.stateKey] = BookkeeperSet(keys: keys).cbor
+        var state = LedgerState()
+        var created: [TreeNode] = []
+        state.commit(changes, height: 0, created: &created)
+        let header = BlockHeader(
+            chain: chainID, height: 0, pulse: 0, timeMillis: genesisTimeMillis, previous: .zero, transactionRoot: .zero,
+            stateRoot: state.rootHash, proposer: .zero, transactionCount: 0)
+        return (state, Block(header: header, transactions: [], seals: []))
+    }
+}

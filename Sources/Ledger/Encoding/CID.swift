@@ -1,0 +1,36 @@
+/// Content identifiers as IPFS defines them (CIDv1 here): every block and transaction encoding has
+/// one, so the gateway can serve it and existing IPLD tools can decode it.
+public struct CID: Hashable, Sendable, CustomStringConvertible {
+    public static let dagCBORCodec: UInt8 = 0x71
+    public static let sha256Code: UInt8 = 0x12
+
+    /// The binary CID: version 1, codec, multihash (sha2-256, 32 bytes).
+    public let bytes: [UInt8]
+
+    public static func dagCBOR(_ encoded: [UInt8]) -> CID {
+        CID(bytes: [0x01, dagCBORCodec, sha256Code, 0x20] + SHA256.hash(encoded).bytes)
+    }
+
+    /// Multibase base32 (lower case, no padding) with its 'b' prefix, the usual text form of CIDv1.
+    public var text: String { "b" + Base32.encode(bytes) }
+    public var description: String { text }
+}
+
+enum Base32 {
+    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var buffer = 0, bits = 0
+        for byte in bytes {
+            buffer = (buffer << 8) | Int(byte)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[(buffer >> bits) & 31])
+            }
+        }
+        if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

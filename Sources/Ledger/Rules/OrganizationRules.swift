@@ -1,0 +1,162 @@
+/// GongShi's organizations, first form: create, apply to join, approve or reject, change roles, leave.
+/// Bodies and rules are in specs/transactions.md.
+public enum OrganizationRules {
+    public static let create = "org.create"
+    public static let join = "org.join"
+    public static let approve = "org.approve"
+    public static let reject = "org.reject"
+    public static let role = "org.role"
+    public static let leave = "org.leave"
+
+    public static var all: [TransactionRule] { [createRule, joinRule, approveRule, rejectRule, roleRule, leaveRule] }
+
+    // MARK: create
+
+    /// Signer 0 is the founder, signer 1 the organization's own new key: its ID is the organization ID,
+    /// and its signature proves the founder holds it.
+    public static func createBody(name: String, description: String) -> CBOR {
+        .map(["name": .text(name), "description": .text(description)])
+    }
+
+    static let createRule = TransactionRule(type: create, signerCount: 2...2) { tx, draft, context throws(Rejection) in
+        let (name, description) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.text("name", lengthMax: Organization.nameBytesMax),
+             try fields.text("description", lengthMax: Organization.descriptionBytesMax))
+        }
+        guard !name.isEmpty else { throw Rejection(.malformed, "organization name is empty") }
+        let founder = tx.origin, organization = tx.signers[1].id
+        guard try draft.record(Organization.self, at: Organization.stateKey(organization)) == nil else {
+            throw Rejection(.organizationExists, "organization \(organization) already exists")
+        }
+        draft.put(
+            Organization(id: organization, name: name, description: description, founder: founder, createdHeight: context.height),
+            at: Organization.stateKey(organization))
+        draft.put(
+            Membership(organization: organization, person: founder, role: .supervisor, sinceHeight: context.height),
+            at: Membership.stateKey(organization: organization, person: founder))
+    }
+
+    // MARK: join, approve, reject
+
+    public static func organizationBody(_ organization: ID) -> CBOR { .map(["org": .id(organization)]) }
+
+    static let joinRule = TransactionRule(type: join, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let organization = try tx.decodeBody { fields throws(DecodeError) in try fields.id("org") }
+        _ = try existing(organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: tx.origin)
+        if let current = try draft.record(Membership.self, at: key) {
+            throw Rejection(.alreadyMember, "\(tx.origin) is already \(current.role.rawValue) of \(organization)")
+        }
+        draft.put(Membership(organization: organization, person: tx.origin, role: .applicant, sinceHeight: context.height), at: key)
+    }
+
+    public static func memberBody(organization: ID, person: ID, role: Role? = nil) -> CBOR {
+        var map: [String: CBOR] = ["org": .id(organization), "person": .id(person)]
+        if let role { map["role"] = .text(role.rawValue) }
+        return .map(map)
+    }
+
+    static func decodeMember(_ tx: Transaction, roleRequired: Bool) throws(Rejection) -> (ID, ID, Role?) {
+        try tx.decodeBody { fields throws(DecodeError) in
+            let organization = try fields.id("org"), person = try fields.id("person")
+            var role: Role? = nil
+            if roleRequired || fields.hasField("role") {
+                let text = try fields.text("role", lengthMax: 16)
+                guard let parsed = Role(rawValue: text), parsed != .applicant else {
+                    throw .schema("\(tx.type): role must be supervisor, member or guest")
+                }
+                role = parsed
+            }
+            return (organization, person, role)
+        }
+    }
+
+    /// Approves an application; the body may name the role to grant (member by default).
+    static let approveRule = TransactionRule(type: approve, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let (organization, person, requested) = try decodeMember(tx, roleRequired: false)
+        var profile = try existing(organization, in: draft)
+        try requireSupervisor(tx.origin, of: organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: person)
+        guard var membership = try draft.record(Membership.self, at: key), membership.role == .applicant else {
+            throw Rejection(.notApplicant, "\(person) has no pending application to \(organization)")
+        }
+        membership.role = requested ?? .member
+        membership.sinceHeight = context.height
+        profile.memberCount += 1
+        if membership.role == .supervisor { profile.supervisorCount += 1 }
+        draft.put(membership, at: key)
+        draft.put(profile, at: Organization.stateKey(organization))
+    }
+
+    static let rejectRule = TransactionRule(type: reject, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+        let (organization, person, _) = try decodeMember(tx, roleRequired: false)
+        _ = try existing(organization, in: draft)
+        try requireSupervisor(tx.origin, of: organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: person)
+        guard let membership = try draft.record(Membership.self, at: key), membership.role == .applicant else {
+            throw Rejection(.notApplicant, "\(person) has no pending application to \(organization)")
+        }
+        draft.set(key, nil)
+    }
+
+    // MARK: role, leave
+
+    static let roleRule = TransactionRule(type: role, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+        let (organization, person, requested) = try decodeMember(tx, roleRequired: true)
+        var profile = try existing(organization, in: draft)
+        try requireSupervisor(tx.origin, of: organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: person)
+        guard var membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
+            throw Rejection(.notMember, "\(person) is not a member of \(organization)")
+        }
+        let newRole = requested!
+        if membership.role == .supervisor && newRole != .supervisor {
+            guard profile.supervisorCount > 1 else {
+                throw Rejection(.lastSupervisor, "\(person) is the last supervisor of \(organization)")
+            }
+            profile.supervisorCount -= 1
+        } else if membership.role != .supervisor && newRole == .supervisor {
+            profile.supervisorCount += 1
+        }
+        membership.role = newRole
+        draft.put(membership, at: key)
+        draft.put(profile, at: Organization.stateKey(organization))
+    }
+
+    /// A member leaves, or an applicant withdraws. The last supervisor cannot leave.
+    static let leaveRule = TransactionRule(type: leave, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+        let organization = try tx.decodeBody { fields throws(DecodeError) in try fields.id("org") }
+        var profile = try existing(organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: tx.origin)
+        guard let membership = try draft.record(Membership.self, at: key) else {
+            throw Rejection(.notMember, "\(tx.origin) is not a member of \(organization)")
+        }
+        if membership.role != .applicant {
+            if membership.role == .supervisor {
+                guard profile.supervisorCount > 1 else {
+                    throw Rejection(.lastSupervisor, "the last supervisor of \(organization) cannot leave; make another member supervisor first")
+                }
+                profile.supervisorCount -= 1
+            }
+            profile.memberCount -= 1
+            draft.put(profile, at: Organization.stateKey(organization))
+        }
+        draft.set(key, nil)
+    }
+
+    // MARK: helpers
+
+    static func existing(_ organization: ID, in draft: StateDraft) throws(Rejection) -> Organization {
+        guard let profile = try draft.record(Organization.self, at: Organization.stateKey(organization)) else {
+            throw Rejection(.unknownOrganization, "no organization \(organization)")
+        }
+        return profile
+    }
+
+    static func requireSupervisor(_ person: ID, of organization: ID, in draft: StateDraft) throws(Rejection) {
+        let membership = try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: person))
+        guard membership?.role == .supervisor else {
+            throw Rejection(.notSupervisor, "\(person) is not a supervisor of \(organization)")
+        }
+    }
+}

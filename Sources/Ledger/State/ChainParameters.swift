@@ -1,0 +1,79 @@
+/// Network parameters fixed by the genesis file and kept in the state tree at
+/// `ID.derived("params", [])`, so every node applies the same rules and a light client can prove them.
+public struct ChainParameters: StateRecord, Equatable, Codable {
+    public static let kind = "params"
+    public static var stateKey: ID { ID.derived("params", []) }
+
+    public var genesisTimeMillis: UInt64
+    public var pulseMillis: UInt64
+    public var electionCyclePulses: UInt64
+    public var publicityWindowPulses: UInt64
+    /// Bandwidth bytes that one stored byte-day is worth.
+    public var storageByteDayCoefficient: UInt64
+    /// Bandwidth bytes that one CPU second is worth.
+    public var cpuSecondCoefficient: UInt64
+
+    public init(
+        genesisTimeMillis: UInt64, pulseMillis: UInt64 = 1000, electionCyclePulses: UInt64 = 1800,
+        publicityWindowPulses: UInt64 = 86_400, storageByteDayCoefficient: UInt64 = 1,
+        cpuSecondCoefficient: UInt64 = 1 << 20
+    ) {
+        self.genesisTimeMillis = genesisTimeMillis
+        self.pulseMillis = pulseMillis
+        self.electionCyclePulses = electionCyclePulses
+        self.publicityWindowPulses = publicityWindowPulses
+        self.storageByteDayCoefficient = storageByteDayCoefficient
+        self.cpuSecondCoefficient = cpuSecondCoefficient
+    }
+
+    public var fields: [String: CBOR] {
+        [
+            "genesisTime": .unsigned(genesisTimeMillis), "pulseMillis": .unsigned(pulseMillis),
+            "electionCyclePulses": .unsigned(electionCyclePulses),
+            "publicityWindowPulses": .unsigned(publicityWindowPulses),
+            "storageByteDay": .unsigned(storageByteDayCoefficient), "cpuSecond": .unsigned(cpuSecondCoefficient),
+        ]
+    }
+
+    public init(fields: inout CBORFields) throws(DecodeError) {
+        genesisTimeMillis = try fields.unsigned("genesisTime")
+        pulseMillis = try fields.unsigned("pulseMillis")
+        electionCyclePulses = try fields.unsigned("electionCyclePulses")
+        publicityWindowPulses = try fields.unsigned("publicityWindowPulses")
+        storageByteDayCoefficient = try fields.unsigned("storageByteDay")
+        cpuSecondCoefficient = try fields.unsigned("cpuSecond")
+    }
+
+    /// The pulse a block time falls in. Pulses count from genesis; at most one block per pulse.
+    public func pulse(atMillis time: UInt64) -> UInt64 {
+        time < genesisTimeMillis ? 0 : (time - genesisTimeMillis) / pulseMillis
+    }
+}
+
+/// The bookkeepers whose seals make a block final, at `ID.derived("bookkeepers", [])`.
+/// A single-node ledger is the special case of a set of one.
+public struct BookkeeperSet: StateRecord, Equatable {
+    public static let kind = "bookkeepers"
+    public static var stateKey: ID { ID.derived("bookkeepers", []) }
+    public static let countMax = 100
+
+    public var keys: [PublicKey]
+
+    public init(keys: [PublicKey]) { self.keys = keys }
+
+    /// Seals needed for finality: more than two thirds of the set.
+    public var quorum: Int { keys.count * 2 / 3 + 1 }
+
+    public var fields: [String: CBOR] { ["keys": .array(keys.map { .bytes($0.bytes) })] }
+
+    public init(fields: inout CBORFields) throws(DecodeError) {
+        var keys: [PublicKey] = []
+        for item in try fields.array("keys", countMax: BookkeeperSet.countMax) {
+            guard case .bytes(let raw) = item, let key = try? PublicKey(bytes: raw) else {
+                throw .schema("bookkeepers: a key is not a valid public key")
+            }
+            keys.append(key)
+        }
+        self.keys = keys
+    }
+}

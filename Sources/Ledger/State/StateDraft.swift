@@ -1,0 +1,41 @@
+/// A block's worth of changes on top of a state, with a per-transaction layer that is kept only if the
+/// transaction succeeds: a rejected transaction changes nothing.
+public struct StateDraft {
+    public let base: LedgerState
+    public private(set) var changes: [ID: CBOR?] = [:]
+    private var pending: [ID: CBOR?] = [:]
+
+    public init(base: LedgerState) { self.base = base }
+
+    public func value(_ key: ID) -> CBOR? {
+        if let change = pending[key] { return change }
+        if let change = changes[key] { return change }
+        return base.value(key)
+    }
+
+    public mutating func set(_ key: ID, _ value: CBOR?) { pending[key] = .some(value) }
+
+    public func record<R: StateRecord>(_ type: R.Type, at key: ID) throws(Rejection) -> R? {
+        guard let value = value(key) else { return nil }
+        do { return try R(cbor: value) } catch {
+            // State is only ever written by rules, so an unreadable record is a bug, not bad input.
+            preconditionFailure("state record at \(key) does not decode as \(R.kind): \(error)")
+        }
+    }
+
+    public mutating func put<R: StateRecord>(_ record: R, at key: ID) { set(key, record.cbor) }
+
+    public func account(_ id: ID) throws(Rejection) -> Account { try record(Account.self, at: id) ?? Account() }
+
+    /// Stores an account, or removes it when it is back to its default (zero balance, nonce 0).
+    public mutating func putAccount(_ account: Account, at id: ID) {
+        set(id, account == Account() ? nil : account.cbor)
+    }
+
+    mutating func commitTransaction() {
+        for (key, value) in pending { changes[key] = value }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    mutating func rollbackTransaction() { pending.removeAll(keepingCapacity: true) }
+}
