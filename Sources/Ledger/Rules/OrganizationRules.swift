@@ -160,3 +160,8 @@ public enum OrganizationRules {
         }
     }
 }
+
+/// The rules Ledger contributes: transfers and organizations.
+public enum LedgerRules {
+    public static var all: [TransactionRule] { [TransferRule.rule] + OrganizationRules.all }
+}
