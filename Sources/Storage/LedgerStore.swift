@@ -35,6 +35,7 @@ public final class LedgerStore: @unchecked Sendable {
                 let check = try database.statement("PRAGMA quick_check")
                 _ = try check.step()
                 let verdict = check.text(0)
+                database.resetStatements()
                 guard verdict == "ok" else { throw StoreError.damaged("SQLite integrity check: \(verdict)") }
                 try database.execute("PRAGMA journal_mode=WAL")
             }
@@ -53,13 +54,17 @@ public final class LedgerStore: @unchecked Sendable {
 
     private static func scalar(_ database: SQLiteDatabase, _ sql: String) throws -> Int64 {
         let statement = try database.statement(sql)
+        defer { database.resetStatements() }
         guard try statement.step() else { return 0 }
         return statement.integer(0)
     }
 
     private func locked<T>(_ body: () throws -> T) throws(StoreError) -> T {
         lock.lock()
-        defer { lock.unlock() }
+        defer {
+            database.resetStatements()
+            lock.unlock()
+        }
         do { return try body() } catch let error as StoreError { throw error } catch let error as SQLiteError {
             throw .sqlite(error)
         } catch { throw .damaged("\(error)") }

@@ -64,6 +64,12 @@ public final class SQLiteDatabase: @unchecked Sendable {
         return statement
     }
 
+    /// Resets every cached statement, ending the read snapshots that stepped-but-unfinished statements
+    /// keep open. Call after each unit of work.
+    public func resetStatements() {
+        for statement in statements.values { statement.reset() }
+    }
+
     /// Runs `body` inside BEGIN IMMEDIATE … COMMIT; rolls back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")

@@ -1,0 +1,76 @@
+import Foundation
+import Hummingbird
+import Ledger
+
+/// The public read API under /api/v1 and the admin API under /api/v1/admin (specs/openapi.yaml).
+public struct APIRoutes: Sendable {
+    public static let requestBytesMax = 64 * 1024
+
+    let queries: LedgerQueries
+    let adminToken: String
+
+    public init(queries: LedgerQueries, adminToken: String) {
+        self.queries = queries
+        self.adminToken = adminToken
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        let api = router.group("api/v1")
+        api.get("status") { _, _ in JSONResponse.make(try await queries.status()) }
+        api.get("blocks") { request, _ in
+            JSONResponse.make(try await queries.blocks(before: request.uri.queryParameters["before"], limit: request.uri.queryParameters["limit"]))
+        }
+        api.get("blocks/:ref") { _, context in JSONResponse.make(try await queries.block(context.parameters.require("ref")[...])) }
+        api.get("transactions/:id") { _, context in JSONResponse.make(try await queries.transaction(context.parameters.require("id")[...])) }
+        api.get("accounts/:id") { _, context in JSONResponse.make(try await queries.account(context.parameters.require("id")[...])) }
+        api.get("organizations") { request, _ in
+            JSONResponse.make(try await queries.organizations(limit: request.uri.queryParameters["limit"]))
+        }
+        api.get("organizations/:id") { _, context in JSONResponse.make(try await queries.organization(context.parameters.require("id")[...])) }
+        api.get("credit-lines") { request, _ in
+            JSONResponse.make(try await queries.creditLines(from: request.uri.queryParameters["from"], to: request.uri.queryParameters["to"]))
+        }
+        api.get("credit-lines/:from/:to") { _, context in
+            JSONResponse.make(try await queries.creditLine(from: context.parameters.require("from")[...], to: context.parameters.require("to")[...]))
+        }
+        api.get("proofs/:key") { request, context in
+            JSONResponse.make(try await queries.proof(context.parameters.require("key")[...], height: request.uri.queryParameters["height"]))
+        }
+
+        let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: adminToken))
+        admin.post("transactions") { request, _ in try await submit(request) }
+        admin.get("node-key") { _, _ in
+            JSONResponse.make(["id": queries.info.nodeKey.id.text, "public_key": queries.info.nodeKey.hex])
+        }
+    }
+
+    /// Accepts `{"tx": "<hex of the signed transaction's DAG-CBOR>"}`.
+    func submit(_ request: Request) async throws -> Response {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: APIRoutes.requestBytesMax) } catch {
+            throw APIError(.contentTooLarge, "too_large", "request body is larger than \(APIRoutes.requestBytesMax) bytes")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+            let hex = object["tx"] as? String
+        else { throw APIError.badRequest("body must be JSON {\"tx\": \"<hex>\"}") }
+        guard let bytes = Hex.decode(hex) else { throw APIError.badRequest("tx is not hex") }
+        let signed: SignedTransaction
+        do { signed = try SignedTransaction.decodeUntrusted(bytes) } catch {
+            let code = error == .tooLarge ? Rejection.Code.tooLarge : Rejection.Code.malformed
+            throw APIError(.badRequest, code.rawValue, "transaction does not decode: \(error)")
+        }
+        do {
+            let id = try await queries.node.submit(signed)
+            return JSONResponse.make(["id": id.hex, "status": "pending"], status: .accepted)
+        } catch {
+            throw APIError.rejected(error)
+        }
+    }
+}
+
+extension Data {
+    init(buffer: ByteBuffer) {
+        self = Data(buffer.readableBytesView)
+    }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Hummingbird
+import Ledger
+import Mustache
+
+/// The block explorer: server-rendered HTML pages over the same queries the API serves.
+public struct ExplorerRoutes: Sendable {
+    let queries: LedgerQueries
+    let library: MustacheLibrary
+
+    public init(queries: LedgerQueries) throws {
+        self.queries = queries
+        var library = MustacheLibrary()
+        try library.register(Templates.layoutHead, named: "head")
+        try library.register(Templates.layoutFoot, named: "foot")
+        try library.register(Templates.home, named: "home")
+        try library.register(Templates.block, named: "block")
+        try library.register(Templates.transaction, named: "transaction")
+        try library.register(Templates.account, named: "account")
+        try library.register(Templates.organization, named: "organization")
+        try library.register(Templates.message, named: "message")
+        self.library = library
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.get("/") { _, _ in try await page { try await home() } }
+        router.get("block/:ref") { _, context in
+            let reference = try context.parameters.require("ref")
+            return try await page {
+                let block = try await queries.block(reference[...])
+                let height = block["height"] as? UInt64 ?? 0
+                return ("block", "Block \(height)", [
+                    "block": block, "time": Self.time(block["time_ms"]),
+                    "previous_height": height > 0 ? String(height - 1) : false,
+                ])
+            }
+        }
+        router.get("tx/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await page {
+                let tx = try await queries.transaction(id[...])
+                let body = tx["body"] as? [String: Any] ?? [:]
+                let fields: [[String: Any]] = body.keys.sorted().map { name in
+                    let value = "\(body[name]!)"
+                    return ["name": name, "value": value, "link": value.hasPrefix("ld1") ? "/account/\(value)" : false]
+                }
+                return ("transaction", "Transaction", ["tx": tx, "fields": fields])
+            }
+        }
+        router.get("account/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await page { ("account", "Account", ["account": try await queries.account(id[...])]) }
+        }
+        router.get("org/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await page {
+                let org = try await queries.organization(id[...])
+                return ("organization", org["name"] as? String ?? "Organization", ["org": org])
+            }
+        }
+        router.get("search") { request, _ in try await search(request.uri.queryParameters["q"].map(String.init) ?? "") }
+    }
+
+    /// Height → block; 64 hex → block or transaction; ld1… → organization or account.
+    func search(_ raw: String) async throws -> Response {
+        let query = raw.trimmingCharacters(in: .whitespaces)
+        if UInt64(query) != nil { return redirect("/block/\(query)") }
+        if Digest(hex: query) != nil {
+            if (try? await queries.block(query[...])) != nil { return redirect("/block/\(query.lowercased())") }
+            if (try? await queries.transaction(query[...])) != nil { return redirect("/tx/\(query.lowercased())") }
+        }
+        if let id = try? ID(text: query) {
+            if (try? await queries.organization(id.text[...])) != nil { return redirect("/org/\(id.text)") }
+            return redirect("/account/\(id.text)")
+        }
+        let message = query.isEmpty ? "Type a block height, an ID (ld1…) or a hash." : "Nothing matches '\(query)'. Search takes a block height, an ID (ld1…), or a block or transaction hash (64 hex characters)."
+        return try await render("message", title: "Not found", ["heading": "Not found", "message": message], status: .notFound)
+    }
+
+    func home() async throws -> (String, String, [String: Any]) {
+        let status = try await queries.status()
+        let blocks = (try await queries.blocks(before: nil, limit: "20"))["blocks"] as? [[String: Any]] ?? []
+        let orgs = (try await queries.organizations(limit: "50"))["organizations"] as? [[String: Any]] ?? []
+        let rows = blocks.map { block -> [String: Any] in
+            var row = block
+            row["short"] = String((block["hash"] as? String ?? "").prefix(16)) + "…"
+            row["time"] = Self.time(block["time_ms"])
+            return row
+        }
+        return ("home", "Latest blocks", ["status": status, "blocks": rows, "organizations": orgs])
+    }
+
+    // MARK: - Rendering
+
+    private func page(_ build: () async throws -> (String, String, [String: Any])) async throws -> Response {
+        do {
+            let (template, title, data) = try await build()
+            return try await render(template, title: title, data)
+        } catch let error as APIError {
+            let heading = error.status == .notFound ? "Not found" : "Cannot show this page"
+            return try await render("message", title: heading, ["heading": heading, "message": error.message], status: error.status)
+        }
+    }
+
+    private func render(_ template: String, title: String, _ data: [String: Any], status: HTTPResponse.Status = .ok) async throws -> Response {
+        var context = data
+        context["title"] = title
+        context["chain"] = queries.node.chainID
+        let html = library.render(context, withTemplate: template) ?? "template \(template) missing"
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private func redirect(_ location: String) -> Response {
+        var headers = HTTPFields()
+        headers[.location] = location
+        return Response(status: .seeOther, headers: headers)
+    }
+
+    static func time(_ milliseconds: Any?) -> String {
+        guard let value = milliseconds as? UInt64 else { return "" }
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: Date(timeIntervalSince1970: Double(value) / 1000))
+    }
+}

@@ -1,0 +1,125 @@
+/// The explorer's Mustache templates. Plain HTML and CSS, no JavaScript: every page works in any
+/// browser and in a text-mode one. `{{ }}` escapes HTML, so ledger text (organization names) is safe.
+enum Templates {
+    static let layoutHead = """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{title}} · ledgerd explorer</title>
+        <style>
+        body{font-family:system-ui,sans-serif;margin:0;color:#1d2430;background:#f6f7f9}
+        header{background:#1d2430;color:#fff;padding:.6em 1.2em;display:flex;gap:1.5em;align-items:center;flex-wrap:wrap}
+        header a{color:#fff;text-decoration:none;font-weight:600} main{padding:1em 1.2em;max-width:72em}
+        table{border-collapse:collapse;background:#fff;margin:.5em 0 1.5em;width:100%}
+        th,td{border:1px solid #dde1e7;padding:.35em .6em;text-align:left;font-size:.92em;vertical-align:top}
+        th{background:#eef1f5} code,.mono{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}
+        dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;padding:1em;border:1px solid #dde1e7}
+        dt{font-weight:600} dd{margin:0} .muted{color:#6b7480} form input[type=text]{width:28em;max-width:60vw;padding:.3em}
+        </style></head><body>
+        <header><a href="/">ledgerd explorer</a><span class="muted">chain {{chain}}</span>
+        <form action="/search" method="get" role="search"><input type="text" name="q" placeholder="height, ID (ld1…) or hash" aria-label="search">
+        <button type="submit">Search</button></form></header><main>
+        """
+    static let layoutFoot = "</main></body></html>"
+
+    static let home = """
+        {{> head}}
+        <h1>Ledger</h1>
+        <dl id="status"><dt>Height</dt><dd id="height">{{status.height}}</dd><dt>Pulse</dt><dd>{{status.pulse}} (latest block at pulse {{status.latest_pulse}})</dd>
+        <dt>Node</dt><dd><a class="mono" href="/account/{{status.node_id}}">{{status.node_id}}</a></dd>
+        <dt>Transactions</dt><dd>{{status.transactions}}</dd><dt>Pending</dt><dd>{{status.mempool}}</dd>
+        <dt>State root</dt><dd class="mono">{{status.state_root}}</dd></dl>
+        <h2>Latest blocks</h2>
+        <table id="blocks"><tr><th>Height</th><th>Hash</th><th>Transactions</th><th>Time</th></tr>
+        {{#blocks}}<tr><td><a href="/block/{{height}}">{{height}}</a></td><td class="mono"><a href="/block/{{hash}}">{{short}}</a></td><td>{{tx_count}}</td><td>{{time}}</td></tr>{{/blocks}}
+        </table>
+        <h2>Organizations</h2>
+        <table id="organizations"><tr><th>Name</th><th>ID</th><th>Members</th></tr>
+        {{#organizations}}<tr><td><a href="/org/{{id}}">{{name}}</a></td><td class="mono">{{id}}</td><td>{{member_count}}</td></tr>{{/organizations}}
+        {{^organizations}}<tr><td colspan="3" class="muted">none yet — try <code>ledgerctl org create --name "My org"</code></td></tr>{{/organizations}}
+        </table>
+        {{> foot}}
+        """
+
+    static let block = """
+        {{> head}}
+        <h1>Block {{block.height}}</h1>
+        <dl><dt>Hash</dt><dd class="mono">{{block.hash}}</dd><dt>CID</dt><dd class="mono">{{block.cid}}</dd>
+        <dt>Previous</dt><dd class="mono">{{#previous_height}}<a href="/block/{{previous_height}}">{{block.previous}}</a>{{/previous_height}}{{^previous_height}}{{block.previous}}{{/previous_height}}</dd>
+        <dt>Pulse</dt><dd>{{block.pulse}}</dd><dt>Time</dt><dd>{{time}}</dd>
+        <dt>Proposer</dt><dd class="mono"><a href="/account/{{block.proposer}}">{{block.proposer}}</a></dd>
+        <dt>Transaction root</dt><dd class="mono">{{block.tx_root}}</dd><dt>State root</dt><dd class="mono">{{block.state_root}}</dd></dl>
+        <h2>Transactions ({{block.tx_count}})</h2>
+        <table id="transactions"><tr><th>ID</th><th>Type</th><th>Origin</th></tr>
+        {{#block.transactions}}<tr><td class="mono"><a href="/tx/{{id}}">{{id}}</a></td><td>{{type}}</td><td class="mono"><a href="/account/{{origin}}">{{origin}}</a></td></tr>{{/block.transactions}}
+        </table>
+        <h2>Seals</h2>
+        <table id="seals"><tr><th>Bookkeeper</th><th>Signature</th></tr>
+        {{#block.seals}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td class="mono">{{signature}}</td></tr>{{/block.seals}}
+        </table>
+        {{> foot}}
+        """
+
+    static let transaction = """
+        {{> head}}
+        <h1>Transaction</h1>
+        <dl><dt>ID</dt><dd class="mono">{{tx.id}}</dd><dt>Type</dt><dd id="type">{{tx.type}}</dd>
+        <dt>Block</dt><dd><a href="/block/{{tx.height}}">{{tx.height}}</a> (position {{tx.position}})</dd>
+        <dt>Nonce</dt><dd>{{tx.nonce}}</dd><dt>Expires at pulse</dt><dd>{{tx.expiry}}</dd></dl>
+        <h2>Signers</h2>
+        <table id="signers"><tr><th>Account</th><th>Public key</th></tr>
+        {{#tx.signers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a></td><td class="mono">{{public_key}}</td></tr>{{/tx.signers}}
+        </table>
+        <h2>Body</h2>
+        <table id="body"><tr><th>Field</th><th>Value</th></tr>
+        {{#fields}}<tr><td>{{name}}</td><td class="mono">{{#link}}<a href="{{link}}">{{value}}</a>{{/link}}{{^link}}{{value}}{{/link}}</td></tr>{{/fields}}
+        </table>
+        {{> foot}}
+        """
+
+    static let account = """
+        {{> head}}
+        <h1>Account</h1>
+        <dl><dt>ID</dt><dd class="mono" id="account-id">{{account.id}}</dd><dt>Balance</dt><dd id="balance">{{account.balance_display}} ({{account.balance}} bytes)</dd>
+        <dt>Nonce</dt><dd>{{account.nonce}}</dd>
+        {{#account.organization}}<dt>Organization</dt><dd><a href="/org/{{id}}">{{name}}</a> (this ID is an organization)</dd>{{/account.organization}}</dl>
+        <h2>Organizations</h2>
+        <table id="memberships"><tr><th>Organization</th><th>Role</th><th>Since block</th></tr>
+        {{#account.organizations}}<tr><td class="mono"><a href="/org/{{organization}}">{{organization}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/account.organizations}}
+        </table>
+        <h2>Credit given</h2>
+        <table id="credit-given"><tr><th>To</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
+        {{#account.credit_given}}<tr><td class="mono"><a href="/account/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_given}}
+        </table>
+        <h2>Credit received</h2>
+        <table id="credit-received"><tr><th>From</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
+        {{#account.credit_received}}<tr><td class="mono"><a href="/account/{{from}}">{{from}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_received}}
+        </table>
+        <h2>Transactions</h2>
+        <table id="history"><tr><th>Transaction</th><th>Block</th></tr>
+        {{#account.transactions}}<tr><td class="mono"><a href="/tx/{{id}}">{{id}}</a></td><td><a href="/block/{{height}}">{{height}}</a></td></tr>{{/account.transactions}}
+        </table>
+        {{> foot}}
+        """
+
+    static let organization = """
+        {{> head}}
+        <h1 id="org-name">{{org.name}}</h1>
+        <p>{{org.description}}</p>
+        <dl><dt>ID</dt><dd class="mono">{{org.id}}</dd><dt>Founder</dt><dd class="mono"><a href="/account/{{org.founder}}">{{org.founder}}</a></dd>
+        <dt>Created in block</dt><dd><a href="/block/{{org.created_height}}">{{org.created_height}}</a></dd>
+        <dt>Members</dt><dd>{{org.member_count}} ({{org.supervisor_count}} supervisors)</dd></dl>
+        <h2>Members and roles</h2>
+        <table id="members"><tr><th>Person</th><th>Role</th><th>Since block</th></tr>
+        {{#org.members}}<tr><td class="mono"><a href="/account/{{person}}">{{person}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/org.members}}
+        </table>
+        {{> foot}}
+        """
+
+    static let message = """
+        {{> head}}
+        <h1>{{heading}}</h1>
+        <p id="message">{{message}}</p>
+        <p><a href="/">Back to the latest blocks</a></p>
+        {{> foot}}
+        """
+}

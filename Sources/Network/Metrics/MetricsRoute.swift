@@ -1,0 +1,23 @@
+import Hummingbird
+import Metrics
+import Prometheus
+
+/// Prometheus exposition of every swift-metrics value the node records, at /metrics.
+public enum NodeMetrics {
+    /// Bootstraps swift-metrics once per process with a Prometheus registry and returns it.
+    public static func bootstrap() -> PrometheusCollectorRegistry {
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        return registry
+    }
+
+    public static func register(on router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry) {
+        router.get("metrics") { _, _ in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+}

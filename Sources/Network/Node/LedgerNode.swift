@@ -1,0 +1,134 @@
+import Consensus
+import Foundation
+import Ledger
+import Logging
+import Metrics
+import Storage
+
+/// One node's ledger: the store, the current state, the mempool, and the pulse that seals blocks.
+/// All changes go through this actor, so the state, the store and the mempool never disagree.
+public actor LedgerNode {
+    public let store: LedgerStore
+    public let machine: StateMachine
+    public let chainID: String
+    private let sealer: any BlockSealer
+    private let clock: @Sendable () -> UInt64
+    private let logger: Logger
+
+    public private(set) var state: LedgerState
+    public private(set) var latest: BlockHeader
+    private var mempool = Mempool()
+    private var pendingDraft: StateDraft
+
+    private let blocksCounter = Counter(label: "ledgerd_blocks_sealed_total")
+    private let transactionsCounter = Counter(label: "ledgerd_transactions_committed_total")
+    private let rejectedCounter = Counter(label: "ledgerd_transactions_rejected_total")
+    private let heightGauge = Gauge(label: "ledgerd_chain_height")
+    private let mempoolGauge = Gauge(label: "ledgerd_mempool_transactions")
+
+    /// Opens a node on an initialized store. The state is rebuilt from the stored leaves and must match
+    /// the newest block's state root, or the node refuses to start.
+    public init(store: LedgerStore, machine: StateMachine, sealer: any BlockSealer, clock: @escaping @Sendable () -> UInt64, logger: Logger) throws {
+        self.store = store
+        self.machine = machine
+        self.sealer = sealer
+        self.clock = clock
+        self.logger = logger
+        guard let height = try store.latestHeight(), let header = try store.header(at: height) else {
+            throw StoreError.notInitialized(path: store.path)
+        }
+        let state = try store.loadLatestState()
+        guard state.rootHash == header.stateRoot else {
+            throw StoreError.damaged("the stored state does not match block \(height)'s state root")
+        }
+        self.state = state
+        self.latest = header
+        self.chainID = header.chain
+        self.pendingDraft = StateDraft(base: state)
+        heightGauge.record(Int64(height))
+    }
+
+    // MARK: - Reading
+
+    public var parameters: ChainParameters { state.parameters! }
+    public var mempoolCount: Int { mempool.count }
+    public var proposer: ID { sealer.proposer }
+
+    /// The pulse now, by this node's clock.
+    public var currentPulse: UInt64 { parameters.pulse(atMillis: clock()) }
+
+    // MARK: - Submitting
+
+    /// Checks a transaction against the state with all pending transactions applied, and queues it.
+    public func submit(_ signed: SignedTransaction) throws(Rejection) -> Digest {
+        let id = signed.id
+        guard !mempool.contains(id) else { throw Rejection(.duplicate, "transaction \(id) is already pending") }
+        if (try? store.locate(transaction: id)) ?? nil != nil {
+            throw Rejection(.duplicate, "transaction \(id) is already in the chain")
+        }
+        guard mempool.count < Mempool.countMax else {
+            throw Rejection(.mempoolFull, "the node has \(Mempool.countMax) pending transactions; try again after the next block")
+        }
+        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1))
+        do {
+            try machine.apply(signed, to: &pendingDraft, context: context)
+        } catch {
+            rejectedCounter.increment()
+            throw error
+        }
+        mempool.add(signed)
+        mempoolGauge.record(mempool.count)
+        return id
+    }
+
+    private func recheck(_ transactions: [SignedTransaction], on base: LedgerState) {
+        pendingDraft = StateDraft(base: base)
+        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1))
+        for signed in transactions where (try? machine.apply(signed, to: &pendingDraft, context: context, verifySignatures: false)) != nil {
+            mempool.add(signed)
+        }
+        mempoolGauge.record(mempool.count)
+    }
+
+    // MARK: - Sealing
+
+    /// One pulse: if transactions are pending, propose a block, have it sealed, and commit it.
+    /// Returns the new header, or nil when there was nothing to do (no empty blocks).
+    @discardableResult
+    public func pulse() async throws -> BlockHeader? {
+        guard !mempool.isEmpty else { return nil }
+        let pending = mempool.removeAll()
+        mempoolGauge.record(0)
+        pendingDraft = StateDraft(base: state)
+        // Signatures were verified when each transaction was submitted.
+        guard let proposal = Chain.propose(
+            pending, after: latest, state: state, machine: machine, timeMillis: clock(), proposer: sealer.proposer,
+            verifySignatures: false)
+        else {
+            logger.info("pulse: no pending transaction still applies", metadata: ["dropped": "\(pending.count)"])
+            return nil
+        }
+        for (signed, rejection) in proposal.rejected {
+            logger.info("dropped transaction", metadata: ["id": "\(signed.id)", "reason": "\(rejection)"])
+        }
+        // Transactions submitted while the bookkeepers seal are checked against the proposed state.
+        pendingDraft = StateDraft(base: proposal.applied.state)
+        let block: Block
+        do {
+            let seals = try await sealer.seal(proposal.header)
+            block = Block(header: proposal.header, transactions: proposal.accepted, seals: seals)
+            try store.append(block, applied: proposal.applied)
+        } catch {
+            // Not committed: put everything back in front of what arrived meanwhile, re-checked.
+            recheck(proposal.accepted + mempool.removeAll(), on: state)
+            throw error
+        }
+        state = proposal.applied.state
+        latest = proposal.header
+        blocksCounter.increment()
+        transactionsCounter.increment(by: proposal.accepted.count)
+        heightGauge.record(Int64(latest.height))
+        logger.info("sealed block", metadata: ["height": "\(latest.height)", "txs": "\(proposal.accepted.count)", "hash": "\(latest.hash)"])
+        return latest
+    }
+}

@@ -1,0 +1,29 @@
+import Ledger
+
+/// Transactions waiting for the next block, in arrival order, already checked against the state
+/// with every earlier pending transaction applied (so nonces line up).
+struct Mempool {
+    static let countMax = 10_000
+
+    private(set) var transactions: [SignedTransaction] = []
+    private var ids = Set<Digest>()
+
+    var count: Int { transactions.count }
+    var isEmpty: Bool { transactions.isEmpty }
+
+    func contains(_ id: Digest) -> Bool { ids.contains(id) }
+
+    mutating func add(_ signed: SignedTransaction) {
+        transactions.append(signed)
+        ids.insert(signed.id)
+    }
+
+    /// Removes everything in `included` and returns what is left, for re-checking on the new state.
+    mutating func removeAll() -> [SignedTransaction] {
+        defer {
+            transactions.removeAll()
+            ids.removeAll()
+        }
+        return transactions
+    }
+}

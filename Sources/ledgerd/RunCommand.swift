@@ -1,0 +1,81 @@
+import ArgumentParser
+import Consensus
+import Credit
+import Foundation
+import Hummingbird
+import Ledger
+import Logging
+import NIOCore
+import Network
+import Storage
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the node: pulse, mempool, HTTP API, explorer and /metrics, until SIGINT or SIGTERM.",
+        discussion: "Example: ledgerd run --data /tmp/node1 --http 127.0.0.1:8651")
+
+    @OptionGroup var options: DataOption
+
+    @Option(help: ArgumentHelp("Address for the HTTP API, explorer and /metrics.", valueName: "host:port"))
+    var http: HostPort = HostPort(host: "127.0.0.1", port: 8650)
+
+    @Option(help: ArgumentHelp("Address for peer-to-peer connections (recorded; the P2P network is not built yet).", valueName: "host:port"))
+    var p2p: HostPort = HostPort(host: "0.0.0.0", port: 7650)
+
+    func run() async throws {
+        let directory = options.directory
+        let logger: Logger = {
+            var logger = Logger(label: "ledgerd")
+            logger.logLevel = .info
+            return logger
+        }()
+        let genesis: Genesis
+        let nodeKey: SecretKey
+        let cookie: String
+        do {
+            genesis = try directory.readGenesis()
+            nodeKey = try directory.loadKey("node")
+            cookie = try directory.readCookie()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let store = try LedgerStore(path: directory.databasePath, create: false)
+        let storedChain = try store.meta("chain_id") ?? ""
+        guard storedChain == genesis.chainID else { throw StoreError.wrongChain(stored: storedChain, expected: genesis.chainID) }
+        let (_, genesisBlock) = try genesis.build()
+        guard try store.meta("genesis_hash") == genesisBlock.hash.hex else {
+            throw StoreError.damaged("block 0 in the database is not the block the genesis file makes")
+        }
+
+        let registry = NodeMetrics.bootstrap()
+        let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
+        let node = try LedgerNode(
+            store: store, machine: machine, sealer: SoloSealer(key: nodeKey),
+            clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger)
+        let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description)
+        let queries = LedgerQueries(node: node, info: info)
+
+        let router = Router()
+        APIRoutes(queries: queries, adminToken: cookie).register(on: router)
+        try ExplorerRoutes(queries: queries).register(on: router)
+        NodeMetrics.register(on: router, registry: registry)
+
+        let pulseMillis = await node.parameters.pulseMillis
+        let addressPath = directory.httpAddressPath
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(http.host, port: http.port), serverName: "ledgerd"),
+            services: [PulseService(node: node, pulseMillis: pulseMillis, logger: logger)],
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                let url = "http://\(http.host):\(port)"
+                try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: addressPath))
+                logger.info("ledgerd is running", metadata: ["explorer": "\(url)/", "api": "\(url)/api/v1/status", "chain": "\(genesis.chainID)"])
+            },
+            logger: logger)
+        try await app.runService()
+        try? FileManager.default.removeItem(atPath: addressPath)
+        logger.info("ledgerd stopped cleanly")
+    }
+}
