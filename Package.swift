@@ -53,7 +53,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "ledgerctl", dependencies: [
-            "Ledger", "Credit", "Consensus",
+            "Ledger", "Credit", "Consensus", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks need a release build and real wall-clock figures, which tests must never assert;

@@ -72,6 +72,7 @@ public struct LedgerQueries: Sendable {
         let state = await node.state
         let pulse = await node.currentPulse
         var view = JSONView.account(id, state.record(Account.self, at: id) ?? Account())
+        view["next_nonce"] = await node.nextNonce(for: id)
         let memberships = try await storeCall { try node.store.keys(kind: Membership.kind, second: id) }
             .compactMap { state.record(Membership.self, at: $0) }
         view["organizations"] = memberships.map(JSONView.membership)

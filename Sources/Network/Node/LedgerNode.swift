@@ -54,6 +54,9 @@ public actor LedgerNode {
     public var mempoolCount: Int { mempool.count }
     public var proposer: ID { sealer.proposer }
 
+    /// The nonce the account's next transaction must carry, counting pending transactions.
+    public func nextNonce(for account: ID) -> UInt64 { (try? pendingDraft.account(account).nonce) ?? 0 }
+
     /// The pulse now, by this node's clock.
     public var currentPulse: UInt64 { parameters.pulse(atMillis: clock()) }
 

@@ -104,6 +104,8 @@ public final class SQLiteDatabase: @unchecked Sendable {
 
         @discardableResult
         public func bind(_ values: [SQLiteValue]) throws -> Statement {
+            // A statement may still be positioned on a row from its last use; binding needs it reset.
+            reset()
             for (offset, value) in values.enumerated() {
                 let index = Int32(offset + 1)
                 let result: Int32

@@ -1,0 +1,146 @@
+import ArgumentParser
+import Ledger
+
+struct OrgCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "org", abstract: "Create and run organizations: members, roles, applications.",
+        subcommands: [Create.self, Show.self, List.self, Join.self, Approve.self, Reject.self, Role.self, Leave.self])
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "create", abstract: "Create an organization with its own new key; you become its first supervisor.",
+            discussion: "Example: ledgerctl org create --name \"Open Video\" --description \"A video site run by its makers\"")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Option(help: "Name (1 to 128 bytes).") var name: String
+        @Option(help: "Public description.") var description: String = ""
+        @Option(name: .customLong("key-name"), help: ArgumentHelp("Name for the organization's key file (default org-<id prefix>).", valueName: "name"))
+        var keyName: String?
+
+        func run() async throws {
+            guard !name.isEmpty, name.utf8.count <= Organization.nameBytesMax else { throw CLIError("--name must be 1 to \(Organization.nameBytesMax) bytes") }
+            guard description.utf8.count <= Organization.descriptionBytesMax else { throw CLIError("--description is longer than \(Organization.descriptionBytesMax) bytes") }
+            let founder = try options.key()
+            let orgKey = SecretKey.generate()
+            let file = keyName ?? "org-" + String(orgKey.publicKey.id.text.dropFirst(3).prefix(8))
+            do { try options.directory.saveKey(orgKey, name: file) } catch { throw CLIError("\(error)") }
+            let tx = try await Submitter(options: options).submit(
+                type: OrganizationRules.create, body: OrganizationRules.createBody(name: name, description: description),
+                signers: [founder, orgKey], wait: !wait.noWait)
+            var view = tx
+            view["organization"] = orgKey.publicKey.id.text
+            view["key_name"] = file
+            options.output(view) { "created organization \(name)\n  id    \(orgKey.publicKey.id)\n  key   \(file)\n  \(Submitter.describe(tx))" }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Show an organization and its members.",
+                                                        discussion: "Example: ledgerctl org show ld1…")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Organization ID (ld1…) or the name of its local key.") var organization: String
+
+        func run() async throws {
+            let id = try options.resolve(organization)
+            let org = try await options.client.get("/api/v1/organizations/\(id.text)")
+            options.output(org) {
+                var lines = ["\(org.string("name"))  \(org.string("id"))", "  \(org.string("description"))",
+                             "founder   \(org.string("founder"))  (block \(org.string("created_height")))"]
+                for member in org.list("members") { lines.append("  \(member.string("role").padding(toLength: 11, withPad: " ", startingAt: 0)) \(member.string("person"))") }
+                return lines.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List organizations.", discussion: "Example: ledgerctl org list")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let answer = try await options.client.get("/api/v1/organizations")
+            options.output(answer) {
+                answer.list("organizations").map { "\($0.string("id"))  \($0.string("name"))  (\($0.string("member_count")) members)" }.joined(separator: "\n")
+            }
+        }
+    }
+
+    struct Join: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "join", abstract: "Apply to join an organization; a supervisor approves.",
+                                                        discussion: "Example: ledgerctl org join ld1… --as alice")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: OrganizationRules.join, body: OrganizationRules.organizationBody(try options.resolve(organization)))
+        }
+    }
+
+    struct Approve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve an application (supervisors only).",
+                                                        discussion: "Example: ledgerctl org approve ld1…(org) alice --role member")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+        @Argument(help: "Applicant: ID or local key name.") var person: String
+        @Option(help: "Role to grant: member, guest or supervisor.") var role: String = "member"
+
+        func run() async throws {
+            let granted = try parseRole(role)
+            try await submitOrg(options, wait, type: OrganizationRules.approve,
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person), role: granted))
+        }
+    }
+
+    struct Reject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "reject", abstract: "Reject an application (supervisors only).",
+                                                        discussion: "Example: ledgerctl org reject ld1…(org) ld1…(person)")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+        @Argument(help: "Applicant: ID or local key name.") var person: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: OrganizationRules.reject,
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person)))
+        }
+    }
+
+    struct Role: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "role", abstract: "Change a member's role (supervisors only).",
+                                                        discussion: "Example: ledgerctl org role ld1…(org) alice supervisor")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+        @Argument(help: "Member: ID or local key name.") var person: String
+        @Argument(help: "New role: supervisor, member or guest.") var role: String
+
+        func run() async throws {
+            let newRole = try parseRole(role)
+            try await submitOrg(options, wait, type: OrganizationRules.role,
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person), role: newRole))
+        }
+    }
+
+    struct Leave: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "leave", abstract: "Leave an organization, or withdraw an application.",
+                                                        discussion: "Example: ledgerctl org leave ld1… --as alice")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: OrganizationRules.leave, body: OrganizationRules.organizationBody(try options.resolve(organization)))
+        }
+    }
+}
+
+private func parseRole(_ text: String) throws -> Ledger.Role {
+    guard let role = Ledger.Role(rawValue: text), role != .applicant else { throw CLIError("role '\(text)' must be supervisor, member or guest") }
+    return role
+}
+
+private func submitOrg(_ options: GlobalOptions, _ wait: WaitOption, type: String, body: CBOR) async throws {
+    let tx = try await Submitter(options: options).submit(type: type, body: body, signers: [try options.key()], wait: !wait.noWait)
+    options.output(tx) { Submitter.describe(tx) }
+}
