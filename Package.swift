@@ -34,7 +34,9 @@ let package = Package(
 
         // I/O.
         .target(name: "Storage", dependencies: ["Ledger", "CSQLite", "CZstd"]),
-        .target(name: "Network", dependencies: [
+        // Named LedgerNetwork because a module called Network makes `#if canImport(Network)` in SwiftNIO and
+        // Hummingbird (meant for Apple's Network.framework) pick up ours; the folder keeps DESIGN's name.
+        .target(name: "LedgerNetwork", dependencies: [
             "Ledger", "Credit", "Consensus", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Mustache", package: "swift-mustache"),
@@ -43,11 +45,11 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "NIOCore", package: "swift-nio"),
-        ]),
+        ], path: "Sources/Network"),
 
         // Executables.
         .executableTarget(name: "ledgerd", dependencies: [
-            "Ledger", "Credit", "Consensus", "Storage", "Network",
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -60,8 +62,8 @@ let package = Package(
         // so they live in their own executable that `make bench` runs.
         .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Consensus", "Storage"]),
 
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"], resources: [.copy("Vectors")]),
-        .testTarget(name: "StorageTests", dependencies: ["Ledger", "Storage"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Network"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus"]),
+        .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage"]),
     ]
 )

@@ -6,7 +6,7 @@ import Hummingbird
 import Ledger
 import Logging
 import NIOCore
-import Network
+import LedgerNetwork
 import Storage
 
 struct RunCommand: AsyncParsableCommand {

@@ -129,9 +129,12 @@ public struct SecretKey: Sendable {
 
     public var bytes: [UInt8] { secret }
 
-    /// Signs a message of any length. Without `auxiliaryRandom` the nonce is derived from the key and
-    /// message alone (BIP-340 allows this), so signing is deterministic.
-    public func sign(_ message: [UInt8], auxiliaryRandom: [UInt8]? = nil) -> Signature {
+    /// 32 zero bytes: BIP-340's auxiliary randomness when signing deterministically.
+    public static let deterministicAuxiliary = [UInt8](repeating: 0, count: 32)
+
+    /// Signs a message of any length. The default auxiliary randomness is 32 zero bytes, which BIP-340
+    /// permits, so a given key and message always give the same signature (specs/ids-and-signatures.md).
+    public func sign(_ message: [UInt8], auxiliaryRandom: [UInt8] = SecretKey.deterministicAuxiliary) -> Signature {
         let context = Secp256k1Context.shared.pointer
         var keypair = secp256k1_keypair()
         withUnsafeMutableBytes(of: &keypair) { target in
@@ -141,15 +144,10 @@ public struct SecretKey: Sendable {
         var extra = secp256k1_schnorrsig_extraparams()
         // SECP256K1_SCHNORRSIG_EXTRAPARAMS_MAGIC, written out because the C macro initializer is not imported.
         extra.magic = (0xda, 0x6f, 0xb3, 0x8c)
-        let result: Int32
-        if let auxiliaryRandom {
-            precondition(auxiliaryRandom.count == 32, "BIP-340 auxiliary randomness is 32 bytes")
-            result = auxiliaryRandom.withUnsafeBytes { aux in
-                extra.ndata = UnsafeMutableRawPointer(mutating: aux.baseAddress)
-                return secp256k1_schnorrsig_sign_custom(context, &output, message, message.count, &keypair, &extra)
-            }
-        } else {
-            result = secp256k1_schnorrsig_sign_custom(context, &output, message, message.count, &keypair, &extra)
+        precondition(auxiliaryRandom.count == 32, "BIP-340 auxiliary randomness is 32 bytes")
+        let result = auxiliaryRandom.withUnsafeBytes { aux in
+            extra.ndata = UnsafeMutableRawPointer(mutating: aux.baseAddress)
+            return secp256k1_schnorrsig_sign_custom(context, &output, message, message.count, &keypair, &extra)
         }
         precondition(result == 1, "BIP-340 signing cannot fail for a valid key")
         return try! Signature(bytes: output)

@@ -6,7 +6,7 @@ public enum Bech32m {
     static let lengthMax = 90
 
     public enum DecodeError: Error, Equatable, CustomStringConvertible {
-        case mixedCase, tooLong, noSeparator, invalidCharacter(Character), badChecksum, badPadding
+        case mixedCase, tooLong, noSeparator, invalidCharacter(Character), badChecksum, badPadding, badPrefixCharacter
 
         public var description: String {
             switch self {
@@ -16,6 +16,7 @@ public enum Bech32m {
             case .invalidCharacter(let c): "contains '\(c)', which is not in the bech32 alphabet"
             case .badChecksum: "checksum does not match (a character is mistyped or missing)"
             case .badPadding: "has non-zero padding bits"
+            case .badPrefixCharacter: "has a prefix character outside printable ASCII"
             }
         }
     }
@@ -47,6 +48,7 @@ public enum Bech32m {
     /// Decodes to the prefix and the 5-bit groups, checksum removed.
     public static func decode(_ text: String) throws(DecodeError) -> (prefix: String, groups: [UInt8]) {
         guard text.utf8.count <= lengthMax else { throw .tooLong }
+        guard text.utf8.allSatisfy({ (33...126).contains($0) }) else { throw .badPrefixCharacter }
         let hasLower = text.contains { $0.isLowercase }, hasUpper = text.contains { $0.isUppercase }
         guard !(hasLower && hasUpper) else { throw .mixedCase }
         let lowered = text.lowercased()

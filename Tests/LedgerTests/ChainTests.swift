@@ -1,0 +1,104 @@
+import Credit
+import Testing
+@testable import Ledger
+
+@Suite struct ChainTests {
+    /// A valid block 1 and the chain it extends.
+    func validBlock() throws -> (TestChain, Block) {
+        var chain = TestChain()
+        let signed = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)])
+        let base = chain
+        let block = try chain.apply(signed)
+        return (base, block)
+    }
+
+    func rejects(_ base: TestChain, _ block: Block) -> Bool {
+        (try? Chain.apply(block, after: base.header, state: base.state, machine: base.machine)) == nil
+    }
+
+    @Test func validBlockApplies() throws {
+        let (base, block) = try validBlock()
+        #expect(!rejects(base, block))
+    }
+
+    @Test func tamperedBlocksAreRejected() throws {
+        let (base, block) = try validBlock()
+        let key = base.bookkeeper
+        func resealed(_ change: (inout BlockHeader) -> Void) -> Block {
+            var copy = block
+            change(&copy.header)
+            copy.seals = [Seal(header: copy.header, key: key)]
+            return copy
+        }
+        #expect(rejects(base, resealed { $0.stateRoot = SHA256.hash([1]) }))
+        #expect(rejects(base, resealed { $0.transactionRoot = SHA256.hash([1]) }))
+        #expect(rejects(base, resealed { $0.height = 2 }))
+        #expect(rejects(base, resealed { $0.previous = SHA256.hash([1]) }))
+        #expect(rejects(base, resealed { $0.pulse = 0 }))
+        #expect(rejects(base, resealed { $0.chain = "other" }))
+        #expect(rejects(base, resealed { $0.proposer = testKey(9).publicKey.id }))
+        // Sealed by a stranger, or not sealed at all.
+        var stranger = block
+        stranger.seals = [Seal(header: block.header, key: testKey(9))]
+        #expect(rejects(base, stranger))
+        var unsealed = block
+        unsealed.seals = []
+        #expect(rejects(base, unsealed))
+        // A signature from the seal moved onto a changed header does not verify.
+        var moved = block
+        moved.header.timeMillis += 1
+        #expect(rejects(base, moved))
+    }
+
+    @Test func emptyBlocksAreNotMade() {
+        let chain = TestChain()
+        #expect(Chain.propose([], after: chain.header, state: chain.state, machine: chain.machine, timeMillis: 2_000_000, proposer: chain.bookkeeper.publicKey.id) == nil)
+    }
+
+    @Test func quorumIsMoreThanTwoThirds() {
+        let keys = (1...4).map { testKey($0).publicKey }
+        #expect(BookkeeperSet(keys: Array(keys.prefix(1))).quorum == 1)
+        #expect(BookkeeperSet(keys: Array(keys.prefix(3))).quorum == 3)
+        #expect(BookkeeperSet(keys: keys).quorum == 3)
+    }
+
+    @Test func transactionRootFollowsRFC6962() {
+        let ids = (0..<3).map { SHA256.hash([UInt8($0)]) }
+        let leaf = { (d: Digest) in SHA256.hash([0] + d.bytes) }
+        let node = { (l: Digest, r: Digest) in SHA256.hash([1] + l.bytes + r.bytes) }
+        #expect(TransactionRoot.compute(ids) == node(node(leaf(ids[0]), leaf(ids[1])), leaf(ids[2])))
+        #expect(TransactionRoot.compute([]) == .zero)
+    }
+
+    @Test func genesisValidation() throws {
+        let good = Genesis.development(chainID: "c", timeMillis: 0, bookkeeper: testKey(0).publicKey, balances: [(testKey(1).publicKey.id, 5)])
+        #expect(throws: Never.self) { try good.build() }
+        var bad = good
+        bad.bookkeepers = ["00"]
+        #expect(throws: Genesis.Invalid.self) { try bad.build() }
+        bad = good
+        bad.balances[0].account = "ld1notanid"
+        #expect(throws: Genesis.Invalid.self) { try bad.build() }
+        bad = good
+        bad.balances.append(bad.balances[0])
+        #expect(throws: Genesis.Invalid.self) { try bad.build() }
+        bad = good
+        bad.parameters.pulseMillis = 0
+        #expect(throws: Genesis.Invalid.self) { try bad.build() }
+        let decoded = try Genesis.decode(json: good.encodeJSON())
+        #expect(decoded == good)
+        #expect(throws: (any Error).self) { try Genesis.decode(json: Array("{\"chain_id\": 5}".utf8).withUnsafeBytes { Data($0) }) }
+    }
+
+    @Test func unitsDisplayAndParse() {
+        #expect(Units.display(512) == "512 B")
+        #expect(Units.display(1536) == "1.50 KiB")
+        #expect(Units.display(10 << 30) == "10.00 GiB")
+        #expect(Units.parse("10GiB") == 10 << 30)
+        #expect(Units.parse("1.5 MiB") == 3 << 19)
+        #expect(Units.parse("1024") == 1024)
+        #expect(Units.parse("-1") == nil && Units.parse("abc") == nil && Units.parse("99999999999EiB") == nil)
+    }
+}
+
+import Foundation

@@ -1,0 +1,268 @@
+import Credit
+import Testing
+@testable import Ledger
+
+/// A chain in memory: genesis with funded test keys, a proposer, and helpers to submit transactions.
+struct TestChain {
+    static let chainID = "ledgerd-test"
+    let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
+    let bookkeeper = testKey(0)
+    var state: LedgerState
+    var header: BlockHeader
+    var nonces: [ID: UInt64] = [:]
+
+    init(balances: [(SecretKey, UInt64)] = [(testKey(1), 1_000_000), (testKey(2), 1_000)]) {
+        let genesis = Genesis.development(chainID: Self.chainID, timeMillis: 1_000_000, bookkeeper: bookkeeper.publicKey,
+                                          balances: balances.map { ($0.0.publicKey.id, $0.1) })
+        (state, header) = { let built = try! genesis.build(); return (built.state, built.block.header) }()
+    }
+
+    var context: BlockContext { BlockContext(chain: Self.chainID, height: header.height + 1, pulse: header.pulse + 1) }
+
+    mutating func transaction(_ type: String, _ body: CBOR, _ keys: [SecretKey], nonce: UInt64? = nil, expiry: UInt64 = 1_000_000) -> SignedTransaction {
+        let origin = keys[0].publicKey.id
+        let tx = Transaction(chain: Self.chainID, type: type, signers: keys.map(\.publicKey), nonce: nonce ?? nonces[origin, default: 0],
+                             expiry: expiry, body: body)
+        return SignedTransaction(transaction: tx, keys: keys)
+    }
+
+    /// Applies one transaction in its own block; on success the nonce advances.
+    @discardableResult
+    mutating func apply(_ signed: SignedTransaction) throws(Rejection) -> Block {
+        let time = 1_000_000 + (header.pulse + 1) * 1000
+        var draft = StateDraft(base: state)
+        try machine.apply(signed, to: &draft, context: context)  // surfaces the rejection, if any
+        guard let proposal = Chain.propose([signed], after: header, state: state, machine: machine, timeMillis: time, proposer: bookkeeper.publicKey.id) else {
+            preconditionFailure("propose returned nothing")
+        }
+        if let (_, rejection) = proposal.rejected.first { throw rejection }
+        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
+        let applied = try Chain.apply(block, after: header, state: state, machine: machine)
+        state = applied.state
+        header = block.header
+        nonces[signed.transaction.origin, default: 0] += 1
+        return block
+    }
+
+    mutating func submit(_ type: String, _ body: CBOR, _ keys: [SecretKey]) throws(Rejection) {
+        try apply(transaction(type, body, keys))
+    }
+
+    func balance(_ key: SecretKey) -> UInt64 { state.record(Account.self, at: key.publicKey.id)?.balance ?? 0 }
+}
+
+@Suite struct TransferTests {
+    let alice = testKey(1), bob = testKey(2), carol = testKey(3)
+
+    @Test func transferMovesFundsWithBothSignatures() throws {
+        var chain = TestChain()
+        try chain.submit(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 400), [alice, bob])
+        #expect(chain.balance(alice) == 999_600)
+        #expect(chain.balance(bob) == 1_400)
+    }
+
+    @Test func theRecipientMustSign() {
+        var chain = TestChain()
+        #expect(throws: Rejection(.wrongSigners, "'transfer' takes 2…2 signers, got 1")) {
+            try chain.submit(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice])
+        }
+        #expect(throws: Rejection.self) {
+            try chain.submit(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice, carol])
+        }
+    }
+
+    @Test func unsafeTransfersAreRejectedAndChangeNothing() {
+        var chain = TestChain()
+        let root = chain.state.rootHash
+        let cases: [(CBOR, Rejection.Code)] = [
+            (TransferRule.body(to: bob.publicKey.id, amount: 0), .amountNotPositive),
+            (TransferRule.body(to: bob.publicKey.id, amount: 1_000_001), .insufficientBalance),
+            (.map(["to": .id(bob.publicKey.id), "amount": .negative(5)]), .malformed),
+            (.map(["to": .id(bob.publicKey.id)]), .malformed),
+        ]
+        for (body, code) in cases {
+            do {
+                try chain.submit(TransferRule.type, body, [alice, bob])
+                Issue.record("accepted a transfer that must fail with \(code)")
+            } catch { #expect(error.code == code) }
+        }
+        #expect(chain.state.rootHash == root)
+    }
+
+    /// Supply is capped at 2^64-1 by the genesis check, so no balance can overflow; extreme amounts move exactly.
+    @Test func extremeAmountsNeitherOverflowNorWrap() throws {
+        let tooMuch = Genesis.development(chainID: "x", timeMillis: 0, bookkeeper: testKey(0).publicKey,
+                                          balances: [(testKey(1).publicKey.id, UInt64.max), (testKey(2).publicKey.id, 1)])
+        #expect(throws: Genesis.Invalid.self) { try tooMuch.build() }
+        var chain = TestChain(balances: [(testKey(1), UInt64.max - 100), (testKey(2), 100)])
+        try chain.submit(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: UInt64.max - 100), [testKey(1), testKey(2)])
+        #expect(chain.balance(testKey(2)) == UInt64.max)
+        #expect(chain.balance(testKey(1)) == 0)
+        #expect(throws: Rejection.self) {
+            try chain.submit(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)])
+        }
+    }
+
+    @Test func replayWrongChainExpiryAndBadSignatureAreRejected() throws {
+        var chain = TestChain()
+        let first = chain.transaction(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice, bob])
+        try chain.apply(first)
+        #expect(throws: Rejection.self) { try chain.apply(first) }  // replayed nonce
+
+        var wrongChain = chain.transaction(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice, bob])
+        wrongChain.transaction.chain = "other"
+        #expect(throws: Rejection.self) { try chain.apply(SignedTransaction(transaction: wrongChain.transaction, keys: [alice, bob])) }
+
+        let expired = chain.transaction(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice, bob], expiry: 0)
+        #expect(throws: Rejection.self) { try chain.apply(expired) }
+
+        var forged = chain.transaction(TransferRule.type, TransferRule.body(to: bob.publicKey.id, amount: 1), [alice, bob])
+        forged.signatures[1] = carol.sign(forged.transaction.signingDigest)
+        do { try chain.apply(forged); Issue.record("forged signature accepted") } catch { #expect(error.code == .badSignature) }
+    }
+
+    /// GongShi's conservation rule: without rewards, no transaction changes the total of balances.
+    @Test func randomTransfersConserveTheTotal() throws {
+        let keys = (1...6).map(testKey)
+        var chain = TestChain(balances: keys.map { ($0, 10_000) })
+        var generator = SeededGenerator(seed: 77)
+        var accepted = 0
+        for _ in 0..<150 {
+            let from = keys.randomElement(using: &generator)!, to = keys.randomElement(using: &generator)!
+            let amount = UInt64.random(in: 0...4_000, using: &generator)
+            if (try? chain.submit(TransferRule.type, TransferRule.body(to: to.publicKey.id, amount: amount), [from, to])) != nil { accepted += 1 }
+            #expect(keys.map(chain.balance).reduce(0, +) == 60_000)
+        }
+        #expect(accepted > 50)
+    }
+}
+
+@Suite struct OrganizationTests {
+    let founder = testKey(1), applicant = testKey(2), outsider = testKey(3), orgKey = testKey(50)
+
+    func created() throws -> TestChain {
+        var chain = TestChain()
+        try chain.submit(OrganizationRules.create, OrganizationRules.createBody(name: "Open Video", description: "d"), [founder, orgKey])
+        return chain
+    }
+
+    var org: ID { orgKey.publicKey.id }
+
+    func role(_ chain: TestChain, _ key: SecretKey) -> Role? {
+        chain.state.record(Membership.self, at: Membership.stateKey(organization: org, person: key.publicKey.id))?.role
+    }
+
+    @Test func createMakesTheFounderSupervisor() throws {
+        let chain = try created()
+        let profile = chain.state.record(Organization.self, at: Organization.stateKey(org))!
+        #expect(profile.name == "Open Video" && profile.founder == founder.publicKey.id && profile.supervisorCount == 1)
+        #expect(role(chain, founder) == .supervisor)
+    }
+
+    @Test func createNeedsTheOrganizationKeyAndIsUnique() throws {
+        var chain = try created()
+        #expect(throws: Rejection.self) {
+            try chain.submit(OrganizationRules.create, OrganizationRules.createBody(name: "x", description: ""), [founder])
+        }
+        do {
+            try chain.submit(OrganizationRules.create, OrganizationRules.createBody(name: "again", description: ""), [outsider, orgKey])
+            Issue.record("duplicate organization accepted")
+        } catch { #expect(error.code == .organizationExists) }
+    }
+
+    @Test func joinApproveRoleLeaveLifecycle() throws {
+        var chain = try created()
+        try chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(org), [applicant])
+        #expect(role(chain, applicant) == .applicant)
+        // Only a supervisor approves.
+        do {
+            try chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: org, person: applicant.publicKey.id), [outsider])
+            Issue.record("outsider approved")
+        } catch { #expect(error.code == .notSupervisor) }
+        try chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: org, person: applicant.publicKey.id, role: .guest), [founder])
+        #expect(role(chain, applicant) == .guest)
+        try chain.submit(OrganizationRules.role, OrganizationRules.memberBody(organization: org, person: applicant.publicKey.id, role: .supervisor), [founder])
+        #expect(chain.state.record(Organization.self, at: Organization.stateKey(org))!.supervisorCount == 2)
+        // Now the founder may step down and leave; the last supervisor may not.
+        try chain.submit(OrganizationRules.leave, OrganizationRules.organizationBody(org), [founder])
+        #expect(role(chain, founder) == nil)
+        do {
+            try chain.submit(OrganizationRules.leave, OrganizationRules.organizationBody(org), [applicant])
+            Issue.record("last supervisor left")
+        } catch { #expect(error.code == .lastSupervisor) }
+    }
+
+    @Test func rejectRemovesAnApplication() throws {
+        var chain = try created()
+        try chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(org), [applicant])
+        try chain.submit(OrganizationRules.reject, OrganizationRules.memberBody(organization: org, person: applicant.publicKey.id), [founder])
+        #expect(role(chain, applicant) == nil)
+        do {
+            try chain.submit(OrganizationRules.reject, OrganizationRules.memberBody(organization: org, person: applicant.publicKey.id), [founder])
+            Issue.record("rejected a missing application")
+        } catch { #expect(error.code == .notApplicant) }
+    }
+
+    @Test func unknownOrganizationAndDoubleJoin() throws {
+        var chain = try created()
+        do {
+            try chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(outsider.publicKey.id), [applicant])
+            Issue.record("joined a missing organization")
+        } catch { #expect(error.code == .unknownOrganization) }
+        do {
+            try chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(org), [founder])
+            Issue.record("founder joined twice")
+        } catch { #expect(error.code == .alreadyMember) }
+    }
+
+    @Test func lastSupervisorCannotBeDemoted() throws {
+        var chain = try created()
+        do {
+            try chain.submit(OrganizationRules.role, OrganizationRules.memberBody(organization: org, person: founder.publicKey.id, role: .member), [founder])
+            Issue.record("demoted the last supervisor")
+        } catch { #expect(error.code == .lastSupervisor) }
+    }
+}
+
+@Suite struct CreditLineTests {
+    let grantor = testKey(1), grantee = testKey(2)
+
+    func line(_ chain: TestChain) -> CreditLine? {
+        chain.state.record(CreditLine.self, at: CreditLine.stateKey(authorizer: grantor.publicKey.id, authorized: grantee.publicKey.id))
+    }
+
+    @Test func grantChangeRevoke() throws {
+        var chain = TestChain()
+        try chain.submit(CreditRules.grant, CreditRules.lineBody(to: grantee.publicKey.id, limit: 10 << 30, expiry: 5_000), [grantor])
+        #expect(line(chain)?.limit == 10 << 30)
+        do {
+            try chain.submit(CreditRules.grant, CreditRules.lineBody(to: grantee.publicKey.id, limit: 1, expiry: 5_000), [grantor])
+            Issue.record("granted twice")
+        } catch { #expect(error.code == CreditRules.exists) }
+        try chain.submit(CreditRules.change, CreditRules.lineBody(to: grantee.publicKey.id, limit: 1 << 20, expiry: 9_000), [grantor])
+        #expect(line(chain)?.limit == 1 << 20 && line(chain)?.expiry == 9_000)
+        try chain.submit(CreditRules.revoke, CreditRules.revokeBody(to: grantee.publicKey.id), [grantor])
+        #expect(line(chain) == nil)
+        do {
+            try chain.submit(CreditRules.revoke, CreditRules.revokeBody(to: grantee.publicKey.id), [grantor])
+            Issue.record("revoked twice")
+        } catch { #expect(error.code == CreditRules.notFound) }
+    }
+
+    @Test func badTermsAreRejected() {
+        var chain = TestChain()
+        let cases: [(CBOR, Rejection.Code)] = [
+            (CreditRules.lineBody(to: grantee.publicKey.id, limit: 0, expiry: 5_000), .amountNotPositive),
+            (CreditRules.lineBody(to: grantee.publicKey.id, limit: 5, expiry: 0), .expired),
+            (CreditRules.lineBody(to: grantor.publicKey.id, limit: 5, expiry: 5_000), .selfReference),
+        ]
+        for (body, code) in cases {
+            do { try chain.submit(CreditRules.grant, body, [grantor]); Issue.record("accepted bad terms") } catch { #expect(error.code == code) }
+        }
+        // Only the authorizer can change its own line: a grantee's change finds no line of its own.
+        do {
+            try chain.submit(CreditRules.change, CreditRules.lineBody(to: grantor.publicKey.id, limit: 5, expiry: 5_000), [grantee])
+            Issue.record("changed a line it does not own")
+        } catch { #expect(error.code == CreditRules.notFound) }
+    }
+}
