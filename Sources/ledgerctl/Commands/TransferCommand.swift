@@ -16,7 +16,7 @@ struct TransferCommand: AsyncParsableCommand {
     @OptionGroup var wait: WaitOption
     @Option(help: ArgumentHelp("Recipient: ID (ld1…) or local key name.", valueName: "account")) var to: String
     @Option(help: ArgumentHelp("Amount in bytes, or with a binary prefix (5GiB).", valueName: "amount")) var amount: String
-    @Option(help: ArgumentHelp("Write the half-signed transaction here when the recipient's key is not local.", valueName: "file")) var out: String?
+    @Option(help: ArgumentHelp("Write the half-signed transaction here for the recipient to sign (always used when their key is not local).", valueName: "file")) var out: String?
     @Option(name: .customLong("to-key"), help: ArgumentHelp("Recipient's public key (hex), needed when its key is not local.", valueName: "hex")) var toKey: String?
 
     func run() async throws {
@@ -25,17 +25,16 @@ struct TransferCommand: AsyncParsableCommand {
         let recipient = try options.resolve(to)
         let submitter = Submitter(options: options)
         let body = TransferRule.body(to: recipient, amount: bytes)
-        if let payee = options.localKey(for: recipient) {
+        let localPayee = options.localKey(for: recipient)
+        if out == nil, let payee = localPayee {
             let tx = try await submitter.submit(type: TransferRule.type, body: body, signers: [payer, payee], wait: !wait.noWait)
             options.output(tx) { Submitter.describe(tx) }
             return
         }
-        guard let out, let toKey else {
+        guard let out, let recipientKey = try localPayee?.publicKey ?? toKey.map(parseKey) else {
             throw CLIError("the recipient's key is not in \(options.directory.keysPath); pass --to-key (their public key) and --out FILE, then have them run 'ledgerctl tx sign FILE'")
         }
-        guard let raw = Hex.decode(toKey), let recipientKey = try? PublicKey(bytes: raw), recipientKey.id == recipient else {
-            throw CLIError("--to-key is not the 64-hex public key of \(recipient)")
-        }
+        guard recipientKey.id == recipient else { throw CLIError("--to-key is not the public key of \(recipient)") }
         let template = try await submitter.transaction(type: TransferRule.type, body: body, signers: [payer])
         let unsigned = Transaction(
             chain: template.chain, type: template.type, signers: [payer.publicKey, recipientKey], nonce: template.nonce,
@@ -44,5 +43,10 @@ struct TransferCommand: AsyncParsableCommand {
         options.output(["id": unsigned.id.hex, "file": out, "status": "needs_signature"]) {
             "wrote \(out); the recipient completes and submits it with: ledgerctl tx sign \(out) --as <their key>"
         }
+    }
+
+    private func parseKey(_ text: String) throws -> PublicKey {
+        guard let raw = Hex.decode(text), let key = try? PublicKey(bytes: raw) else { throw CLIError("--to-key '\(text)' is not a 64-hex public key") }
+        return key
     }
 }
