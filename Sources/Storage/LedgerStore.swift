@@ -244,13 +244,14 @@ public final class LedgerStore: @unchecked Sendable {
     }
 
     /// Transactions that name `account`, newest first.
-    public func transactions(involving account: ID, limit: Int) throws(StoreError) -> [(id: Digest, height: UInt64)] {
+    public func transactions(involving account: ID, limit: Int) throws(StoreError) -> [(id: Digest, height: UInt64, type: String)] {
         try locked {
             let statement = try database.statement(
-                "SELECT id, height FROM transaction_accounts WHERE account = ? ORDER BY height DESC LIMIT ?")
+                "SELECT a.id, a.height, t.type FROM transaction_accounts AS a JOIN transactions AS t ON t.id = a.id "
+                    + "WHERE a.account = ? ORDER BY a.height DESC, t.position DESC LIMIT ?")
                 .bind(.blob(account.bytes), .integer(Int64(limit)))
-            var out: [(id: Digest, height: UInt64)] = []
-            while try statement.step() { out.append((Digest(bytes: statement.blob(0))!, UInt64(statement.integer(1)))) }
+            var out: [(id: Digest, height: UInt64, type: String)] = []
+            while try statement.step() { out.append((Digest(bytes: statement.blob(0))!, UInt64(statement.integer(1)), statement.text(2))) }
             return out
         }
     }

@@ -65,8 +65,11 @@ struct CLIError: Error, CustomStringConvertible {
 }
 
 enum JSONText {
-    static func render(_ object: Any) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return "{}" }
+    static func render(_ object: Any, compact: Bool = false) -> String {
+        let options: JSONSerialization.WritingOptions = compact ? [.sortedKeys, .withoutEscapingSlashes] : [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard JSONSerialization.isValidJSONObject(object), let data = try? JSONSerialization.data(withJSONObject: object, options: options) else {
+            return "\(object)"
+        }
         return String(decoding: data, as: UTF8.self)
     }
 }

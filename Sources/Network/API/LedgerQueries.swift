@@ -81,7 +81,7 @@ public struct LedgerQueries: Sendable {
         view["credit_given"] = given.compactMap { state.record(CreditLine.self, at: $0) }.map { JSONView.creditLine($0, pulse: pulse) }
         view["credit_received"] = received.compactMap { state.record(CreditLine.self, at: $0) }.map { JSONView.creditLine($0, pulse: pulse) }
         let history = try await storeCall { try node.store.transactions(involving: id, limit: 50) }
-        view["transactions"] = history.map { ["id": $0.id.hex, "height": $0.height] }
+        view["transactions"] = history.map { ["id": $0.id.hex, "height": $0.height, "type": $0.type] }
         if let org = state.record(Organization.self, at: Organization.stateKey(id)) { view["organization"] = JSONView.organization(org) }
         return view
     }

@@ -85,18 +85,22 @@ enum Templates {
         <h2>Organizations</h2>
         <table id="memberships"><tr><th>Organization</th><th>Role</th><th>Since block</th></tr>
         {{#account.organizations}}<tr><td class="mono"><a href="/org/{{organization}}">{{organization}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/account.organizations}}
+        {{^account.organizations}}<tr><td colspan="3" class="muted">none</td></tr>{{/account.organizations}}
         </table>
         <h2>Credit given</h2>
         <table id="credit-given"><tr><th>To</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
         {{#account.credit_given}}<tr><td class="mono"><a href="/account/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_given}}
+        {{^account.credit_given}}<tr><td colspan="4" class="muted">none</td></tr>{{/account.credit_given}}
         </table>
         <h2>Credit received</h2>
         <table id="credit-received"><tr><th>From</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
         {{#account.credit_received}}<tr><td class="mono"><a href="/account/{{from}}">{{from}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_received}}
+        {{^account.credit_received}}<tr><td colspan="4" class="muted">none</td></tr>{{/account.credit_received}}
         </table>
         <h2>Transactions</h2>
-        <table id="history"><tr><th>Transaction</th><th>Block</th></tr>
-        {{#account.transactions}}<tr><td class="mono"><a href="/tx/{{id}}">{{id}}</a></td><td><a href="/block/{{height}}">{{height}}</a></td></tr>{{/account.transactions}}
+        <table id="history"><tr><th>Transaction</th><th>Type</th><th>Block</th></tr>
+        {{#account.transactions}}<tr><td class="mono"><a href="/tx/{{id}}">{{id}}</a></td><td>{{type}}</td><td><a href="/block/{{height}}">{{height}}</a></td></tr>{{/account.transactions}}
+        {{^account.transactions}}<tr><td colspan="3" class="muted">none</td></tr>{{/account.transactions}}
         </table>
         {{> foot}}
         """

@@ -48,7 +48,7 @@ struct ProofCommand: AsyncParsableCommand {
             view["value"] = answer["value_json"]
         }
         options.output(view) {
-            let what = view.string("outcome") == "present" ? "holds \(answer["value_json"].map { "\($0)" } ?? "")" : "is absent"
+            let what = view.string("outcome") == "present" ? "holds \(JSONText.render(answer["value_json"] ?? [:], compact: true))" : "is absent"
             return "verified: \(id) \(what)\n  at block \(header.height), state root \(header.stateRoot)\n  header hash and \(sealCount) seal(s) checked locally; proof \(proofBytes.count) bytes, depth \(proof.depth)"
         }
     }
