@@ -1,0 +1,135 @@
+import Credit
+import Foundation
+import Testing
+@testable import Ledger
+
+/// The vectors in specs/vectors/ (ids, transactions, blocks, state tree) are what this code computes;
+/// this test recomputes them and fails on any difference. Run with LEDGERD_WRITE_VECTORS=1 to rewrite
+/// them after an intended format change (and say so in specs/).
+@Suite struct SpecVectorTests {
+    static let chain = "ledgerd-vectors"
+
+    static func json(_ object: Any) -> Data {
+        try! JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    static func check(_ name: String, _ object: Any) throws {
+        let data = json(object) + Data("\n".utf8)
+        let url = Repository.root.appendingPathComponent("specs/vectors/\(name)")
+        if ProcessInfo.processInfo.environment["LEDGERD_WRITE_VECTORS"] == "1" { try data.write(to: url) }
+        let stored = try Data(contentsOf: url)
+        #expect(stored == data, "specs/vectors/\(name) differs from what the code computes")
+    }
+
+    /// Keys 1, 2, 3: secret = SHA256("ledgerd test key " + n), as the vectors state.
+    static let keys = (1...3).map(testKey)
+
+    @Test func ids() throws {
+        let entries: [[String: Any]] = Self.keys.enumerated().map { index, key in
+            [
+                "secret_key": Hex.encode(key.bytes), "secret_key_seed": "ledgerd test key \(index + 1)", "public_key": key.publicKey.hex,
+                "id_hex": Hex.encode(key.publicKey.id.bytes), "id": key.publicKey.id.text,
+            ]
+        }
+        let derived: [[String: Any]] = [
+            ["kind": "org", "parts": [Self.keys[0].publicKey.id.text], "id": Organization.stateKey(Self.keys[0].publicKey.id).text],
+            ["kind": "member", "parts": [Self.keys[0].publicKey.id.text, Self.keys[1].publicKey.id.text],
+             "id": Membership.stateKey(organization: Self.keys[0].publicKey.id, person: Self.keys[1].publicKey.id).text],
+            ["kind": "credit", "parts": [Self.keys[0].publicKey.id.text, Self.keys[1].publicKey.id.text],
+             "id": CreditLine.stateKey(authorizer: Self.keys[0].publicKey.id, authorized: Self.keys[1].publicKey.id).text],
+            ["kind": "params", "parts": [String](), "id": ChainParameters.stateKey.text],
+            ["kind": "bookkeepers", "parts": [String](), "id": BookkeeperSet.stateKey.text],
+        ]
+        var typo = Array(Self.keys[0].publicKey.id.text)
+        typo[10] = typo[10] == "q" ? "p" : "q"
+        try Self.check("ids.json", [
+            "keys": entries, "derived": derived,
+            "invalid_text": [
+                ["text": String(typo), "why": "one character changed: checksum fails"],
+                ["text": Self.keys[0].publicKey.id.text.uppercased().prefix(10) + Self.keys[0].publicKey.id.text.dropFirst(10), "why": "mixed case"],
+                ["text": "bc1" + Self.keys[0].publicKey.id.text.dropFirst(3), "why": "wrong prefix (and checksum)"],
+            ],
+        ])
+    }
+
+    static func transactions() -> [(String, SignedTransaction)] {
+        let (a, b, c) = (keys[0], keys[1], keys[2])
+        func make(_ type: String, _ body: CBOR, _ signers: [SecretKey], nonce: UInt64 = 0) -> SignedTransaction {
+            SignedTransaction(transaction: Transaction(chain: chain, type: type, signers: signers.map(\.publicKey), nonce: nonce, expiry: 3600, body: body), keys: signers)
+        }
+        return [
+            ("transfer", make(TransferRule.type, TransferRule.body(to: b.publicKey.id, amount: 5 << 30), [a, b])),
+            ("org.create", make(OrganizationRules.create, OrganizationRules.createBody(name: "Open Video", description: "videos by their makers"), [a, c], nonce: 1)),
+            ("org.join", make(OrganizationRules.join, OrganizationRules.organizationBody(c.publicKey.id), [b])),
+            ("org.approve", make(OrganizationRules.approve, OrganizationRules.memberBody(organization: c.publicKey.id, person: b.publicKey.id, role: .member), [a], nonce: 2)),
+            ("org.role", make(OrganizationRules.role, OrganizationRules.memberBody(organization: c.publicKey.id, person: b.publicKey.id, role: .supervisor), [a], nonce: 3)),
+            ("credit.grant", make(CreditRules.grant, CreditRules.lineBody(to: b.publicKey.id, limit: 10 << 30, expiry: 2_592_000), [a], nonce: 4)),
+            ("credit.revoke", make(CreditRules.revoke, CreditRules.revokeBody(to: b.publicKey.id), [a], nonce: 5)),
+        ]
+    }
+
+    @Test func transactions() throws {
+        let entries: [[String: Any]] = Self.transactions().map { name, signed in
+            [
+                "name": name, "type": signed.transaction.type, "signer_ids": signed.transaction.signers.map(\.id.text),
+                "unsigned_hex": Hex.encode(signed.transaction.encoded), "id": signed.id.hex,
+                "signing_digest": signed.transaction.signingDigest.hex, "signatures": signed.signatures.map(\.hex),
+                "signed_hex": Hex.encode(signed.encoded), "cid": CID.dagCBOR(signed.encoded).text,
+            ]
+        }
+        try Self.check("transactions.json", ["chain": Self.chain, "signing": "BIP-340 with aux_rand = 32 zero bytes", "transactions": entries])
+    }
+
+    @Test func blocks() throws {
+        let bookkeeper = Self.keys[2]
+        let genesis = Genesis.development(chainID: Self.chain, timeMillis: 1_795_000_000_000, bookkeeper: bookkeeper.publicKey,
+                                          balances: [(Self.keys[0].publicKey.id, 1 << 40)])
+        let built = try genesis.build()
+        let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
+        let transfer = Self.transactions()[0].1
+        let proposal = try #require(Chain.propose([transfer], after: built.block.header, state: built.state, machine: machine,
+                                                  timeMillis: 1_795_000_001_500, proposer: bookkeeper.publicKey.id))
+        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
+        _ = try Chain.apply(block, after: built.block.header, state: built.state, machine: machine)
+        try Self.check("blocks.json", [
+            "genesis_json": String(decoding: genesis.encodeJSON(), as: UTF8.self),
+            "genesis_block": ["header_hex": Hex.encode(built.block.header.encoded), "hash": built.block.hash.hex,
+                              "state_root": built.state.rootHash.hex, "block_hex": Hex.encode(built.block.encoded)],
+            "block_1": ["header_hex": Hex.encode(block.header.encoded), "hash": block.hash.hex, "sealing_digest": block.header.sealingDigest.hex,
+                        "tx_root": block.header.transactionRoot.hex, "state_root": block.header.stateRoot.hex,
+                        "block_hex": Hex.encode(block.encoded), "bookkeeper_public_key": bookkeeper.publicKey.hex],
+        ])
+    }
+
+    @Test func stateTree() throws {
+        // Leaves chosen to exercise collapse, deep shared prefixes and deletion.
+        var generator = SeededGenerator(seed: 340)
+        var ids: [ID] = (0..<6).map { _ in ID(bytes: generator.bytes(20))! }
+        var close = ids[0].bytes
+        close[19] ^= 0x01  // differs from ids[0] only in the last bit
+        ids.append(ID(bytes: close)!)
+        let values: [CBOR] = ids.indices.map { Account(balance: UInt64($0 + 1) * 1000, nonce: UInt64($0)).cbor }
+        var cases: [[String: Any]] = []
+        var tree = SparseMerkleTree()
+        var leaves: [(ID, CBOR)] = []
+        for (id, value) in zip(ids, values) {
+            tree = tree.updating([(id, SHA256.hash(CBOREncoder.encode(value)))])
+            leaves.append((id, value))
+            cases.append(["leaves": leaves.map { ["key": Hex.encode($0.0.bytes), "value_hex": Hex.encode(CBOREncoder.encode($0.1))] },
+                          "root": tree.rootHash.hex])
+        }
+        let absent = ID(bytes: generator.bytes(20))!
+        var proofs: [[String: Any]] = []
+        for key in [ids[0], ids[6], ids[3], absent] {
+            let proof = tree.proof(for: key)
+            let outcome = try proof.verify(root: tree.rootHash)
+            proofs.append(["key": Hex.encode(key.bytes), "root": tree.rootHash.hex, "proof_hex": Hex.encode(proof.encoded),
+                           "depth": proof.depth, "outcome": outcome == .absent ? "absent" : "present"])
+        }
+        let deleted = tree.updating([(ids[6], nil)])
+        try Self.check("state-tree.json", [
+            "empty_root": SparseMerkleTree().rootHash.hex, "insertions": cases, "proofs": proofs,
+            "after_deleting_last": ["key": Hex.encode(ids[6].bytes), "root": deleted.rootHash.hex],
+        ])
+    }
+}

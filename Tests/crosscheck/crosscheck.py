@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""An independent reading of specs/: re-derives every vector in specs/vectors/ from the prose rules alone,
+in plain Python (hashlib only), so the specs can be shown to be enough to build a compatible client.
+
+Usage: crosscheck.py SPECS_VECTORS_DIR      (exit 0 and "N checks passed, 0 failed" when all agree)
+"""
+import hashlib, json, sys, os
+
+checks = {"passed": 0, "failed": 0}
+
+def check(condition, what):
+    if condition:
+        checks["passed"] += 1
+    else:
+        checks["failed"] += 1
+        print("FAIL:", what)
+
+# --- hashing (specs/ids-and-signatures.md) ---
+def sha256(data): return hashlib.sha256(data).digest()
+def tagged(tag, data):
+    t = sha256(tag.encode())
+    return sha256(t + t + data)
+
+# --- the DAG-CBOR subset (specs/encoding.md) ---
+class Link(bytes): pass
+
+def encode(value):
+    def head(major, n):
+        if n < 24: return bytes([major << 5 | n])
+        for info, width in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * width): return bytes([major << 5 | info]) + n.to_bytes(width, "big")
+        raise ValueError("too large")
+    if value is None: return b"\xf6"
+    if value is True: return b"\xf5"
+    if value is False: return b"\xf4"
+    if isinstance(value, int): return head(0, value) if value >= 0 else head(1, -1 - value)
+    if isinstance(value, Link): return head(6, 42) + head(2, len(value) + 1) + b"\x00" + bytes(value)
+    if isinstance(value, bytes): return head(2, len(value)) + value
+    if isinstance(value, str): b = value.encode(); return head(3, len(b)) + b
+    if isinstance(value, list): return head(4, len(value)) + b"".join(encode(v) for v in value)
+    if isinstance(value, dict):
+        keys = sorted(value, key=lambda k: (len(k.encode()), k.encode()))
+        return head(5, len(value)) + b"".join(encode(k) + encode(value[k]) for k in keys)
+    raise TypeError(type(value))
+
+def decode(data):
+    """Strict decoder: returns the value, raises ValueError on anything non-canonical."""
+    pos = 0
+    def take(n):
+        nonlocal pos
+        if pos + n > len(data): raise ValueError("truncated")
+        pos += n
+        return data[pos - n:pos]
+    def argument(info):
+        if info < 24: return info
+        if info in (24, 25, 26, 27):
+            width = 1 << (info - 24)
+            n = int.from_bytes(take(width), "big")
+            if n < (24 if width == 1 else 1 << (8 * width // 2)): raise ValueError("non-minimal")
+            return n
+        raise ValueError("indefinite or reserved")
+    def item(depth):
+        if depth > 32: raise ValueError("too deep")
+        h = take(1)[0]; major, info = h >> 5, h & 31
+        if major == 0: return argument(info)
+        if major == 1: return -1 - argument(info)
+        if major == 2: return bytes(take(argument(info)))
+        if major == 3: return take(argument(info)).decode("utf-8")
+        if major == 4: return [item(depth + 1) for _ in range(argument(info))]
+        if major == 5:
+            out, last = {}, None
+            for _ in range(argument(info)):
+                kh = take(1)[0]
+                if kh >> 5 != 3: raise ValueError("key not text")
+                kb = bytes(take(argument(kh & 31)))
+                if last is not None and not ((len(last), last) < (len(kb), kb)): raise ValueError("key order")
+                last = kb
+                out[kb.decode("utf-8")] = item(depth + 1)
+            return out
+        if major == 6:
+            if argument(info) != 42: raise ValueError("tag")
+            inner = item(depth + 1)
+            if not isinstance(inner, bytes) or inner[:1] != b"\x00": raise ValueError("link")
+            return Link(inner[1:])
+        if h == 0xf4: return False
+        if h == 0xf5: return True
+        if h == 0xf6: return None
+        raise ValueError("simple or float")
+    value = item(0)
+    if pos != len(data): raise ValueError("trailing")
+    return value
+
+# --- Bech32m (BIP-350) ---
+CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+def polymod(values):
+    gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+    chk = 1
+    for v in values:
+        top = chk >> 25
+        chk = (chk & 0x1ffffff) << 5 ^ v
+        for i in range(5): chk ^= gen[i] if (top >> i) & 1 else 0
+    return chk
+def hrp_expand(h): return [ord(c) >> 5 for c in h] + [0] + [ord(c) & 31 for c in h]
+def bech32m(hrp, data):
+    groups, acc, bits = [], 0, 0
+    for b in data:
+        acc = acc << 8 | b; bits += 8
+        while bits >= 5: bits -= 5; groups.append(acc >> bits & 31)
+    if bits: groups.append(acc << (5 - bits) & 31)
+    pm = polymod(hrp_expand(hrp) + groups + [0] * 6) ^ 0x2bc830a3
+    return hrp + "1" + "".join(CHARSET[g] for g in groups + [pm >> 5 * (5 - i) & 31 for i in range(6)])
+def bech32m_valid(text):
+    if text.lower() != text and text.upper() != text: return False
+    text = text.lower(); i = text.rfind("1")
+    if i < 1 or len(text) - i < 7: return False
+    try: data = [CHARSET.index(c) for c in text[i + 1:]]
+    except ValueError: return False
+    return polymod(hrp_expand(text[:i]) + data) == 0x2bc830a3
+
+def ledger_id(pub): return tagged("ledgerd/id", pub)[:20]
+def derived(kind, parts): return tagged("ledgerd/key/" + kind, b"".join(parts))[:20]
+
+# --- BIP-340 verification over secp256k1 ---
+P = 2**256 - 2**32 - 977
+N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+G = (0x79BE667EF9DCBBAC55A06295CE870B07029BFCDB2DCE28D959F2815B16F81798, 0x483ADA7726A3C4655DA4FBFC0E1108A8FD17B448A68554199C47D08FFB10D4B8)
+def point_add(a, b):
+    if a is None: return b
+    if b is None: return a
+    if a[0] == b[0] and a[1] != b[1]: return None
+    lam = (3 * a[0] * a[0] * pow(2 * a[1], P - 2, P)) % P if a == b else ((b[1] - a[1]) * pow(b[0] - a[0], P - 2, P)) % P
+    x = (lam * lam - a[0] - b[0]) % P
+    return (x, (lam * (a[0] - x) - a[1]) % P)
+def point_mul(p, n):
+    r = None
+    while n:
+        if n & 1: r = point_add(r, p)
+        p = point_add(p, p); n >>= 1
+    return r
+def lift_x(x):
+    if x >= P: return None
+    y2 = (pow(x, 3, P) + 7) % P
+    y = pow(y2, (P + 1) // 4, P)
+    if pow(y, 2, P) != y2: return None
+    return (x, y if y % 2 == 0 else P - y)
+def schnorr_verify(msg, pub, sig):
+    if len(pub) != 32 or len(sig) != 64: return False
+    pt = lift_x(int.from_bytes(pub, "big"))
+    r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
+    if pt is None or r >= P or s >= N: return False
+    e = int.from_bytes(tagged("BIP0340/challenge", sig[:32] + pub + msg), "big") % N
+    R = point_add(point_mul(G, s), point_mul(pt, N - e))
+    return R is not None and R[1] % 2 == 0 and R[0] == r
+
+# --- the state tree (specs/state-tree.md) ---
+ZERO = bytes(32)
+def bit(key, i): return key[i // 8] >> (7 - i % 8) & 1
+def leaf_hash(key, value_hash): return sha256(b"\x00" + key + value_hash)
+def branch_hash(l, r): return sha256(b"\x01" + l + r)
+def tree_root(leaves, depth=0):
+    if not leaves: return ZERO
+    if len(leaves) == 1: (k, v), = leaves.items(); return leaf_hash(k, v)
+    return branch_hash(tree_root({k: v for k, v in leaves.items() if not bit(k, depth)}, depth + 1),
+                       tree_root({k: v for k, v in leaves.items() if bit(k, depth)}, depth + 1))
+def verify_proof(proof, key, root):
+    depth, bitmap, siblings, leaf = proof["depth"], proof["bitmap"], list(proof["siblings"]), proof["leaf"]
+    if leaf is None: cur, outcome = ZERO, "absent"
+    else:
+        cur = leaf_hash(leaf["key"], leaf["value"])
+        outcome = "present" if leaf["key"] == key else "absent"
+        if outcome == "absent" and any(bit(leaf["key"], i) != bit(key, i) for i in range(depth)): return None
+    for level in reversed(range(depth)):
+        sib = siblings.pop() if bitmap[level // 8] & (0x80 >> level % 8) else ZERO
+        cur = branch_hash(sib, cur) if bit(key, level) else branch_hash(cur, sib)
+    return outcome if cur == root and not siblings else None
+
+def tx_root(ids):
+    if not ids: return ZERO
+    if len(ids) == 1: return sha256(b"\x00" + ids[0])
+    k = 1
+    while k * 2 < len(ids): k *= 2
+    return sha256(b"\x01" + tx_root(ids[:k]) + tx_root(ids[k:]))
+
+def cid_text(encoded):
+    raw = bytes([1, 0x71, 0x12, 0x20]) + sha256(encoded)
+    alphabet, out, acc, bits = "abcdefghijklmnopqrstuvwxyz234567", "", 0, 0
+    for b in raw:
+        acc = acc << 8 | b; bits += 8
+        while bits >= 5: bits -= 5; out += alphabet[acc >> bits & 31]
+    if bits: out += alphabet[acc << (5 - bits) & 31]
+    return "b" + out
+
+def main(folder):
+    load = lambda name: json.load(open(os.path.join(folder, name)))
+    # BIP-340's own vectors confirm this verifier before it judges ours.
+    for line in open(os.path.join(folder, "bip340.csv")).read().splitlines()[1:]:
+        f = line.split(",")
+        check(schnorr_verify(bytes.fromhex(f[4]), bytes.fromhex(f[2]), bytes.fromhex(f[5])) == (f[6] == "TRUE"), "bip340 vector " + f[0])
+
+    encoding = load("encoding.json")
+    for v in encoding["valid"]:
+        data = bytes.fromhex(v["hex"])
+        check(encode(decode(data)) == data, "encoding: " + v["name"])
+    for v in encoding["invalid"]:
+        try: decode(bytes.fromhex(v["hex"])); check(False, "encoding accepted: " + v["name"])
+        except (ValueError, UnicodeDecodeError): check(True, "")
+
+    ids = load("ids.json")
+    by_text = {}
+    for k in ids["keys"]:
+        check(sha256(k["secret_key_seed"].encode()).hex() == k["secret_key"], "secret seed")
+        pub = bytes.fromhex(k["public_key"])
+        check(ledger_id(pub).hex() == k["id_hex"], "id bytes of " + k["id"])
+        check(bech32m("ld", ledger_id(pub)) == k["id"], "id text of " + k["id"])
+        by_text[k["id"]] = ledger_id(pub)
+    for d in ids["derived"]:
+        check(bech32m("ld", derived(d["kind"], [by_text[p] for p in d["parts"]])) == d["id"], "derived " + d["kind"])
+    for bad in ids["invalid_text"]:
+        check(not (bech32m_valid(bad["text"]) and bad["text"].startswith("ld1")), "invalid id accepted: " + bad["why"])
+
+    txs = load("transactions.json")
+    for t in txs["transactions"]:
+        unsigned = bytes.fromhex(t["unsigned_hex"]); tx = decode(unsigned)
+        check(encode(tx) == unsigned, t["name"] + ": canonical")
+        check(sha256(unsigned).hex() == t["id"], t["name"] + ": id")
+        digest = tagged("ledgerd/tx", unsigned)
+        check(digest.hex() == t["signing_digest"], t["name"] + ": signing digest")
+        check(tx["chain"] == txs["chain"] and tx["type"] == t["type"], t["name"] + ": fields")
+        check([bech32m("ld", ledger_id(s)) for s in tx["signers"]] == t["signer_ids"], t["name"] + ": signer ids")
+        signed = decode(bytes.fromhex(t["signed_hex"]))
+        check(encode(signed["tx"]) == unsigned and set(signed) == {"tx", "sigs"}, t["name"] + ": envelope")
+        for pub, sig in zip(tx["signers"], signed["sigs"]):
+            check(schnorr_verify(digest, pub, sig), t["name"] + ": signature")
+        check(cid_text(bytes.fromhex(t["signed_hex"])) == t["cid"], t["name"] + ": cid")
+
+    blocks = load("blocks.json")
+    genesis = json.loads(blocks["genesis_json"])
+    state = {}
+    for a in genesis["balances"]:
+        key = next(v for k, v in by_text.items() if k == a["account"]) if a["account"] in by_text else None
+        check(key is not None, "genesis account is a known test key")
+        state[key] = {"kind": "account", "balance": a["amount"], "nonce": 0}
+    p = genesis["params"]
+    state[derived("params", [])] = {"kind": "params", "genesisTime": genesis["genesis_time_ms"], "pulseMillis": p["pulse_millis"],
+        "electionCyclePulses": p["election_cycle_pulses"], "publicityWindowPulses": p["publicity_window_pulses"],
+        "storageByteDay": p["coefficients"]["storage_byte_day"], "cpuSecond": p["coefficients"]["cpu_second"]}
+    state[derived("bookkeepers", [])] = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]]}
+    genesis_root = tree_root({k: sha256(encode(v)) for k, v in state.items()})
+    check(genesis_root.hex() == blocks["genesis_block"]["state_root"], "genesis state root from the genesis file")
+    g_header = decode(bytes.fromhex(blocks["genesis_block"]["header_hex"]))
+    check(g_header["stateRoot"] == genesis_root and g_header["height"] == 0, "genesis header")
+    check(sha256(bytes.fromhex(blocks["genesis_block"]["header_hex"])).hex() == blocks["genesis_block"]["hash"], "genesis hash")
+    b1 = blocks["block_1"]; header_bytes = bytes.fromhex(b1["header_hex"]); header = decode(header_bytes)
+    block = decode(bytes.fromhex(b1["block_hex"]))
+    check(encode(block["header"]) == header_bytes, "block 1 header inside block")
+    check(sha256(header_bytes).hex() == b1["hash"] and header["previous"].hex() == blocks["genesis_block"]["hash"], "block 1 links")
+    ids_in_block = [sha256(encode(t["tx"])) for t in block["txs"]]
+    check(tx_root(ids_in_block) == header["txRoot"] and header["txCount"] == len(ids_in_block), "block 1 tx root")
+    check(header["pulse"] == (header["time"] - genesis["genesis_time_ms"]) // p["pulse_millis"], "block 1 pulse")
+    sealing = tagged("ledgerd/block", header_bytes)
+    check(sealing.hex() == b1["sealing_digest"], "sealing digest")
+    for seal in block["seals"]:
+        check(schnorr_verify(sealing, seal["key"], seal["sig"]), "block 1 seal")
+    # Apply the transfer by the rules of specs/transactions.md and recompute the state root.
+    tx = block["txs"][0]["tx"]; payer, payee = ledger_id(tx["signers"][0]), ledger_id(tx["signers"][1])
+    amount = tx["body"]["amount"]
+    state[payer] = {"kind": "account", "balance": state[payer]["balance"] - amount, "nonce": state[payer]["nonce"] + 1}
+    state[payee] = {"kind": "account", "balance": amount, "nonce": 0}
+    check(tree_root({k: sha256(encode(v)) for k, v in state.items()}) == header["stateRoot"], "block 1 state root after the transfer")
+
+    tree = load("state-tree.json")
+    check(tree["empty_root"] == ZERO.hex(), "empty root")
+    for case in tree["insertions"]:
+        leaves = {bytes.fromhex(l["key"]): sha256(bytes.fromhex(l["value_hex"])) for l in case["leaves"]}
+        check(tree_root(leaves).hex() == case["root"], "tree root with %d leaves" % len(leaves))
+    for pr in tree["proofs"]:
+        proof = decode(bytes.fromhex(pr["proof_hex"]))
+        check(verify_proof(proof, bytes.fromhex(pr["key"]), bytes.fromhex(pr["root"])) == pr["outcome"], "proof " + pr["outcome"])
+        forged = dict(proof); forged["siblings"] = [bytes(32)] * len(proof["siblings"])
+        check(not proof["siblings"] or verify_proof(forged, bytes.fromhex(pr["key"]), bytes.fromhex(pr["root"])) is None, "forged proof rejected")
+    last = tree["insertions"][-1]["leaves"]
+    remaining = {bytes.fromhex(l["key"]): sha256(bytes.fromhex(l["value_hex"])) for l in last if l["key"] != tree["after_deleting_last"]["key"]}
+    check(tree_root(remaining).hex() == tree["after_deleting_last"]["root"], "root after deletion")
+
+    print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
+    return 1 if checks["failed"] else 0
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1] if len(sys.argv) > 1 else "specs/vectors"))
