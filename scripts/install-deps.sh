@@ -5,6 +5,11 @@ set -euo pipefail
 packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4 pkg-config)
 if [[ "${1:-}" == "--test" ]]; then packages+=(chromium); fi
 
+# Python test tools (the OpenAPI conformance check), from PyPI when absent.
+if [[ "${1:-}" == "--test" ]] && ! python3 -c "import yaml, jsonschema, openapi_spec_validator" 2>/dev/null; then
+    python3 -m pip install --quiet pyyaml jsonschema openapi-spec-validator
+fi
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

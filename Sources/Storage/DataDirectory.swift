@@ -30,6 +30,20 @@ public struct DataDirectory: Sendable {
 
     public var isInitialized: Bool { FileManager.default.fileExists(atPath: databasePath) }
 
+    public var lockPath: String { path + "/.lock" }
+
+    /// Takes the directory's exclusive lock for the life of the process (released by the OS when it
+    /// exits, even on a crash), so two daemons can never write one ledger. Throws if another holds it.
+    public func lock() throws {
+        let descriptor = open(lockPath, O_RDWR | O_CREAT, 0o600)
+        guard descriptor >= 0 else { throw Failure("cannot open \(lockPath)") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw Failure("another ledgerd is already using \(path); stop it first, or use another --data directory")
+        }
+        // The descriptor stays open on purpose: closing it would release the lock.
+    }
+
     public func createDirectories() throws {
         try FileManager.default.createDirectory(atPath: keysPath, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
     }

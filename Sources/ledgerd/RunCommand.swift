@@ -34,6 +34,7 @@ struct RunCommand: AsyncParsableCommand {
         let nodeKey: SecretKey
         let cookie: String
         do {
+            try directory.lock()
             genesis = try directory.readGenesis()
             nodeKey = try directory.loadKey("node")
             cookie = try directory.readCookie()
@@ -75,7 +76,7 @@ struct RunCommand: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
-        try? FileManager.default.removeItem(atPath: addressPath)
+        try? FileManager.default.removeItem(atPath: addressPath)  // safe: the lock means no other node wrote it
         logger.info("ledgerd stopped cleanly")
     }
 }

@@ -14,6 +14,8 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let directory = options.directory
+        // A running node may be appending; verify a quiet ledger.
+        do { try directory.lock() } catch { throw ValidationError("\(error)") }
         let genesis = try directory.readGenesis()
         let store = try LedgerStore(path: directory.databasePath, create: false)
         let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)

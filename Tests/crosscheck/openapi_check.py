@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Holds a running node's HTTP API to specs/openapi.yaml: every documented route answers, and every JSON
+answer (success and error) validates against the schema the spec gives for its status code.
+
+Usage: openapi_check.py BASE_URL ADMIN_TOKEN SPEC     (prints "N passed, M failed"; exit 1 on any failure)
+"""
+import http.client, json, sys, urllib.parse
+import yaml
+from jsonschema import Draft202012Validator
+from openapi_spec_validator import validate
+
+checks = {"passed": 0, "failed": 0}
+def check(condition, what):
+    checks["passed" if condition else "failed"] += 1
+    if not condition: print("FAIL:", what)
+
+def request(base, method, path, body=None, token=None):
+    url = urllib.parse.urlparse(base)
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    headers = {"Content-Type": "application/json"}
+    if token: headers["Authorization"] = "Bearer " + token
+    connection.request(method, path, body=body, headers=headers)
+    response = connection.getresponse()
+    data = response.read()
+    return response.status, dict((k.lower(), v) for k, v in response.getheaders()), data
+
+def main(base, token, spec_path):
+    spec = yaml.safe_load(open(spec_path))
+    validate(spec)
+    check(True, "spec is valid OpenAPI")
+    components = spec["components"]
+
+    def schema_for(template, method, status):
+        responses = spec["paths"][template][method]["responses"]
+        response = responses.get(str(status))
+        if response is None: return None
+        if "$ref" in response: response = components["responses"][response["$ref"].split("/")[-1]]
+        return response.get("content", {})
+
+    def call(template, path, method="get", status=200, body=None, auth=None):
+        code, headers, data = request(base, method.upper(), path, body, auth)
+        check(code == status, "%s %s answered %d, expected %d: %s" % (method, path, code, status, data[:200]))
+        content = schema_for(template, method, code)
+        check(content is not None, "%s %s: status %d is not documented for %s" % (method, path, code, template))
+        if not content: return data
+        media = headers.get("content-type", "").split(";")[0]
+        check(media in content, "%s %s: content type %s not documented" % (method, path, media))
+        if media == "application/json":
+            value = json.loads(data)
+            schema = dict(content[media]["schema"]); schema["components"] = components
+            errors = list(Draft202012Validator(schema).iter_errors(value))
+            check(not errors, "%s %s: %s" % (method, path, "; ".join(e.message[:200] for e in errors[:3])))
+            return value
+        return data
+
+    status = call("/api/v1/status", "/api/v1/status")
+    node = status["node_id"]
+    orgs = call("/api/v1/organizations", "/api/v1/organizations")["organizations"]
+    lines = call("/api/v1/credit-lines", "/api/v1/credit-lines?from=" + node)["credit_lines"]
+    check(orgs and lines, "the node has an organization and a credit line to check against")
+    org, line = orgs[0]["id"], lines[0]
+    block = call("/api/v1/blocks/{ref}", "/api/v1/blocks/1")
+    tx = block["transactions"][0]["id"]
+    call("/api/v1/blocks/{ref}", "/api/v1/blocks/" + block["hash"])
+    call("/api/v1/blocks", "/api/v1/blocks?limit=2&before=%d" % status["height"])
+    call("/api/v1/transactions/{id}", "/api/v1/transactions/" + tx)
+    call("/api/v1/accounts/{id}", "/api/v1/accounts/" + node)
+    call("/api/v1/accounts/{id}", "/api/v1/accounts/" + org)
+    call("/api/v1/organizations/{id}", "/api/v1/organizations/" + org)
+    call("/api/v1/credit-lines", "/api/v1/credit-lines?to=" + line["to"])
+    call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (line["from"], line["to"]))
+    call("/api/v1/proofs/{key}", "/api/v1/proofs/" + node)
+    call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=0" % org)
+    call("/api/v1/admin/node-key", "/api/v1/admin/node-key", auth=token)
+    # Errors are documented too.
+    call("/api/v1/blocks/{ref}", "/api/v1/blocks/99999999", status=404)
+    call("/api/v1/blocks/{ref}", "/api/v1/blocks/not-a-hash", status=400)
+    call("/api/v1/blocks", "/api/v1/blocks?limit=0", status=400)
+    call("/api/v1/transactions/{id}", "/api/v1/transactions/" + "ab" * 32, status=404)
+    call("/api/v1/accounts/{id}", "/api/v1/accounts/ld1nope", status=400)
+    call("/api/v1/organizations/{id}", "/api/v1/organizations/" + node, status=404)
+    call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (line["to"], line["from"]), status=404)
+    call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=99999999" % node, status=404)
+    call("/api/v1/admin/node-key", "/api/v1/admin/node-key", status=401)
+    call("/api/v1/admin/transactions", "/api/v1/admin/transactions", "post", 401, body="{}")
+    call("/api/v1/admin/transactions", "/api/v1/admin/transactions", "post", 400, body="{\"tx\": \"00\"}", auth=token)
+    # Metrics and the explorer's pages.
+    check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
+    for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
+                           ("/org/{id}", "/org/" + org)):
+        check(b"<html" in call(template, path), path + " is HTML")
+    call("/search", "/search?q=1", status=303)
+    call("/search", "/search?q=nothing", status=404)
+    # Every served /api/v1 route is documented: an undocumented one does not exist.
+    code, _, _ = request(base, "GET", "/api/v1/undocumented")
+    check(code == 404, "an undocumented route answers 404")
+    documented = {p for p in spec["paths"]}
+    served = {"/api/v1/status", "/api/v1/blocks", "/api/v1/blocks/{ref}", "/api/v1/transactions/{id}", "/api/v1/accounts/{id}",
+              "/api/v1/organizations", "/api/v1/organizations/{id}", "/api/v1/credit-lines", "/api/v1/credit-lines/{from}/{to}",
+              "/api/v1/proofs/{key}", "/api/v1/admin/transactions", "/api/v1/admin/node-key", "/metrics", "/", "/block/{ref}",
+              "/tx/{id}", "/account/{id}", "/org/{id}", "/search"}
+    check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
+
+    print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))
+    return 1 if checks["failed"] else 0
+
+if __name__ == "__main__":
+    sys.exit(main(*sys.argv[1:4]))
