@@ -11,7 +11,7 @@ test: test-deps
 	$(SWIFT) test --disable-xctest
 
 bench: deps
-	$(SWIFT) build -c release --product ledger-bench --product ledgerd --product ledgerctl
+	$(SWIFT) build -c release
 	./.build/release/ledger-bench --output BENCHMARKS.md
 
 build: deps

@@ -60,7 +60,7 @@ let package = Package(
         ]),
         // Benchmarks need a release build and real wall-clock figures, which tests must never assert;
         // so they live in their own executable that `make bench` runs.
-        .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Consensus", "Storage"]),
+        .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Credit", "Consensus", "Storage"]),
 
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus"]),
         .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage"]),
