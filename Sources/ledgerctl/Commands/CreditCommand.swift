@@ -12,6 +12,12 @@ struct CreditCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("Most they may owe: bytes, or with a binary prefix (10GiB).", valueName: "amount")) var limit: String
         @Option(help: ArgumentHelp("How many pulses (seconds by default) the line lasts.", valueName: "pulses")) var duration: UInt64 = 30 * 24 * 3600
 
+        /// Submits `type` with these terms, signed by the --as key, and prints the result.
+        func submit(_ type: String, _ options: GlobalOptions, _ wait: WaitOption) async throws {
+            let tx = try await Submitter(options: options).submit(type: type, body: try await body(options), signers: [try options.key()], wait: !wait.noWait)
+            options.output(tx) { Submitter.describe(tx) }
+        }
+
         func body(_ options: GlobalOptions) async throws -> CBOR {
             guard let amount = Units.parse(limit), amount > 0 else { throw CLIError("--limit '\(limit)' is not a positive amount such as 1048576 or 10GiB") }
             guard duration > 0 else { throw CLIError("--duration must be at least 1 pulse") }
@@ -29,10 +35,7 @@ struct CreditCommand: AsyncParsableCommand {
         @OptionGroup var wait: WaitOption
         @OptionGroup var terms: Terms
 
-        func run() async throws {
-            let tx = try await Submitter(options: options).submit(type: CreditRules.grant, body: try await terms.body(options), signers: [try options.key()], wait: !wait.noWait)
-            options.output(tx) { Submitter.describe(tx) }
-        }
+        func run() async throws { try await terms.submit(CreditRules.grant, options, wait) }
     }
 
     struct Change: AsyncParsableCommand {
@@ -42,10 +45,7 @@ struct CreditCommand: AsyncParsableCommand {
         @OptionGroup var wait: WaitOption
         @OptionGroup var terms: Terms
 
-        func run() async throws {
-            let tx = try await Submitter(options: options).submit(type: CreditRules.change, body: try await terms.body(options), signers: [try options.key()], wait: !wait.noWait)
-            options.output(tx) { Submitter.describe(tx) }
-        }
+        func run() async throws { try await terms.submit(CreditRules.change, options, wait) }
     }
 
     struct Revoke: AsyncParsableCommand {
