@@ -145,7 +145,7 @@ public final class LedgerStore: @unchecked Sendable {
         func walk(_ node: TreeNode?) {
             guard let node else { return }
             nodes.append(node)
-            if case .branch(let left, let right) = node.kind { walk(left); walk(right) }
+            if !node.isLeaf { walk(node.left); walk(node.right) }
         }
         walk(tree.root)
         return nodes

@@ -119,3 +119,35 @@ import Testing
         #expect(v1.rootHash == TreeNode.leafHash(key: a, valueHash: SHA256.hash([1])))
     }
 }
+
+@Suite struct ParallelTreeTests {
+    /// Large batches update the root's two halves on two threads; the tree must be the same, node for
+    /// node, as the sequential algorithm's and as the reference definition's.
+    @Test func parallelAndSequentialUpdatesAgree() {
+        var generator = SeededGenerator(seed: 2048)
+        var model: [ID: Digest] = [:]
+        var initial: [SparseMerkleTree.Update] = []
+        for _ in 0..<6_000 {
+            let key = ID(bytes: generator.bytes(20))!, value = SHA256.hash(generator.bytes(4))
+            initial.append((key, value))
+            model[key] = value
+        }
+        let base = SparseMerkleTree().updating(initial)
+        var batch: [SparseMerkleTree.Update] = []
+        let existing = Array(model.keys)
+        for index in 0..<5_000 {
+            switch index % 3 {
+            case 0: batch.append((existing[index], nil)); model.removeValue(forKey: existing[index])
+            case 1: let value = SHA256.hash([UInt8(index & 0xff)]); batch.append((existing[index], value)); model[existing[index]] = value
+            default: let key = ID(bytes: generator.bytes(20))!, value = SHA256.hash([1]); batch.append((key, value)); model[key] = value
+            }
+        }
+        #expect(batch.count >= SparseMerkleTree.parallelBatchMin)
+        var parallelNodes: [TreeNode] = [], sequentialNodes: [TreeNode] = []
+        let parallel = base.updating(batch, created: &parallelNodes, parallel: true)
+        let sequential = base.updating(batch, created: &sequentialNodes, parallel: false)
+        #expect(parallel.rootHash == sequential.rootHash)
+        #expect(parallel.rootHash == SparseMerkleTreeTests.referenceRoot(model))
+        #expect(Set(parallelNodes.map(\.hash)) == Set(sequentialNodes.map(\.hash)))
+    }
+}

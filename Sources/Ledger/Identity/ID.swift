@@ -13,11 +13,18 @@ public struct ID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     @inlinable init(storage: (UInt64, UInt64, UInt32)) { self.storage = storage }
 
+    /// Takes exactly 20 bytes; nil for any other length. Inlinable so that each caller gets a
+    /// specialized copy (the generic one looks up type metadata on every call).
+    @inlinable
     public init?<Bytes: Collection>(bytes: Bytes) where Bytes.Element == UInt8 {
         guard bytes.count == ID.byteCount else { return nil }
         var value = ID.zero
-        withUnsafeMutableBytes(of: &value.storage) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        Swift.withUnsafeMutableBytes(of: &value.storage) { raw in
+            var index = 0
+            for byte in bytes {
+                raw[index] = byte
+                index += 1
+            }
         }
         self = value
     }

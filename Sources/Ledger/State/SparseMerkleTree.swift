@@ -1,3 +1,5 @@
+import Dispatch
+
 /// A sparse Merkle tree over the 160-bit key space, GongShi's state tree.
 ///
 /// Conceptually a complete binary tree of depth 160 where the path to a key is its bits, most
@@ -23,17 +25,94 @@ public struct SparseMerkleTree: Sendable {
 
     /// Applies a batch of updates (a nil value hash deletes the key). Later updates to the same key
     /// win. `created` receives every node made for the new version, for a store to persist.
-    public func updating(_ updates: [Update], created: inout [TreeNode]) -> SparseMerkleTree {
-        var unique: [ID: Digest?] = [:]
-        unique.reserveCapacity(updates.count)
-        for update in updates { unique[update.key] = .some(update.valueHash) }
-        let sorted = unique.map { (key: $0.key, valueHash: $0.value) }.sorted { $0.key < $1.key }
-        return SparseMerkleTree(root: Self.update(root, depth: 0, sorted[...], created: &created))
+    public func updating(_ updates: [Update], created: inout [TreeNode], parallel: Bool = true) -> SparseMerkleTree {
+        var sink = NodeSink(collects: true)
+        let tree = apply(updates, sink: &sink, parallel: parallel)
+        created.append(contentsOf: sink.nodes)
+        return tree
     }
 
-    public func updating(_ updates: [Update]) -> SparseMerkleTree {
-        var created: [TreeNode] = []
-        return updating(updates, created: &created)
+    private func apply(_ updates: [Update], sink: inout NodeSink, parallel: Bool) -> SparseMerkleTree {
+        var entries: [Entry] = []
+        entries.reserveCapacity(updates.count)
+        for (order, update) in updates.enumerated() {
+            entries.append(Entry(key: update.key, valueHash: update.valueHash ?? .zero, present: update.valueHash != nil, order: order))
+        }
+        // Sorted by key, and for one key by arrival, so that keeping the last of each run keeps the latest.
+        entries.sort { $0.key != $1.key ? $0.key < $1.key : $0.order < $1.order }
+        var unique: [Entry] = []
+        unique.reserveCapacity(entries.count)
+        for entry in entries {
+            if let last = unique.last, last.key == entry.key { unique[unique.count - 1] = entry } else { unique.append(entry) }
+        }
+        if parallel, let root, !root.isLeaf, unique.count >= Self.parallelBatchMin {
+            return SparseMerkleTree(root: Self.updateHalvesInParallel(root, unique, sink: &sink))
+        }
+        return SparseMerkleTree(root: Self.update(root, depth: 0, unique[...], sink: &sink))
+    }
+
+    /// Below this many updates, splitting the work across threads costs more than it saves.
+    static let parallelBatchMin = 2_048
+
+    /// The root's two subtrees share nothing, so their updates run on two threads; the result is the
+    /// same tree, hash for hash, as the sequential algorithm gives (a test checks this).
+    private static func updateHalvesInParallel(_ root: TreeNode, _ entries: [Entry], sink: inout NodeSink) -> TreeNode? {
+        let split = partitionIndex(entries[...], depth: 0)
+        let children = UnsafeMutableBufferPointer<TreeNode?>.allocate(capacity: 2)
+        let createdByHalf = UnsafeMutableBufferPointer<NodeSink>.allocate(capacity: 2)
+        children.initialize(repeating: nil)
+        createdByHalf.initialize(repeating: NodeSink(collects: sink.collects))
+        defer {
+            children.deinitialize()
+            children.deallocate()
+            createdByHalf.deinitialize()
+            createdByHalf.deallocate()
+        }
+        let halves = ParallelHalves(root: root, entries: entries, split: split, children: children, created: createdByHalf)
+        DispatchQueue.concurrentPerform(iterations: 2) { halves.run($0) }
+        sink.nodes.append(contentsOf: createdByHalf[0].nodes)
+        sink.nodes.append(contentsOf: createdByHalf[1].nodes)
+        if children[0] === root.left && children[1] === root.right { return root }
+        return makeBranch(children[0], children[1], sink: &sink)
+    }
+
+    /// The two halves' inputs and output slots. Each iteration writes only its own slot, so sharing
+    /// the buffers between the two threads is free of races.
+    private struct ParallelHalves: @unchecked Sendable {
+        let root: TreeNode
+        let entries: [Entry]
+        let split: Int
+        let children: UnsafeMutableBufferPointer<TreeNode?>
+        let created: UnsafeMutableBufferPointer<NodeSink>
+
+        func run(_ half: Int) {
+            let slice = half == 0 ? entries[..<split] : entries[split...]
+            children[half] = SparseMerkleTree.update(half == 0 ? root.left : root.right, depth: 1, slice, sink: &created[half])
+        }
+    }
+
+    /// `parallel: false` keeps the work on the calling thread (large batches otherwise use two).
+    public func updating(_ updates: [Update], parallel: Bool = true) -> SparseMerkleTree {
+        var sink = NodeSink(collects: false)
+        return apply(updates, sink: &sink, parallel: parallel)
+    }
+
+    /// Where new nodes go: collected for a store, or dropped when nobody persists them (saving a
+    /// retain and an append per node).
+    struct NodeSink {
+        let collects: Bool
+        var nodes: [TreeNode] = []
+
+        mutating func add(_ node: TreeNode) { if collects { nodes.append(node) } }
+    }
+
+    /// One update in the batch algorithm: a struct rather than a tuple, so sorting and slicing run as
+    /// specialized code.
+    struct Entry: Sendable {
+        var key: ID
+        var valueHash: Digest
+        var present: Bool
+        var order: Int
     }
 
     /// The value hash stored under `key`, if any.
@@ -41,12 +120,9 @@ public struct SparseMerkleTree: Sendable {
         var node = root
         var depth = 0
         while let current = node {
-            switch current.kind {
-            case .leaf(let leafKey, let valueHash): return leafKey == key ? valueHash : nil
-            case .branch(let left, let right):
-                node = key.bit(depth) ? right : left
-                depth += 1
-            }
+            if current.isLeaf { return current.key == key ? current.valueHash : nil }
+            node = key.bit(depth) ? current.right : current.left
+            depth += 1
         }
         return nil
     }
@@ -56,15 +132,15 @@ public struct SparseMerkleTree: Sendable {
         var siblings: [Digest] = []
         var node = root
         var depth = 0
-        while let current = node, case .branch(let left, let right) = current.kind {
+        while let current = node, !current.isLeaf {
             let goRight = key.bit(depth)
-            siblings.append(((goRight ? left : right)?.hash) ?? .zero)
-            node = goRight ? right : left
+            siblings.append(((goRight ? current.left : current.right)?.hash) ?? .zero)
+            node = goRight ? current.right : current.left
             depth += 1
         }
         let terminal: StateProof.Terminal
-        if let node, case .leaf(let leafKey, let valueHash) = node.kind {
-            terminal = .leaf(key: leafKey, valueHash: valueHash)
+        if let node {
+            terminal = .leaf(key: node.key, valueHash: node.valueHash)
         } else {
             terminal = .empty
         }
@@ -76,10 +152,7 @@ public struct SparseMerkleTree: Sendable {
         var out: [(key: ID, valueHash: Digest)] = []
         func walk(_ node: TreeNode?) {
             guard let node else { return }
-            switch node.kind {
-            case .leaf(let key, let valueHash): out.append((key, valueHash))
-            case .branch(let left, let right): walk(left); walk(right)
-            }
+            if node.isLeaf { out.append((node.key, node.valueHash)) } else { walk(node.left); walk(node.right) }
         }
         walk(root)
         return out
@@ -87,70 +160,63 @@ public struct SparseMerkleTree: Sendable {
 
     // MARK: - The update algorithm
 
-    private static func update(
-        _ node: TreeNode?, depth: Int, _ updates: ArraySlice<Update>, created: inout [TreeNode]
-    ) -> TreeNode? {
+    fileprivate static func update(_ node: TreeNode?, depth: Int, _ updates: ArraySlice<Entry>, sink: inout NodeSink) -> TreeNode? {
         guard !updates.isEmpty else { return node }
         guard let node else {
-            return build(depth: depth, updates.compactMap { u in u.valueHash.map { (u.key, $0) } }[...], created: &created)
+            return build(depth: depth, updates.filter(\.present)[...], sink: &sink)
         }
-        switch node.kind {
-        case .leaf(let key, let valueHash):
+        if node.isLeaf {
             // The existing leaf joins the batch unless the batch replaces or deletes it.
-            var entries: [(ID, Digest)] = updates.compactMap { u in u.valueHash.map { (u.key, $0) } }
-            if !updates.contains(where: { $0.key == key }) {
-                let index = entries.firstIndex { $0.0 > key } ?? entries.endIndex
-                entries.insert((key, valueHash), at: index)
+            var entries = updates.filter(\.present)
+            if !updates.contains(where: { $0.key == node.key }) {
+                let index = entries.firstIndex { $0.key > node.key } ?? entries.endIndex
+                entries.insert(Entry(key: node.key, valueHash: node.valueHash, present: true, order: 0), at: index)
             }
-            if entries.count == 1, entries[0].0 == key, entries[0].1 == valueHash { return node }
-            return build(depth: depth, entries[...], created: &created)
-        case .branch(let left, let right):
-            let split = partitionIndex(updates, depth: depth) { $0.key }
-            let newLeft = update(left, depth: depth + 1, updates[..<split], created: &created)
-            let newRight = update(right, depth: depth + 1, updates[split...], created: &created)
-            if newLeft === left && newRight === right { return node }
-            return makeBranch(newLeft, newRight, created: &created)
+            if entries.count == 1, entries[0].key == node.key, entries[0].valueHash == node.valueHash { return node }
+            return build(depth: depth, entries[...], sink: &sink)
         }
+        let split = partitionIndex(updates, depth: depth)
+        let left = node.left, right = node.right
+        let newLeft = update(left, depth: depth + 1, updates[..<split], sink: &sink)
+        let newRight = update(right, depth: depth + 1, updates[split...], sink: &sink)
+        if newLeft === left && newRight === right { return node }
+        return makeBranch(newLeft, newRight, sink: &sink)
     }
 
-    /// Builds the subtree at `depth` for sorted, distinct entries.
-    private static func build(depth: Int, _ entries: ArraySlice<(ID, Digest)>, created: inout [TreeNode]) -> TreeNode? {
+    /// Builds the subtree at `depth` for sorted, distinct, present entries.
+    private static func build(depth: Int, _ entries: ArraySlice<Entry>, sink: inout NodeSink) -> TreeNode? {
         switch entries.count {
         case 0: return nil
         case 1:
-            let leaf = TreeNode(leaf: entries.first!.0, valueHash: entries.first!.1)
-            created.append(leaf)
+            let leaf = TreeNode(leaf: entries.first!.key, valueHash: entries.first!.valueHash)
+            sink.add(leaf)
             return leaf
         default:
             precondition(depth < 160, "distinct keys differ in some bit")
-            let split = partitionIndex(entries, depth: depth) { $0.0 }
-            let left = build(depth: depth + 1, entries[..<split], created: &created)
-            let right = build(depth: depth + 1, entries[split...], created: &created)
-            return makeBranch(left, right, created: &created)
+            let split = partitionIndex(entries, depth: depth)
+            let left = build(depth: depth + 1, entries[..<split], sink: &sink)
+            let right = build(depth: depth + 1, entries[split...], sink: &sink)
+            return makeBranch(left, right, sink: &sink)
         }
     }
 
     /// A branch with one leaf and nothing else collapses to that leaf; otherwise a new branch.
-    private static func makeBranch(_ left: TreeNode?, _ right: TreeNode?, created: inout [TreeNode]) -> TreeNode? {
-        switch (left, right) {
-        case (nil, nil): return nil
-        case (let only?, nil), (nil, let only?):
-            if case .leaf = only.kind { return only }
-            fallthrough
-        default:
-            let branch = TreeNode(left: left, right: right)
-            created.append(branch)
-            return branch
-        }
+    private static func makeBranch(_ left: TreeNode?, _ right: TreeNode?, sink: inout NodeSink) -> TreeNode? {
+        if left == nil, right == nil { return nil }
+        if left == nil, let right, right.isLeaf { return right }
+        if right == nil, let left, left.isLeaf { return left }
+        let branch = TreeNode(left: left, right: right)
+        sink.add(branch)
+        return branch
     }
 
     /// Keys are sorted and share their first `depth` bits, so bit `depth` is 0 for a prefix of them
     /// and 1 for the rest: binary search for the first 1.
-    private static func partitionIndex<Item>(_ items: ArraySlice<Item>, depth: Int, key: (Item) -> ID) -> Int {
+    private static func partitionIndex(_ items: ArraySlice<Entry>, depth: Int) -> Int {
         var low = items.startIndex, high = items.endIndex
         while low < high {
             let middle = (low + high) / 2
-            if key(items[middle]).bit(depth) { high = middle } else { low = middle + 1 }
+            if items[middle].key.bit(depth) { high = middle } else { low = middle + 1 }
         }
         return low
     }

@@ -1,5 +1,9 @@
 /// One node of the state tree. Nodes are immutable and shared between versions, so keeping an old
 /// version costs only the nodes that changed since (specs/state-tree.md).
+///
+/// Leaf and branch share one class with plain stored fields rather than an enum payload: the update
+/// loop reads them millions of times, and field loads avoid the copies and reference-count traffic of
+/// matching an enum that holds class references.
 public final class TreeNode: Sendable {
     public enum Kind: Sendable {
         case leaf(key: ID, valueHash: Digest)
@@ -12,18 +16,34 @@ public final class TreeNode: Sendable {
     public static let leafEncodedBytes = 1 + ID.byteCount + Digest.byteCount  // 53
     public static let branchEncodedBytes = 1 + 2 * Digest.byteCount  // 65
 
-    public let kind: Kind
     public let hash: Digest
+    public let isLeaf: Bool
+    /// Leaves only.
+    public let key: ID
+    public let valueHash: Digest
+    /// Branches only.
+    public let left: TreeNode?
+    public let right: TreeNode?
 
     public init(leaf key: ID, valueHash: Digest) {
-        kind = .leaf(key: key, valueHash: valueHash)
-        hash = TreeNode.leafHash(key: key, valueHash: valueHash)
+        self.isLeaf = true
+        self.key = key
+        self.valueHash = valueHash
+        self.left = nil
+        self.right = nil
+        self.hash = TreeNode.leafHash(key: key, valueHash: valueHash)
     }
 
     public init(left: TreeNode?, right: TreeNode?) {
-        kind = .branch(left: left, right: right)
-        hash = TreeNode.branchHash(left: left?.hash ?? .zero, right: right?.hash ?? .zero)
+        self.isLeaf = false
+        self.key = .zero
+        self.valueHash = .zero
+        self.left = left
+        self.right = right
+        self.hash = TreeNode.branchHash(left: left?.hash ?? .zero, right: right?.hash ?? .zero)
     }
+
+    public var kind: Kind { isLeaf ? .leaf(key: key, valueHash: valueHash) : .branch(left: left, right: right) }
 
     /// SHA256(0x00 || key || valueHash).
     public static func leafHash(key: ID, valueHash: Digest) -> Digest {
@@ -47,11 +67,9 @@ public final class TreeNode: Sendable {
 
     /// The stored form of a node is exactly its hash preimage, so a store keyed by hash is self-checking.
     public var encoded: [UInt8] {
-        switch kind {
-        case .leaf(let key, let valueHash): [TreeNode.leafPrefix] + key.bytes + valueHash.bytes
-        case .branch(let left, let right):
-            [TreeNode.branchPrefix] + (left?.hash ?? .zero).bytes + (right?.hash ?? .zero).bytes
-        }
+        isLeaf
+            ? [TreeNode.leafPrefix] + key.bytes + valueHash.bytes
+            : [TreeNode.branchPrefix] + (left?.hash ?? .zero).bytes + (right?.hash ?? .zero).bytes
     }
 }
 
