@@ -1,8 +1,8 @@
 import Ledger
 
 /// Which IDs a state record relates, for the explorer's queries ("credit lines granted by X",
-/// "members of O"). Records name them in conventional fields; a kind not listed here is indexed by
-/// kind alone.
+/// "members of O"). Records name them in conventional fields; kinds not listed here (accounts, the
+/// most numerous) are not indexed: they are found by their own key.
 enum StateIndex {
     static let fieldsByKind: [String: (String, String?)] = [
         "member": ("org", "person"),
@@ -10,9 +10,10 @@ enum StateIndex {
         "org": ("id", nil),
     ]
 
-    static func entry(for value: CBOR) -> (kind: String, first: ID?, second: ID?) {
-        guard case .map(let map) = value, case .text(let kind)? = map["kind"] else { return ("unknown", nil, nil) }
-        guard let (firstField, secondField) = fieldsByKind[kind] else { return (kind, nil, nil) }
+    static func entry(for value: CBOR) -> (kind: String, first: ID?, second: ID?)? {
+        guard case .map(let map) = value, case .text(let kind)? = map["kind"], let (firstField, secondField) = fieldsByKind[kind] else {
+            return nil
+        }
         func id(_ field: String?) -> ID? {
             guard let field, case .bytes(let bytes)? = map[field] else { return nil }
             return ID(bytes: bytes)
