@@ -2,7 +2,7 @@
 # Installs the Debian packages ledgerd needs, if any are missing. Usage: install-deps.sh [--test]
 # Build: the C libraries (DESIGN §3). Test: also Chromium, for the explorer pages test.
 set -euo pipefail
-packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4 pkg-config)
+packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4)
 if [[ "${1:-}" == "--test" ]]; then packages+=(chromium); fi
 
 # Python test tools (the OpenAPI conformance check), from PyPI when absent.
