@@ -79,6 +79,27 @@ struct Benchmarks {
         report.add("  ratio to verify rate (goal ≥ 0.5)", formatted(rate / verifyRate, decimals: 3),
                    "two verifications per transfer make 0.5 the ceiling; per signature verified: \(formatted(2 * rate / verifyRate, decimals: 3))",
                    key: "transfers_to_verify_ratio", rate / verifyRate)
+        // For comparison, a one-signature transaction through the same path: credit grants.
+        let grants: [SignedTransaction] = (0..<min(count / 2, accountCount)).map { index in
+            let grantor = accounts[index], grantee = accounts[(index + 1) % accountCount]
+            let tx = Transaction(chain: "bench", type: CreditRules.grant, signers: [grantor.publicKey], nonce: nonces[index], expiry: .max,
+                                 body: CreditRules.lineBody(to: grantee.publicKey.id, limit: 1 << 30, expiry: 1 << 40))
+            return SignedTransaction(transaction: tx, keys: [grantor])
+        }
+        let grantSeconds = seconds {
+            for start in stride(from: 0, to: grants.count, by: blockSize) {
+                let batch = Array(grants[start..<min(start + blockSize, grants.count)])
+                guard let proposal = Chain.propose(batch, after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
+                                                   proposer: key(0).publicKey.id, verifySignatures: true)
+                else { fatalError("no grant applied") }
+                precondition(proposal.rejected.isEmpty, "bench grants must all apply")
+                state = proposal.applied.state
+                header = proposal.header
+            }
+        }
+        let grantRate = Double(grants.count) / grantSeconds
+        report.add("  for comparison: one-signature transactions (credit grants) applied, one core", "\(formatted(grantRate))/s",
+                   "ratio to verify rate \(formatted(grantRate / verifyRate, decimals: 3))", key: "grants_per_second", grantRate)
         return (genesis, blocks)
     }
 
