@@ -317,6 +317,13 @@ public final class LedgerStore: @unchecked Sendable {
         }
     }
 
+    /// Keys of the latest records of `kind` that relate `party` in either position.
+    public func keys(kind: String, involving party: ID, limit: Int = 1000) throws(StoreError) -> [ID] {
+        let first = try keys(kind: kind, first: party, limit: limit)
+        let second = try keys(kind: kind, second: party, limit: limit)
+        return Array(Set(first + second)).sorted()
+    }
+
     /// Keys of the latest state's records of `kind`, optionally filtered by the IDs they relate.
     public func keys(kind: String, first: ID? = nil, second: ID? = nil, limit: Int = 1000) throws(StoreError) -> [ID] {
         try locked {

@@ -6,8 +6,12 @@ import Ledger
 enum StateIndex {
     static let fieldsByKind: [String: (String, String?)] = [
         "member": ("org", "person"),
-        "credit": ("from", "to"),
         "org": ("id", nil),
+        "line": ("low", "high"),
+        "iou": ("borrower", "holder"),
+        "settlement": ("provider", "consumer"),
+        "storage": ("payer", "provider"),
+        "forward": ("client", "relay"),
     ]
 
     static func entry(for value: CBOR) -> (kind: String, first: ID?, second: ID?)? {

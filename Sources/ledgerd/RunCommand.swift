@@ -53,7 +53,7 @@ struct RunCommand: AsyncParsableCommand {
         let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
         let node = try LedgerNode(
             store: store, machine: machine, sealer: SoloSealer(key: nodeKey),
-            clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger)
+            clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger, nettingKey: nodeKey)
         let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description)
         let queries = LedgerQueries(node: node, info: info)
 

@@ -35,8 +35,8 @@ import Testing
             ["kind": "org", "parts": [Self.keys[0].publicKey.id.text], "id": Organization.stateKey(Self.keys[0].publicKey.id).text],
             ["kind": "member", "parts": [Self.keys[0].publicKey.id.text, Self.keys[1].publicKey.id.text],
              "id": Membership.stateKey(organization: Self.keys[0].publicKey.id, person: Self.keys[1].publicKey.id).text],
-            ["kind": "credit", "parts": [Self.keys[0].publicKey.id.text, Self.keys[1].publicKey.id.text],
-             "id": CreditLine.stateKey(authorizer: Self.keys[0].publicKey.id, authorized: Self.keys[1].publicKey.id).text],
+            ["kind": "line", "parts": [Self.keys[0].publicKey.id, Self.keys[1].publicKey.id].sorted().map(\.text),
+             "id": CreditLine.stateKey(Self.keys[0].publicKey.id, Self.keys[1].publicKey.id).text],
             ["kind": "params", "parts": [String](), "id": ChainParameters.stateKey.text],
             ["kind": "bookkeepers", "parts": [String](), "id": BookkeeperSet.stateKey.text],
         ]

@@ -17,7 +17,7 @@ struct TestChain {
         (state, header) = { let built = try! genesis.build(); return (built.state, built.block.header) }()
     }
 
-    var context: BlockContext { BlockContext(chain: Self.chainID, height: header.height + 1, pulse: header.pulse + 1) }
+    var context: BlockContext { BlockContext(chain: Self.chainID, height: header.height + 1, pulse: header.pulse + 1, previousHash: header.hash) }
 
     mutating func transaction(_ type: String, _ body: CBOR, _ keys: [SecretKey], nonce: UInt64? = nil, expiry: UInt64 = 1_000_000) -> SignedTransaction {
         let origin = keys[0].publicKey.id
@@ -227,20 +227,21 @@ struct TestChain {
 @Suite struct CreditLineTests {
     let grantor = testKey(1), grantee = testKey(2)
 
-    func line(_ chain: TestChain) -> CreditLine? {
-        chain.state.record(CreditLine.self, at: CreditLine.stateKey(authorizer: grantor.publicKey.id, authorized: grantee.publicKey.id))
+    /// The terms the grantor extends, if the line exists.
+    func line(_ chain: TestChain) -> CreditTerms? {
+        chain.state.record(CreditLine.self, at: CreditLine.stateKey(grantor.publicKey.id, grantee.publicKey.id))?.terms(grantedBy: grantor.publicKey.id)
     }
 
     @Test func grantChangeRevoke() throws {
         var chain = TestChain()
         try chain.submit(CreditRules.grant, CreditRules.lineBody(to: grantee.publicKey.id, limit: 10 << 30, expiry: 5_000), [grantor])
-        #expect(line(chain)?.limit == 10 << 30)
+        #expect(line(chain)?.base == 10 << 30)
         do {
             try chain.submit(CreditRules.grant, CreditRules.lineBody(to: grantee.publicKey.id, limit: 1, expiry: 5_000), [grantor])
             Issue.record("granted twice")
         } catch { #expect(error.code == CreditRules.exists) }
         try chain.submit(CreditRules.change, CreditRules.lineBody(to: grantee.publicKey.id, limit: 1 << 20, expiry: 9_000), [grantor])
-        #expect(line(chain)?.limit == 1 << 20 && line(chain)?.expiry == 9_000)
+        #expect(line(chain)?.base == 1 << 20 && line(chain)?.expiry == 9_000)
         try chain.submit(CreditRules.revoke, CreditRules.revokeBody(to: grantee.publicKey.id), [grantor])
         #expect(line(chain) == nil)
         do {

@@ -103,14 +103,14 @@ struct StoreFixture {
         let grant = Transaction(chain: "store-test", type: CreditRules.grant, signers: [granter.publicKey], nonce: 0, expiry: .max,
                                 body: CreditRules.lineBody(to: grantee.publicKey.id, limit: 5, expiry: 1 << 40))
         try fixture.appendBlock(transactions: [SignedTransaction(transaction: grant, keys: [granter])])
-        #expect(try fixture.store.keys(kind: CreditLine.kind, first: granter.publicKey.id).count == 1)
-        #expect(try fixture.store.keys(kind: CreditLine.kind, second: grantee.publicKey.id).count == 1)
-        #expect(try fixture.store.keys(kind: CreditLine.kind, first: grantee.publicKey.id).isEmpty)
+        #expect(try fixture.store.keys(kind: CreditLine.kind, involving: granter.publicKey.id).count == 1)
+        #expect(try fixture.store.keys(kind: CreditLine.kind, involving: grantee.publicKey.id).count == 1)
+        #expect(try fixture.store.keys(kind: CreditLine.kind, involving: testKey(3).publicKey.id).isEmpty)
         #expect(try fixture.store.transactions(involving: grantee.publicKey.id, limit: 10).count == 1)
         let revoke = Transaction(chain: "store-test", type: CreditRules.revoke, signers: [granter.publicKey], nonce: 1, expiry: .max,
                                  body: CreditRules.revokeBody(to: grantee.publicKey.id))
         try fixture.appendBlock(transactions: [SignedTransaction(transaction: revoke, keys: [granter])])
-        #expect(try fixture.store.keys(kind: CreditLine.kind, first: granter.publicKey.id).isEmpty)
+        #expect(try fixture.store.keys(kind: CreditLine.kind, involving: granter.publicKey.id).isEmpty)
     }
 }
 

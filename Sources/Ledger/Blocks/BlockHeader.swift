@@ -75,14 +75,6 @@ public struct Seal: Hashable, Sendable {
 /// The root of no transactions is the zero digest.
 public enum TransactionRoot {
     public static func compute(_ ids: [Digest]) -> Digest {
-        ids.isEmpty ? .zero : root(ids[...])
-    }
-
-    private static func root(_ ids: ArraySlice<Digest>) -> Digest {
-        if ids.count == 1 { return SHA256.hash([0x00] + ids.first!.bytes) }
-        var split = 1
-        while split * 2 < ids.count { split *= 2 }
-        let middle = ids.startIndex + split
-        return SHA256.hash([0x01] + root(ids[..<middle]).bytes + root(ids[middle...]).bytes)
+        MerkleList.root(ids.map { MerkleList.leafHash($0.bytes) })
     }
 }

@@ -39,7 +39,7 @@ public enum Chain {
         }
         try block.verifySeals(bookkeepers: bookkeepers)
 
-        let context = BlockContext(chain: header.chain, height: header.height, pulse: header.pulse)
+        let context = BlockContext(chain: header.chain, height: header.height, pulse: header.pulse, previousHash: header.previous)
         var draft = StateDraft(base: state)
         var seen = Set<Digest>()
         for signed in block.transactions {
@@ -68,7 +68,7 @@ public enum Chain {
         // The time must fall in the pulse; when the clock has not passed the previous pulse, use the
         // next pulse's first millisecond.
         let time = max(timeMillis, parameters.genesisTimeMillis + pulse * parameters.pulseMillis)
-        let context = BlockContext(chain: previous.chain, height: previous.height + 1, pulse: pulse)
+        let context = BlockContext(chain: previous.chain, height: previous.height + 1, pulse: pulse, previousHash: previous.hash)
         var unique: [SignedTransaction] = []
         var seen = Set<Digest>()
         for signed in pending.prefix(Block.transactionCountMax) where seen.insert(signed.id).inserted { unique.append(signed) }

@@ -8,10 +8,12 @@ public struct Genesis: Codable, Sendable, Equatable {
         public var electionCyclePulses: UInt64
         public var publicityWindowPulses: UInt64
         public var coefficients: Coefficients
+        /// Optional in the file; 1 MiB when absent.
+        public var settlementDeposit: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case pulseMillis = "pulse_millis", electionCyclePulses = "election_cycle_pulses"
-            case publicityWindowPulses = "publicity_window_pulses", coefficients
+            case publicityWindowPulses = "publicity_window_pulses", coefficients, settlementDeposit = "settlement_deposit"
         }
     }
 
@@ -52,7 +54,7 @@ public struct Genesis: Codable, Sendable, Equatable {
             chainID: chainID, genesisTimeMillis: timeMillis,
             parameters: Parameters(
                 pulseMillis: 1000, electionCyclePulses: 1800, publicityWindowPulses: 86_400,
-                coefficients: Coefficients(storageByteDay: 1, cpuSecond: 1 << 20)),
+                coefficients: Coefficients(storageByteDay: 1, cpuSecond: 1 << 20), settlementDeposit: ChainParameters.settlementDepositDefault),
             bookkeepers: [bookkeeper.hex], balances: balances.map { Allocation(account: $0.0.text, amount: $0.1) })
     }
 
@@ -107,7 +109,8 @@ public struct Genesis: Codable, Sendable, Equatable {
             electionCyclePulses: self.parameters.electionCyclePulses,
             publicityWindowPulses: self.parameters.publicityWindowPulses,
             storageByteDayCoefficient: self.parameters.coefficients.storageByteDay,
-            cpuSecondCoefficient: self.parameters.coefficients.cpuSecond)
+            cpuSecondCoefficient: self.parameters.coefficients.cpuSecond,
+            settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
         changes[ChainParameters.stateKey] = parameters.cbor
         changes[BookkeeperSet.stateKey] = BookkeeperSet(keys: keys).cbor
         var state = LedgerState()

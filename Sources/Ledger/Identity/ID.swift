@@ -38,8 +38,12 @@ public struct ID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// TaggedHash("ledgerd/key/" + kind, parts joined). Derived IDs cannot collide with key IDs because
     /// the tags differ.
     public static func derived(_ kind: String, _ parts: [ID]) -> ID {
-        let data = parts.flatMap(\.bytes)
-        return ID(bytes: SHA256.tagged("ledgerd/key/" + kind, data).bytes.prefix(20))!
+        derived(kind, data: parts.flatMap(\.bytes))
+    }
+
+    /// A derived ID over arbitrary bytes (an ID and a nonce, a service name).
+    public static func derived(_ kind: String, data: [UInt8]) -> ID {
+        ID(bytes: SHA256.tagged("ledgerd/key/" + kind, data).bytes.prefix(20))!
     }
 
     public var bytes: [UInt8] { withUnsafeBytes(of: storage) { Array($0) } }

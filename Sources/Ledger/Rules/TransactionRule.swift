@@ -1,13 +1,17 @@
-/// Where and when a transaction is applied: the block's chain, height and pulse.
+/// Where and when a transaction is applied: the block's chain, height and pulse, and the hash of the
+/// block before it (the randomness that storage challenges draw from: known to every validator, fixed
+/// before the block, unknown when the challenged data was promised).
 public struct BlockContext: Sendable {
     public let chain: String
     public let height: UInt64
     public let pulse: UInt64
+    public let previousHash: Digest
 
-    public init(chain: String, height: UInt64, pulse: UInt64) {
+    public init(chain: String, height: UInt64, pulse: UInt64, previousHash: Digest = .zero) {
         self.chain = chain
         self.height = height
         self.pulse = pulse
+        self.previousHash = previousHash
     }
 }
 

@@ -12,11 +12,15 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     public var storageByteDayCoefficient: UInt64
     /// Bandwidth bytes that one CPU second is worth.
     public var cpuSecondCoefficient: UInt64
+    /// What a party locks when it settles or disputes usage receipts; the side found wrong loses it.
+    public var settlementDeposit: UInt64
+
+    public static let settlementDepositDefault: UInt64 = 1 << 20
 
     public init(
         genesisTimeMillis: UInt64, pulseMillis: UInt64 = 1000, electionCyclePulses: UInt64 = 1800,
         publicityWindowPulses: UInt64 = 86_400, storageByteDayCoefficient: UInt64 = 1,
-        cpuSecondCoefficient: UInt64 = 1 << 20
+        cpuSecondCoefficient: UInt64 = 1 << 20, settlementDeposit: UInt64 = ChainParameters.settlementDepositDefault
     ) {
         self.genesisTimeMillis = genesisTimeMillis
         self.pulseMillis = pulseMillis
@@ -24,6 +28,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         self.publicityWindowPulses = publicityWindowPulses
         self.storageByteDayCoefficient = storageByteDayCoefficient
         self.cpuSecondCoefficient = cpuSecondCoefficient
+        self.settlementDeposit = settlementDeposit
     }
 
     public var fields: [String: CBOR] {
@@ -32,6 +37,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
             "electionCyclePulses": .unsigned(electionCyclePulses),
             "publicityWindowPulses": .unsigned(publicityWindowPulses),
             "storageByteDay": .unsigned(storageByteDayCoefficient), "cpuSecond": .unsigned(cpuSecondCoefficient),
+            "settlementDeposit": .unsigned(settlementDeposit),
         ]
     }
 
@@ -42,7 +48,11 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         publicityWindowPulses = try fields.unsigned("publicityWindowPulses")
         storageByteDayCoefficient = try fields.unsigned("storageByteDay")
         cpuSecondCoefficient = try fields.unsigned("cpuSecond")
+        settlementDeposit = try fields.unsigned("settlementDeposit")
     }
+
+    /// Pulses in a day, at least 1.
+    public var pulsesPerDay: UInt64 { max(1, 86_400_000 / pulseMillis) }
 
     /// The pulse a block time falls in. Pulses count from genesis; at most one block per pulse.
     public func pulse(atMillis time: UInt64) -> UInt64 {

@@ -33,6 +33,19 @@ public struct APIRoutes: Sendable {
         api.get("credit-lines/:from/:to") { _, context in
             JSONResponse.make(try await queries.creditLine(from: context.parameters.require("from")[...], to: context.parameters.require("to")[...]))
         }
+        api.get("credit-path") { request, _ in
+            let query = request.uri.queryParameters
+            return JSONResponse.make(try await queries.creditPath(from: query["from"], to: query["to"], amount: query["amount"]))
+        }
+        api.get("credit-graph/:id") { request, context in
+            JSONResponse.make(try await queries.creditGraph(context.parameters.require("id")[...], depth: request.uri.queryParameters["depth"]))
+        }
+        api.get("netting") { _, _ in JSONResponse.make(try await queries.netting()) }
+        api.get("ious") { request, _ in JSONResponse.make(try await queries.ious(party: request.uri.queryParameters["party"])) }
+        api.get("ious/:id") { _, context in JSONResponse.make(try await queries.iou(context.parameters.require("id")[...])) }
+        api.get("settlements") { request, _ in JSONResponse.make(try await queries.settlements(party: request.uri.queryParameters["party"])) }
+        api.get("contracts") { request, _ in JSONResponse.make(try await queries.contracts(party: request.uri.queryParameters["party"])) }
+        api.get("contracts/:id") { _, context in JSONResponse.make(try await queries.contract(context.parameters.require("id")[...])) }
         api.get("proofs/:key") { request, context in
             JSONResponse.make(try await queries.proof(context.parameters.require("key")[...], height: request.uri.queryParameters["height"]))
         }

@@ -64,12 +64,73 @@ public enum JSONView {
          "role": membership.role.rawValue, "since_height": membership.sinceHeight]
     }
 
-    public static func creditLine(_ line: CreditLine, pulse: UInt64) -> [String: Any] {
+    /// One direction of a credit line: the letter of credit `grantor` extends to the other side, and
+    /// what the other side owes it.
+    public static func creditLine(_ line: CreditLine, grantor: ID, pulse: UInt64) -> [String: Any] {
+        let grantee = line.other(grantor), terms = line.terms(grantedBy: grantor)
+        let limit = terms.limit(atPulse: pulse)
+        var view: [String: Any] = [
+            "id": line.stateKey.text, "from": grantor.text, "to": grantee.text, "unit": "byte", "limit": terms.base,
+            "limit_display": Units.display(terms.base), "effective_limit": limit, "expiry": terms.expiry, "ripple": terms.allowRipple,
+            "owed": line.debt(of: grantee), "owed_display": Units.display(line.debt(of: grantee)), "owed_in_ious": line.itemized(of: grantee),
+            "room": line.room(forDebtor: grantee, atPulse: pulse), "granted_height": line.openedHeight, "changed_height": line.changedHeight,
+            "active": terms.base > 0 && pulse <= terms.expiry,
+        ]
+        if terms.period > 0 {
+            view["schedule"] = ["increment": terms.increment, "period": terms.period, "cap": terms.cap, "since": terms.since]
+        }
+        return view
+    }
+
+    /// The directions of a line that mean something to `party`: credit it grants (or is owed under),
+    /// and credit it receives (or owes under).
+    public static func creditViews(_ line: CreditLine, for party: ID, pulse: UInt64) -> (given: [String: Any]?, received: [String: Any]?) {
+        let other = line.other(party)
+        let gives = line.terms(grantedBy: party).base > 0 || line.debt(of: other) > 0
+        let receives = line.terms(grantedBy: other).base > 0 || line.debt(of: party) > 0
+        return (gives ? creditLine(line, grantor: party, pulse: pulse) : nil, receives ? creditLine(line, grantor: other, pulse: pulse) : nil)
+    }
+
+    public static func iou(_ iou: IOU) -> [String: Any] {
         [
-            "id": CreditLine.stateKey(authorizer: line.authorizer, authorized: line.authorized).text,
-            "from": line.authorizer.text, "to": line.authorized.text, "unit": line.unit, "limit": line.limit,
-            "limit_display": Units.display(line.limit), "expiry": line.expiry, "granted_height": line.grantedHeight,
-            "changed_height": line.changedHeight, "active": line.isActive(atPulse: pulse),
+            "id": iou.id.text, "borrower": iou.borrower.text, "holder": iou.holder.text, "amount": iou.amount,
+            "outstanding": iou.outstanding, "outstanding_display": Units.display(iou.outstanding), "memo": iou.memo,
+            "issued_height": iou.issuedHeight,
+        ]
+    }
+
+    public static func settlement(_ settlement: Settlement, pulse: UInt64) -> [String: Any] {
+        var view: [String: Any] = [
+            "id": settlement.streamKey.text, "provider": settlement.provider.text, "consumer": settlement.consumer.text,
+            "service": settlement.service.rawValue, "sequence": settlement.sequence, "units": settlement.units, "value": settlement.value,
+            "value_display": Units.display(settlement.value), "last_debt": settlement.lastDebt, "last_paid": settlement.lastPaid,
+            "pending": settlement.pending, "window_end": settlement.windowEnd, "submitter": settlement.submitter.text,
+            "deposit": settlement.deposit, "in_window": settlement.pending && pulse <= settlement.windowEnd,
+            "settled_height": settlement.settledHeight,
+        ]
+        if let contract = settlement.contract { view["contract"] = contract.text }
+        return view
+    }
+
+    public static func storageContract(_ contract: StorageContract, pulse: UInt64) -> [String: Any] {
+        var view: [String: Any] = [
+            "id": contract.id.text, "kind": "storage", "payer": contract.payer.text, "provider": contract.provider.text, "cid": contract.cid,
+            "size": contract.size, "root": contract.root.hex, "segments": contract.segments, "price_per_period": contract.pricePerPeriod,
+            "period_pulses": contract.periodPulses, "periods": contract.periods, "start": contract.start,
+            "current_period": min(contract.period(atPulse: pulse), contract.periods), "settled_periods": contract.settledPeriods,
+            "escrow": contract.escrow, "deposit": contract.deposit, "missed": contract.missed, "ended": contract.ended,
+            "challenge_answered": contract.challengeAnswered,
+        ]
+        if let period = contract.challengePeriod {
+            view["challenge"] = ["period": period, "segment": contract.challengeIndex, "answered": contract.challengeAnswered]
+        }
+        return view
+    }
+
+    public static func forwardContract(_ contract: ForwardContract) -> [String: Any] {
+        [
+            "id": contract.id.text, "kind": "forward", "client": contract.client.text, "relay": contract.relay.text,
+            "price_ppm": contract.pricePPM, "created_height": contract.createdHeight, "ended": contract.ended,
         ]
     }
 }

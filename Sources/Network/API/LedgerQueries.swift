@@ -76,14 +76,27 @@ public struct LedgerQueries: Sendable {
         let memberships = try await storeCall { try node.store.keys(kind: Membership.kind, second: id) }
             .compactMap { state.record(Membership.self, at: $0) }
         view["organizations"] = memberships.map(JSONView.membership)
-        let given = try await storeCall { try node.store.keys(kind: CreditLine.kind, first: id) }
-        let received = try await storeCall { try node.store.keys(kind: CreditLine.kind, second: id) }
-        view["credit_given"] = given.compactMap { state.record(CreditLine.self, at: $0) }.map { JSONView.creditLine($0, pulse: pulse) }
-        view["credit_received"] = received.compactMap { state.record(CreditLine.self, at: $0) }.map { JSONView.creditLine($0, pulse: pulse) }
+        let lines = try await storeCall { try node.store.keys(kind: CreditLine.kind, involving: id) }.compactMap { state.record(CreditLine.self, at: $0) }
+        let views = lines.map { JSONView.creditViews($0, for: id, pulse: pulse) }
+        view["credit_given"] = views.compactMap(\.given)
+        view["credit_received"] = views.compactMap(\.received)
+        view["ious"] = try await storeCall { try node.store.keys(kind: IOU.kind, involving: id) }
+            .compactMap { state.record(IOU.self, at: $0) }.map(JSONView.iou)
+        view["settlements"] = try await storeCall { try node.store.keys(kind: Settlement.kind, involving: id) }
+            .compactMap { state.record(Settlement.self, at: $0) }.map { JSONView.settlement($0, pulse: pulse) }
+        view["contracts"] = try await contracts(of: id, state: state, pulse: pulse)
         let history = try await storeCall { try node.store.transactions(involving: id, limit: 50) }
         view["transactions"] = history.map { ["id": $0.id.hex, "height": $0.height, "type": $0.type] }
         if let org = state.record(Organization.self, at: Organization.stateKey(id)) { view["organization"] = JSONView.organization(org) }
         return view
+    }
+
+    private func contracts(of id: ID, state: LedgerState, pulse: UInt64) async throws -> [[String: Any]] {
+        let storage = try await storeCall { try node.store.keys(kind: StorageContract.kind, involving: id) }
+            .compactMap { state.record(StorageContract.self, at: $0) }.map { JSONView.storageContract($0, pulse: pulse) }
+        let forward = try await storeCall { try node.store.keys(kind: ForwardContract.kind, involving: id) }
+            .compactMap { state.record(ForwardContract.self, at: $0) }.map(JSONView.forwardContract)
+        return storage + forward
     }
 
     func organizations(limit: Substring?) async throws -> [String: Any] {
@@ -106,23 +119,126 @@ public struct LedgerQueries: Sendable {
         return view
     }
 
+    /// Letters of credit, one direction each: granted by `from`, to `to`, or both.
     func creditLines(from: Substring?, to: Substring?) async throws -> [String: Any] {
         let fromID = try from.map { try Parse.id($0, what: "from") }
         let toID = try to.map { try Parse.id($0, what: "to") }
         let state = await node.state
         let pulse = await node.currentPulse
-        let keys = try await storeCall { try node.store.keys(kind: CreditLine.kind, first: fromID, second: toID) }
-        let lines = keys.compactMap { state.record(CreditLine.self, at: $0) }
-        return ["credit_lines": lines.map { JSONView.creditLine($0, pulse: pulse) }]
+        let lines: [CreditLine]
+        if let fromID, let toID {
+            lines = state.record(CreditLine.self, at: CreditLine.stateKey(fromID, toID)).map { [$0] } ?? []
+        } else if let party = fromID ?? toID {
+            lines = try await storeCall { try node.store.keys(kind: CreditLine.kind, involving: party) }.compactMap { state.record(CreditLine.self, at: $0) }
+        } else {
+            lines = try await storeCall { try node.store.keys(kind: CreditLine.kind) }.compactMap { state.record(CreditLine.self, at: $0) }
+        }
+        var views: [[String: Any]] = []
+        for line in lines {
+            for grantor in [line.low, line.high] {
+                let grantee = line.other(grantor)
+                if let fromID, fromID != grantor { continue }
+                if let toID, toID != grantee { continue }
+                if line.terms(grantedBy: grantor).base > 0 || line.debt(of: grantee) > 0 {
+                    views.append(JSONView.creditLine(line, grantor: grantor, pulse: pulse))
+                }
+            }
+        }
+        return ["credit_lines": views]
     }
 
     func creditLine(from fromText: Substring, to toText: Substring) async throws -> [String: Any] {
         let from = try Parse.id(fromText, what: "from"), to = try Parse.id(toText, what: "to")
         let state = await node.state
-        guard let line = state.record(CreditLine.self, at: CreditLine.stateKey(authorizer: from, authorized: to)) else {
-            throw APIError.notFound("credit line from \(fromText) to \(toText)")
+        guard let line = state.record(CreditLine.self, at: CreditLine.stateKey(from, to)),
+            line.terms(grantedBy: from).base > 0 || line.debt(of: to) > 0
+        else { throw APIError.notFound("credit line from \(fromText) to \(toText)") }
+        return JSONView.creditLine(line, grantor: from, pulse: await node.currentPulse)
+    }
+
+    /// The shortest path along which `amount` can move from one node to another now.
+    func creditPath(from fromText: Substring?, to toText: Substring?, amount amountText: Substring?) async throws -> [String: Any] {
+        guard let fromText, let toText, let amountText else { throw APIError.badRequest("from, to and amount are required") }
+        let from = try Parse.id(fromText, what: "from"), to = try Parse.id(toText, what: "to")
+        guard let amount = Units.parse(String(amountText)), amount > 0 else { throw APIError.badRequest("amount must be a positive number of bytes") }
+        let graph = CreditGraph(lines: await node.creditLines(), pulse: await node.currentPulse)
+        guard let path = graph.path(from: from, to: to, amount: amount) else {
+            throw APIError(.notFound, PaymentRule.noPath.rawValue, "no path from \(from) to \(to) can carry \(amount) (lines need room and intermediaries must allow rippling)")
         }
-        return JSONView.creditLine(line, pulse: await node.currentPulse)
+        return ["id": to.text, "from": from.text, "to": to.text, "amount": amount, "path": path.map(\.text), "via": path.dropFirst().dropLast().map(\.text)]
+    }
+
+    /// An account's neighbourhood in the credit graph, up to `depth` lines away.
+    func creditGraph(_ text: Substring, depth depthText: Substring?) async throws -> [String: Any] {
+        let center = try Parse.id(text, what: "account")
+        let depth = try Parse.limit(depthText, default: 2, max: 4)
+        let pulse = await node.currentPulse
+        let lines = await node.creditLines()
+        var byNode: [ID: [CreditLine]] = [:]
+        for line in lines { byNode[line.low, default: []].append(line); byNode[line.high, default: []].append(line) }
+        var seen: Set<ID> = [center], frontier: [ID] = [center], edges: [[String: Any]] = [], kept = Set<ID>()
+        for _ in 0..<depth {
+            var next: [ID] = []
+            for node in frontier {
+                for line in byNode[node] ?? [] where kept.insert(line.stateKey).inserted {
+                    for grantor in [line.low, line.high] where line.terms(grantedBy: grantor).base > 0 || line.debt(of: line.other(grantor)) > 0 {
+                        edges.append(JSONView.creditLine(line, grantor: grantor, pulse: pulse))
+                    }
+                    let other = line.other(node)
+                    if seen.insert(other).inserted { next.append(other) }
+                    if seen.count >= 60 { break }
+                }
+            }
+            frontier = next
+        }
+        return ["id": center.text, "nodes": seen.map(\.text).sorted(), "edges": edges]
+    }
+
+    /// The debt cycles that netting would clear now, and the debt they relieve.
+    func netting() async throws -> [String: Any] {
+        let debts = Netting.debts(of: await node.creditLines())
+        let cycles = Netting.findCycles(debts, cyclesMax: Netting.cyclesMax)
+        let total = debts.reduce(UInt64(0)) { $0 &+ $1.amount }
+        let relieved = cycles.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) }
+        return ["cycles": cycles.map { ["nodes": $0.nodes.map(\.text), "amount": $0.amount] }, "relieved": relieved, "total_debt": total]
+    }
+
+    func ious(party text: Substring?) async throws -> [String: Any] {
+        let state = await node.state
+        let keys: [ID]
+        if let text { keys = try await storeCall { try node.store.keys(kind: IOU.kind, involving: try Parse.id(text, what: "party")) } } else {
+            keys = try await storeCall { try node.store.keys(kind: IOU.kind) }
+        }
+        return ["ious": keys.compactMap { state.record(IOU.self, at: $0) }.map(JSONView.iou)]
+    }
+
+    func iou(_ text: Substring) async throws -> [String: Any] {
+        let id = try Parse.id(text, what: "IOU")
+        guard let iou = await node.state.record(IOU.self, at: id) else { throw APIError.notFound("IOU \(text) (repaid IOUs are removed)") }
+        return JSONView.iou(iou)
+    }
+
+    func settlements(party text: Substring?) async throws -> [String: Any] {
+        let state = await node.state, pulse = await node.currentPulse
+        let keys: [ID]
+        if let text { keys = try await storeCall { try node.store.keys(kind: Settlement.kind, involving: try Parse.id(text, what: "party")) } } else {
+            keys = try await storeCall { try node.store.keys(kind: Settlement.kind) }
+        }
+        return ["settlements": keys.compactMap { state.record(Settlement.self, at: $0) }.map { JSONView.settlement($0, pulse: pulse) }]
+    }
+
+    func contracts(party text: Substring?) async throws -> [String: Any] {
+        let state = await node.state, pulse = await node.currentPulse
+        guard let text else { throw APIError.badRequest("party is required") }
+        return ["contracts": try await contracts(of: try Parse.id(text, what: "party"), state: state, pulse: pulse)]
+    }
+
+    func contract(_ text: Substring) async throws -> [String: Any] {
+        let id = try Parse.id(text, what: "contract")
+        let state = await node.state, pulse = await node.currentPulse
+        if let storage = state.record(StorageContract.self, at: id) { return JSONView.storageContract(storage, pulse: pulse) }
+        if let forward = state.record(ForwardContract.self, at: id) { return JSONView.forwardContract(forward) }
+        throw APIError.notFound("contract \(text)")
     }
 
     /// A state proof for a key at a height (default: latest), with the value it proves.

@@ -1,4 +1,5 @@
 import Consensus
+import Credit
 import Foundation
 import Ledger
 import Logging
@@ -19,6 +20,10 @@ public actor LedgerNode {
     public private(set) var latest: BlockHeader
     private var mempool = Mempool()
     private var pendingDraft: StateDraft
+    /// Signs the clearing transactions the node submits once per election cycle (nil: no netting).
+    private let nettingKey: SecretKey?
+    private var lastNettingCycle: UInt64
+    private var lineCache: (height: UInt64, lines: [CreditLine])?
 
     private let blocksCounter = Counter(label: "ledgerd_blocks_sealed_total")
     private let transactionsCounter = Counter(label: "ledgerd_transactions_committed_total")
@@ -28,8 +33,10 @@ public actor LedgerNode {
 
     /// Opens a node on an initialized store. The state is rebuilt from the stored leaves and must match
     /// the newest block's state root, or the node refuses to start.
-    public init(store: LedgerStore, machine: StateMachine, sealer: any BlockSealer, clock: @escaping @Sendable () -> UInt64, logger: Logger) throws {
+    public init(store: LedgerStore, machine: StateMachine, sealer: any BlockSealer, clock: @escaping @Sendable () -> UInt64, logger: Logger,
+                nettingKey: SecretKey? = nil) throws {
         self.store = store
+        self.nettingKey = nettingKey
         self.machine = machine
         self.sealer = sealer
         self.clock = clock
@@ -45,7 +52,42 @@ public actor LedgerNode {
         self.latest = header
         self.chainID = header.chain
         self.pendingDraft = StateDraft(base: state)
+        let parameters = state.parameters!
+        self.lastNettingCycle = parameters.pulse(atMillis: clock()) / parameters.electionCyclePulses
         heightGauge.record(Int64(height))
+    }
+
+    /// Every credit line in the current state (cached per height: path finding and netting read them all).
+    public func creditLines() -> [CreditLine] {
+        if let cache = lineCache, cache.height == latest.height { return cache.lines }
+        let lines = state.values.values.compactMap { value -> CreditLine? in
+            stateRecordKind(value) == CreditLine.kind ? try? CreditLine(cbor: value) : nil
+        }
+        lineCache = (latest.height, lines)
+        return lines
+    }
+
+    /// Once per election cycle, clear debt cycles with a `credit.net` transaction signed by this node.
+    /// Returns the relieved debt, or nil when nothing was submitted.
+    @discardableResult
+    public func netIfDue(force: Bool = false) -> UInt64? {
+        guard let key = nettingKey else { return nil }
+        let cycle = currentPulse / parameters.electionCyclePulses
+        guard force || cycle > lastNettingCycle else { return nil }
+        lastNettingCycle = cycle
+        let cycles = Netting.findCycles(Netting.debts(of: creditLines()), cyclesMax: Netting.cyclesMax)
+        guard !cycles.isEmpty else { return nil }
+        let tx = Transaction(chain: chainID, type: Netting.type, signers: [key.publicKey], nonce: nextNonce(for: key.publicKey.id),
+                             expiry: currentPulse + parameters.electionCyclePulses, body: Netting.body(cycles))
+        do {
+            _ = try submit(SignedTransaction(transaction: tx, keys: [key]))
+            let relieved = cycles.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) }
+            logger.info("netting submitted", metadata: ["cycles": "\(cycles.count)", "relieved": "\(relieved)"])
+            return relieved
+        } catch {
+            logger.error("netting rejected", metadata: ["reason": "\(error)"])
+            return nil
+        }
     }
 
     // MARK: - Reading
@@ -72,7 +114,7 @@ public actor LedgerNode {
         guard mempool.count < Mempool.countMax else {
             throw Rejection(.mempoolFull, "the node has \(Mempool.countMax) pending transactions; try again after the next block")
         }
-        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1))
+        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1), previousHash: latest.hash)
         do {
             try machine.apply(signed, to: &pendingDraft, context: context)
         } catch {
@@ -86,7 +128,7 @@ public actor LedgerNode {
 
     private func recheck(_ transactions: [SignedTransaction], on base: LedgerState) {
         pendingDraft = StateDraft(base: base)
-        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1))
+        let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1), previousHash: latest.hash)
         for signed in transactions where (try? machine.apply(signed, to: &pendingDraft, context: context, verifySignatures: false)) != nil {
             mempool.add(signed)
         }
@@ -99,6 +141,7 @@ public actor LedgerNode {
     /// Returns the new header, or nil when there was nothing to do (no empty blocks).
     @discardableResult
     public func pulse() async throws -> BlockHeader? {
+        netIfDue()
         guard !mempool.isEmpty else { return nil }
         let pending = mempool.removeAll()
         mempoolGauge.record(0)
