@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.0"),
     ],
     targets: [
         // C shims: each is wrapped by exactly one Swift file that owns every unsafe pointer.
@@ -62,8 +63,13 @@ let package = Package(
         // so they live in their own executable that `make bench` runs.
         .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Credit", "Consensus", "Storage"]),
 
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus"]),
-        .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage"]),
+        // Shared by the test targets: deterministic keys and an in-memory chain.
+        .target(name: "LedgerTestSupport", dependencies: ["Ledger", "Credit"], path: "Tests/Support"),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus", "LedgerTestSupport"]),
+        .testTarget(name: "CreditTests", dependencies: [
+            "Ledger", "Credit", "LedgerTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerTestSupport"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage"]),
     ]
 )

@@ -1,55 +1,7 @@
 import Credit
+import LedgerTestSupport
 import Testing
 @testable import Ledger
-
-/// A chain in memory: genesis with funded test keys, a proposer, and helpers to submit transactions.
-struct TestChain {
-    static let chainID = "ledgerd-test"
-    let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
-    let bookkeeper = testKey(0)
-    var state: LedgerState
-    var header: BlockHeader
-    var nonces: [ID: UInt64] = [:]
-
-    init(balances: [(SecretKey, UInt64)] = [(testKey(1), 1_000_000), (testKey(2), 1_000)]) {
-        let genesis = Genesis.development(chainID: Self.chainID, timeMillis: 1_000_000, bookkeeper: bookkeeper.publicKey,
-                                          balances: balances.map { ($0.0.publicKey.id, $0.1) })
-        (state, header) = { let built = try! genesis.build(); return (built.state, built.block.header) }()
-    }
-
-    var context: BlockContext { BlockContext(chain: Self.chainID, height: header.height + 1, pulse: header.pulse + 1, previousHash: header.hash) }
-
-    mutating func transaction(_ type: String, _ body: CBOR, _ keys: [SecretKey], nonce: UInt64? = nil, expiry: UInt64 = 1_000_000) -> SignedTransaction {
-        let origin = keys[0].publicKey.id
-        let tx = Transaction(chain: Self.chainID, type: type, signers: keys.map(\.publicKey), nonce: nonce ?? nonces[origin, default: 0],
-                             expiry: expiry, body: body)
-        return SignedTransaction(transaction: tx, keys: keys)
-    }
-
-    /// Applies one transaction in its own block; on success the nonce advances.
-    @discardableResult
-    mutating func apply(_ signed: SignedTransaction) throws(Rejection) -> Block {
-        let time = 1_000_000 + (header.pulse + 1) * 1000
-        var draft = StateDraft(base: state)
-        try machine.apply(signed, to: &draft, context: context)  // surfaces the rejection, if any
-        guard let proposal = Chain.propose([signed], after: header, state: state, machine: machine, timeMillis: time, proposer: bookkeeper.publicKey.id) else {
-            preconditionFailure("propose returned nothing")
-        }
-        if let (_, rejection) = proposal.rejected.first { throw rejection }
-        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
-        let applied = try Chain.apply(block, after: header, state: state, machine: machine)
-        state = applied.state
-        header = block.header
-        nonces[signed.transaction.origin, default: 0] += 1
-        return block
-    }
-
-    mutating func submit(_ type: String, _ body: CBOR, _ keys: [SecretKey]) throws(Rejection) {
-        try apply(transaction(type, body, keys))
-    }
-
-    func balance(_ key: SecretKey) -> UInt64 { state.record(Account.self, at: key.publicKey.id)?.balance ?? 0 }
-}
 
 @Suite struct TransferTests {
     let alice = testKey(1), bob = testKey(2), carol = testKey(3)

@@ -11,7 +11,4 @@ enum Repository {
 }
 
 
-/// Deterministic test keys: secret = SHA256("ledgerd test key " + n).
-func testKey(_ n: Int) -> SecretKey {
-    try! SecretKey(bytes: SHA256.hash(Array("ledgerd test key \(n)".utf8)).bytes)
-}
+@_exported import LedgerTestSupport

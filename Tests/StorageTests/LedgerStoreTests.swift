@@ -1,10 +1,10 @@
 import Credit
 import Foundation
+import LedgerTestSupport
 import Testing
 @testable import Ledger
 @testable import Storage
 
-func testKey(_ n: Int) -> SecretKey { try! SecretKey(bytes: SHA256.hash(Array("ledgerd test key \(n)".utf8)).bytes) }
 
 /// A store in a fresh temporary folder, initialized with a development genesis that funds key 1.
 struct StoreFixture {

@@ -79,7 +79,10 @@ public enum StorageRules {
     }
 
     static func open(_ tx: Transaction, _ draft: StateDraft) throws(Rejection) -> StorageContract {
-        let id = try tx.decodeBody { fields throws(DecodeError) in try fields.id("contract") }
+        try open(tx.decodeBody { fields throws(DecodeError) in try fields.id("contract") }, draft)
+    }
+
+    static func open(_ id: ID, _ draft: StateDraft) throws(Rejection) -> StorageContract {
         guard let contract = try draft.record(StorageContract.self, at: id), !contract.ended else {
             throw Rejection(ForwardRules.unknown, "no open storage contract \(id)")
         }
@@ -121,18 +124,18 @@ public enum StorageRules {
 
     /// The provider answers the open challenge with the segment and its Merkle path.
     static let proveRule = TransactionRule(type: prove, signerCount: 1...1) { tx, draft, context throws(Rejection) in
-        var contract = try open(tx, draft)
-        guard tx.origin == contract.provider else { throw Rejection(.wrongSigners, "only the provider proves storage contract \(contract.id)") }
-        let (segment, path) = try tx.decodeBody { fields throws(DecodeError) in
-            _ = try fields.id("contract")
+        let (id, segment, path) = try tx.decodeBody { fields throws(DecodeError) in
+            let id = try fields.id("contract")
             let segment = try fields.bytes("segment")
             var path: [Digest] = []
             for item in try fields.array("path", countMax: 64) {
                 guard case .bytes(let raw) = item, let digest = Digest(bytes: raw) else { throw .schema("prove: path holds 32-byte hashes") }
                 path.append(digest)
             }
-            return (segment, path)
+            return (id, segment, path)
         }
+        var contract = try open(id, draft)
+        guard tx.origin == contract.provider else { throw Rejection(.wrongSigners, "only the provider proves storage contract \(contract.id)") }
         guard let period = contract.challengePeriod, period == contract.period(atPulse: context.pulse), !contract.challengeAnswered else {
             throw Rejection(noChallenge, "storage contract \(contract.id) has no open challenge this period")
         }

@@ -15,8 +15,10 @@ public struct StateDraft {
 
     public mutating func set(_ key: ID, _ value: CBOR?) { pending[key] = .some(value) }
 
+    /// The record of type `R` at `key`; nil when the key holds nothing or a record of another kind
+    /// (a transaction may name any key: an account's ID where an IOU's is expected is just "no IOU").
     public func record<R: StateRecord>(_ type: R.Type, at key: ID) throws(Rejection) -> R? {
-        guard let value = value(key) else { return nil }
+        guard let value = value(key), stateRecordKind(value) == R.kind else { return nil }
         do { return try R(cbor: value) } catch {
             // State is only ever written by rules, so an unreadable record is a bug, not bad input.
             preconditionFailure("state record at \(key) does not decode as \(R.kind): \(error)")
