@@ -16,7 +16,7 @@ struct LedgerctlCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             StatusCommand.self, KeyCommand.self, AccountCommand.self, TransferCommand.self, OrgCommand.self,
-            CreditCommand.self, BlockCommand.self, TxCommand.self, ProofCommand.self,
+            CreditCommand.self, IOUCommand.self, ReceiptCommand.self, ContractCommand.self, BlockCommand.self, TxCommand.self, ProofCommand.self,
         ])
 }
 

@@ -50,7 +50,7 @@ import Ledger
         #expect(try node.ctlJSON(["account", "show", "alice"])["balance"] as? Int == 5 << 30)
         let bobKey = try node.ctlJSON(["key", "--as", "bob"])
         let half = node.data + "/half.json"
-        let partial = try node.ctlJSON(["transfer", "--to", bobKey["id"] as! String, "--to-key", bobKey["public_key"] as! String,
+        let partial = try node.ctlJSON(["transfer", "--to", bobKey["id"] as! String, "--counterparty-key", bobKey["public_key"] as! String,
                                         "--amount", "1MiB", "--out", half, "--as", "alice"])
         #expect(partial["status"] as? String == "needs_signature")
         let completed = try node.ctlJSON(["tx", "sign", half, "--as", "bob"])

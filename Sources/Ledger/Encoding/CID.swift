@@ -16,6 +16,11 @@ public struct CID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { text }
 }
 
+/// RFC 4648 base32, lower case, no padding: multibase 'b'.
+public enum Base32Text {
+    public static func encode(_ bytes: [UInt8]) -> String { Base32.encode(bytes) }
+}
+
 enum Base32 {
     static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
 

@@ -19,6 +19,7 @@ public struct ExplorerRoutes: Sendable {
         try library.register(Templates.account, named: "account")
         try library.register(Templates.organization, named: "organization")
         try library.register(Templates.message, named: "message")
+        try library.register(Templates.graph, named: "graph")
         self.library = library
     }
 
@@ -56,6 +57,16 @@ public struct ExplorerRoutes: Sendable {
             return try await page {
                 let org = try await queries.organization(id[...])
                 return ("organization", org["name"] as? String ?? "Organization", ["org": org])
+            }
+        }
+        router.get("graph/:id") { _, context in
+            let id = try context.parameters.require("id")
+            return try await page {
+                let graph = try await queries.creditGraph(id[...], depth: "2")
+                let center = graph["id"] as? String ?? id
+                let edges = graph["edges"] as? [[String: Any]] ?? []
+                let svg = CreditGraphSVG.draw(center: center, nodes: graph["nodes"] as? [String] ?? [], edges: edges)
+                return ("graph", "Credit graph", ["center": center, "center_short": String(center.prefix(16)) + "…", "svg": svg, "edges": edges])
             }
         }
         router.get("search") { request, _ in try await search(request.uri.queryParameters["q"].map(String.init) ?? "") }

@@ -87,15 +87,27 @@ enum Templates {
         {{#account.organizations}}<tr><td class="mono"><a href="/org/{{organization}}">{{organization}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/account.organizations}}
         {{^account.organizations}}<tr><td colspan="3" class="muted">none</td></tr>{{/account.organizations}}
         </table>
-        <h2>Credit given</h2>
-        <table id="credit-given"><tr><th>To</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
-        {{#account.credit_given}}<tr><td class="mono"><a href="/account/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_given}}
-        {{^account.credit_given}}<tr><td colspan="4" class="muted">none</td></tr>{{/account.credit_given}}
+        <h2>Credit given <a class="muted" href="/graph/{{account.id}}">(credit graph)</a></h2>
+        <table id="credit-given"><tr><th>To</th><th>Limit</th><th>Owed to this account</th><th>Expires at pulse</th><th>Active</th></tr>
+        {{#account.credit_given}}<tr><td class="mono"><a href="/account/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{owed_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_given}}
+        {{^account.credit_given}}<tr><td colspan="5" class="muted">none</td></tr>{{/account.credit_given}}
         </table>
         <h2>Credit received</h2>
-        <table id="credit-received"><tr><th>From</th><th>Limit</th><th>Expires at pulse</th><th>Active</th></tr>
-        {{#account.credit_received}}<tr><td class="mono"><a href="/account/{{from}}">{{from}}</a></td><td>{{limit_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_received}}
-        {{^account.credit_received}}<tr><td colspan="4" class="muted">none</td></tr>{{/account.credit_received}}
+        <table id="credit-received"><tr><th>From</th><th>Limit</th><th>Owed by this account</th><th>Expires at pulse</th><th>Active</th></tr>
+        {{#account.credit_received}}<tr><td class="mono"><a href="/account/{{from}}">{{from}}</a></td><td>{{limit_display}}</td><td>{{owed_display}}</td><td>{{expiry}}</td><td>{{active}}</td></tr>{{/account.credit_received}}
+        {{^account.credit_received}}<tr><td colspan="5" class="muted">none</td></tr>{{/account.credit_received}}
+        <h2>IOUs</h2>
+        <table id="ious"><tr><th>IOU</th><th>Borrower</th><th>Holder</th><th>Outstanding</th><th>Memo</th></tr>
+        {{#account.ious}}<tr><td class="mono">{{id}}</td><td class="mono"><a href="/account/{{borrower}}">{{borrower}}</a></td><td class="mono"><a href="/account/{{holder}}">{{holder}}</a></td><td>{{outstanding_display}}</td><td>{{memo}}</td></tr>{{/account.ious}}
+        {{^account.ious}}<tr><td colspan="5" class="muted">none</td></tr>{{/account.ious}}
+        <h2>Settlements</h2>
+        <table id="settlements"><tr><th>Provider</th><th>Consumer</th><th>Service</th><th>Receipt</th><th>Settled</th><th>Publicity window</th></tr>
+        {{#account.settlements}}<tr><td class="mono"><a href="/account/{{provider}}">{{provider}}</a></td><td class="mono"><a href="/account/{{consumer}}">{{consumer}}</a></td><td>{{service}}</td><td>#{{sequence}}, {{units}} units</td><td>{{value_display}}</td><td>{{#in_window}}open until pulse {{window_end}}{{/in_window}}{{^in_window}}closed{{/in_window}}</td></tr>{{/account.settlements}}
+        {{^account.settlements}}<tr><td colspan="6" class="muted">none</td></tr>{{/account.settlements}}
+        <h2>Contracts</h2>
+        <table id="contracts"><tr><th>Contract</th><th>Kind</th><th>Parties</th><th>State</th></tr>
+        {{#account.contracts}}<tr><td class="mono">{{id}}</td><td>{{kind}}</td><td class="mono">{{payer}}{{client}} → {{provider}}{{relay}}</td><td>{{#ended}}ended{{/ended}}{{^ended}}open{{/ended}}</td></tr>{{/account.contracts}}
+        {{^account.contracts}}<tr><td colspan="4" class="muted">none</td></tr>{{/account.contracts}}
         </table>
         <h2>Transactions</h2>
         <table id="history"><tr><th>Transaction</th><th>Type</th><th>Block</th></tr>
@@ -115,6 +127,19 @@ enum Templates {
         <h2>Members and roles</h2>
         <table id="members"><tr><th>Person</th><th>Role</th><th>Since block</th></tr>
         {{#org.members}}<tr><td class="mono"><a href="/account/{{person}}">{{person}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/org.members}}
+        </table>
+        {{> foot}}
+        """
+
+    static let graph = """
+        {{> head}}
+        <h1>Credit around <span class="mono">{{center_short}}</span></h1>
+        <p class="muted">Arrows run from the node granting credit to the node it trusts; labels give the limit and, after the slash, what is owed.
+        <a href="/account/{{center}}">Back to the account</a>.</p>
+        {{{svg}}}
+        <table id="edges"><tr><th>From</th><th>To</th><th>Limit</th><th>Owed</th></tr>
+        {{#edges}}<tr><td class="mono"><a href="/graph/{{from}}">{{from}}</a></td><td class="mono"><a href="/graph/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{owed_display}}</td></tr>{{/edges}}
+        {{^edges}}<tr><td colspan="4" class="muted">no credit lines</td></tr>{{/edges}}
         </table>
         {{> foot}}
         """
