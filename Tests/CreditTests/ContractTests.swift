@@ -4,7 +4,7 @@ import LedgerTestSupport
 import Testing
 
 @Suite struct StorageContractTests {
-    static let content: [UInt8] = (0..<5_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }  // 5 segments, the last one short
+    static let content: [UInt8] = (0..<5_000).map { UInt8(truncatingIfNeeded: ($0 &* 31) ^ ($0 >> 8)) }  // 5 segments, the last one short
 
     func create(_ world: inout CreditWorld, periods: UInt64 = 3, deposit: UInt64 = 3000) throws -> StorageContract {
         let nonce = world.chain.nonces[world.id(0), default: 0]

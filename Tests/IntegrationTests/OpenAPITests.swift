@@ -13,6 +13,16 @@ import Ledger
         _ = try node.ctlJSON(["key", "new", "alice"])
         _ = try node.ctlJSON(["org", "create", "--name", "Spec Check"])
         _ = try node.ctlJSON(["credit", "grant", "--to", "alice", "--limit", "1GiB"])
+        _ = try node.ctlJSON(["credit", "grant", "--to", "node", "--limit", "1GiB", "--as", "alice"])
+        _ = try node.ctlJSON(["transfer", "--to", "alice", "--amount", "100MiB"])
+        _ = try node.ctlJSON(["iou", "issue", "--to", "node", "--amount", "1MiB", "--as", "alice"])
+        let receipt = node.data + "/r1.json"
+        _ = try node.ctlJSON(["receipt", "sign", "--provider", "node", "--units", "2MiB", "--sequence", "1", "--out", receipt, "--as", "alice"])
+        _ = try node.ctlJSON(["receipt", "settle", receipt])
+        let content = node.data + "/content.bin"
+        try Data((0..<3000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: content))
+        _ = try node.ctlJSON(["contract", "storage", "create", "--provider", "alice", "--file", content, "--period", "100", "--periods", "2"])
+        _ = try node.ctlJSON(["contract", "forward", "create", "--relay", "alice", "--price-ppm", "1000"])
         let result = try run("/usr/bin/env", ["python3", Paths.root.appendingPathComponent("Tests/crosscheck/openapi_check.py").path,
                                               node.url, try node.cookie(), Paths.root.appendingPathComponent("specs/openapi.yaml").path])
         #expect(result.status == 0, "\(result.output)\(result.error)")

@@ -133,3 +133,50 @@ import Testing
         ])
     }
 }
+
+/// specs/vectors/credit.json: receipts, credit transactions, prices, segment proofs, challenges.
+@Suite struct CreditVectorTests {
+    @Test func credit() throws {
+        let (a, b, c) = (testKey(1), testKey(2), testKey(3))
+        let chain = SpecVectorTests.chain
+        let receipt = UsageReceipt(chain: chain, provider: a.publicKey.id, consumer: b.publicKey.id, service: .bandwidth, sequence: 7, units: 5 << 20)
+        let signedReceipt = SignedReceipt(receipt: receipt, key: b)
+        func make(_ type: String, _ body: CBOR, _ signers: [SecretKey], nonce: UInt64 = 0) -> SignedTransaction {
+            SignedTransaction(transaction: Transaction(chain: chain, type: type, signers: signers.map(\.publicKey), nonce: nonce, expiry: 3600, body: body), keys: signers)
+        }
+        let content: [UInt8] = (0..<5_000).map { UInt8(truncatingIfNeeded: ($0 &* 31) ^ ($0 >> 8)) }
+        let leaves = StorageContract.segmentLeaves(content)
+        let root = MerkleList.root(leaves)
+        let storageTerms = StorageRules.Terms(provider: b.publicKey.id, cid: "bafkreiexample", size: 5_000, root: root, periodPulses: 3600, periods: 24, deposit: 1 << 20)
+        let transactions: [(String, SignedTransaction)] = [
+            ("credit.grant", make(LineRules.grant, LineRules.Terms(to: b.publicKey.id, limit: 10 << 30, expiry: 2_592_000, increment: 1 << 30, period: 86_400, cap: 20 << 30, allowRipple: true).body, [a])),
+            ("credit.pay", make(PaymentRule.type, PaymentRule.body(to: c.publicKey.id, amount: 100 << 20, via: [b.publicKey.id]), [a], nonce: 1)),
+            ("credit.net", make(Netting.type, Netting.body([Netting.Cycle(nodes: [a.publicKey.id, b.publicKey.id, c.publicKey.id], amount: 300)]), [c])),
+            ("iou.issue", make(IOURules.issue, IOURules.issueBody(lender: a.publicKey.id, amount: 300 << 20, memo: "content fee"), [b])),
+            ("receipt.settle", make(SettlementRules.settle, SettlementRules.body(signedReceipt), [a], nonce: 2)),
+            ("contract.storage.create", make(StorageRules.create, storageTerms.body, [a, b], nonce: 3)),
+            ("contract.forward.create", make(ForwardRules.create, ForwardRules.createBody(relay: c.publicKey.id, pricePPM: 250_000), [a, c], nonce: 4)),
+        ]
+        let previous = SHA256.hash(Array("previous block".utf8))
+        let contract = StorageContract.stateKey(payer: a.publicKey.id, provider: b.publicKey.id, nonce: 3)
+        try SpecVectorTests.check("credit.json", [
+            "chain": chain,
+            "receipt": [
+                "receipt_hex": Hex.encode(receipt.encoded), "signing_digest": receipt.signingDigest.hex, "signed_hex": Hex.encode(signedReceipt.encoded),
+                "stream": receipt.streamKey.text, "consumer": b.publicKey.id.text, "provider": a.publicKey.id.text,
+            ],
+            "transactions": transactions.map { name, signed in
+                ["name": name, "unsigned_hex": Hex.encode(signed.transaction.encoded), "id": signed.id.hex,
+                 "signatures": signed.signatures.map(\.hex)] as [String: Any]
+            },
+            "storage_price": ["size": 5_000, "price_per_gib_day": 1 << 40, "period_pulses": 3600, "pulses_per_day": 86_400,
+                              "price": StorageContract.price(size: 5_000, pricePerGiBDay: 1 << 40, periodPulses: 3600, pulsesPerDay: 86_400)!],
+            "forward_value": ["bytes": 1001, "price_ppm": 250_000,
+                              "value": ForwardContract(id: contract, client: a.publicKey.id, relay: c.publicKey.id, pricePPM: 250_000, createdHeight: 0).value(ofBytes: 1001)!],
+            "segments": ["content": "byte i is ((i × 31) xor (i >> 8)) mod 256, 5000 bytes", "root": root.hex, "index": 3,
+                         "segment_hex": Hex.encode(content[3072..<4096]), "path": MerkleList.path(3, leaves).map(\.hex)],
+            "challenge": ["previous_block_hash": previous.hex, "contract": contract.text, "period": 5, "segments": 5,
+                          "index": StorageContract.challengeIndex(previousHash: previous, contract: contract, period: 5, segments: 5)],
+        ])
+    }
+}

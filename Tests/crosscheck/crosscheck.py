@@ -117,6 +117,16 @@ def bech32m_valid(text):
     except ValueError: return False
     return polymod(hrp_expand(text[:i]) + data) == 0x2bc830a3
 
+def bech32m_bytes(text):
+    """The payload bytes of a valid Bech32m string."""
+    assert bech32m_valid(text)
+    text = text.lower(); groups = [CHARSET.index(c) for c in text[text.rfind("1") + 1:-6]]
+    acc, bits, out = 0, 0, []
+    for g in groups:
+        acc = acc << 5 | g; bits += 5
+        if bits >= 8: bits -= 8; out.append(acc >> bits & 255)
+    return bytes(out)
+
 def ledger_id(pub): return tagged("ledgerd/id", pub)[:20]
 def derived(kind, parts): return tagged("ledgerd/key/" + kind, b"".join(parts))[:20]
 
@@ -180,6 +190,25 @@ def tx_root(ids):
     k = 1
     while k * 2 < len(ids): k *= 2
     return sha256(b"\x01" + tx_root(ids[:k]) + tx_root(ids[k:]))
+
+def tx_root_from_leaves(leaves):
+    if len(leaves) == 1: return leaves[0]
+    k = 1
+    while k * 2 < len(leaves): k *= 2
+    return sha256(b"\x01" + tx_root_from_leaves(leaves[:k]) + tx_root_from_leaves(leaves[k:]))
+
+def rfc9162_verify(leaf, index, count, path, root):
+    if index >= count: return False
+    fn, sn, r = index, count - 1, leaf
+    for p in path:
+        if sn == 0: return False
+        if fn & 1 or fn == sn:
+            r = sha256(b"\x01" + p + r)
+            while not fn & 1 and fn != 0: fn >>= 1; sn >>= 1
+        else:
+            r = sha256(b"\x01" + r + p)
+        fn >>= 1; sn >>= 1
+    return sn == 0 and r == root
 
 def cid_text(encoded):
     raw = bytes([1, 0x71, 0x12, 0x20]) + sha256(encoded)
@@ -282,6 +311,44 @@ def main(folder):
     last = tree["insertions"][-1]["leaves"]
     remaining = {bytes.fromhex(l["key"]): sha256(bytes.fromhex(l["value_hex"])) for l in last if l["key"] != tree["after_deleting_last"]["key"]}
     check(tree_root(remaining).hex() == tree["after_deleting_last"]["root"], "root after deletion")
+
+    credit = load("credit.json")
+    r = credit["receipt"]; receipt_bytes = bytes.fromhex(r["receipt_hex"]); receipt = decode(receipt_bytes)
+    check(encode(receipt) == receipt_bytes and receipt["chain"] == credit["chain"], "receipt canonical")
+    check(tagged("ledgerd/receipt", receipt_bytes).hex() == r["signing_digest"], "receipt signing digest")
+    signed = decode(bytes.fromhex(r["signed_hex"]))
+    check(encode(signed["receipt"]) == receipt_bytes, "signed receipt holds the receipt")
+    check(bech32m("ld", ledger_id(signed["key"])) == r["consumer"] == bech32m("ld", receipt["consumer"]), "receipt signed by the consumer")
+    check(schnorr_verify(tagged("ledgerd/receipt", receipt_bytes), signed["key"], signed["sig"]), "receipt signature")
+    stream = derived("settlement", [receipt["provider"], receipt["consumer"], receipt["service"].encode()])
+    check(bech32m("ld", stream) == r["stream"], "receipt stream key")
+    for t in credit["transactions"]:
+        unsigned = bytes.fromhex(t["unsigned_hex"]); tx = decode(unsigned)
+        check(encode(tx) == unsigned and tx["type"] == t["name"], t["name"] + ": canonical")
+        check(sha256(unsigned).hex() == t["id"], t["name"] + ": id")
+        for pub, sig in zip(tx["signers"], t["signatures"]):
+            check(schnorr_verify(tagged("ledgerd/tx", unsigned), pub, bytes.fromhex(sig)), t["name"] + ": signature")
+        if t["name"] == "credit.net":
+            body = tx["body"]
+            check(body["relieved"] == sum(c["amount"] * len(c["nodes"]) for c in body["cycles"]), "netting relieved")
+        if t["name"] == "receipt.settle":
+            check(encode(tx["body"]["receipt"]) == bytes.fromhex(r["signed_hex"]), "settle carries the signed receipt")
+    sp = credit["storage_price"]
+    numerator = sp["size"] * sp["price_per_gib_day"] * sp["period_pulses"]; denominator = (1 << 30) * sp["pulses_per_day"]
+    check(sp["price"] == -(-numerator // denominator), "storage price formula")
+    fv = credit["forward_value"]
+    check(fv["value"] == -(-fv["bytes"] * fv["price_ppm"] // 1000000), "forward value formula")
+    sg = credit["segments"]
+    content = bytes(((i * 31) ^ (i >> 8)) % 256 for i in range(5000))
+    leaves = [sha256(b"\x00" + content[i:i + 1024]) for i in range(0, len(content), 1024)]
+    check(tx_root_from_leaves(leaves).hex() == sg["root"], "segment root")
+    check(content[3072:4096].hex() == sg["segment_hex"], "segment bytes")
+    check(rfc9162_verify(sha256(b"\x00" + bytes.fromhex(sg["segment_hex"])), sg["index"], len(leaves), [bytes.fromhex(p) for p in sg["path"]], bytes.fromhex(sg["root"])), "segment audit path")
+    for other in (0, 1, 2, 4):
+        check(not rfc9162_verify(sha256(b"\x00" + bytes.fromhex(sg["segment_hex"])), other, len(leaves), [bytes.fromhex(p) for p in sg["path"]], bytes.fromhex(sg["root"])), "audit path fails at another index")
+    ch = credit["challenge"]
+    seed = tagged("ledgerd/challenge", bytes.fromhex(ch["previous_block_hash"]) + bech32m_bytes(ch["contract"]) + ch["period"].to_bytes(8, "big"))
+    check(int.from_bytes(seed[:8], "big") % ch["segments"] == ch["index"], "challenge index")
 
     print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0

@@ -72,6 +72,23 @@ def main(base, token, spec_path):
     call("/api/v1/proofs/{key}", "/api/v1/proofs/" + node)
     call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=0" % org)
     call("/api/v1/admin/node-key", "/api/v1/admin/node-key", auth=token)
+    # Credit: the test node has a line granted by the node, an IOU, a settlement, a storage and a forwarding contract.
+    grantee = line["to"]
+    call("/api/v1/credit-path", "/api/v1/credit-path?from=%s&to=%s&amount=1" % (grantee, node))
+    call("/api/v1/credit-path", "/api/v1/credit-path?from=%s&to=%s&amount=1" % (node, node), status=404)
+    call("/api/v1/credit-path", "/api/v1/credit-path?from=%s" % node, status=400)
+    call("/api/v1/credit-graph/{id}", "/api/v1/credit-graph/%s?depth=3" % node)
+    call("/api/v1/netting", "/api/v1/netting")
+    ious = call("/api/v1/ious", "/api/v1/ious?party=" + node)["ious"]
+    check(ious, "the node holds an IOU")
+    call("/api/v1/ious/{id}", "/api/v1/ious/" + ious[0]["id"])
+    call("/api/v1/ious/{id}", "/api/v1/ious/" + node, status=404)
+    check(call("/api/v1/settlements", "/api/v1/settlements?party=" + node)["settlements"], "the node has a settlement")
+    contracts = call("/api/v1/contracts", "/api/v1/contracts?party=" + node)["contracts"]
+    check({c["kind"] for c in contracts} == {"storage", "forward"}, "the node has both kinds of contract")
+    for c in contracts: call("/api/v1/contracts/{id}", "/api/v1/contracts/" + c["id"])
+    call("/api/v1/contracts/{id}", "/api/v1/contracts/" + node, status=404)
+    call("/api/v1/contracts", "/api/v1/contracts", status=400)
     # Errors are documented too.
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/99999999", status=404)
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/not-a-hash", status=400)
@@ -79,7 +96,7 @@ def main(base, token, spec_path):
     call("/api/v1/transactions/{id}", "/api/v1/transactions/" + "ab" * 32, status=404)
     call("/api/v1/accounts/{id}", "/api/v1/accounts/ld1nope", status=400)
     call("/api/v1/organizations/{id}", "/api/v1/organizations/" + node, status=404)
-    call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (line["to"], line["from"]), status=404)
+    call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (org, line["from"]), status=404)
     call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=99999999" % node, status=404)
     call("/api/v1/admin/node-key", "/api/v1/admin/node-key", status=401)
     call("/api/v1/admin/transactions", "/api/v1/admin/transactions", "post", 401, body="{}")
@@ -87,7 +104,7 @@ def main(base, token, spec_path):
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
-                           ("/org/{id}", "/org/" + org)):
+                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node)):
         check(b"<html" in call(template, path), path + " is HTML")
     call("/search", "/search?q=1", status=303)
     call("/search", "/search?q=nothing", status=404)
@@ -98,7 +115,8 @@ def main(base, token, spec_path):
     served = {"/api/v1/status", "/api/v1/blocks", "/api/v1/blocks/{ref}", "/api/v1/transactions/{id}", "/api/v1/accounts/{id}",
               "/api/v1/organizations", "/api/v1/organizations/{id}", "/api/v1/credit-lines", "/api/v1/credit-lines/{from}/{to}",
               "/api/v1/proofs/{key}", "/api/v1/admin/transactions", "/api/v1/admin/node-key", "/metrics", "/", "/block/{ref}",
-              "/tx/{id}", "/account/{id}", "/org/{id}", "/search"}
+              "/tx/{id}", "/account/{id}", "/org/{id}", "/search", "/api/v1/credit-path", "/api/v1/credit-graph/{id}", "/api/v1/netting",
+              "/api/v1/ious", "/api/v1/ious/{id}", "/api/v1/settlements", "/api/v1/contracts", "/api/v1/contracts/{id}", "/graph/{id}"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))
