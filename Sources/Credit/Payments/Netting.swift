@@ -6,7 +6,8 @@ import Ledger
 public enum Netting {
     public static let type = "credit.net"
     public static let cyclesMax = 256
-    public static let cycleLengthMax = 16
+    /// A cycle of 512 nodes encodes in about 11 KiB, so it fits in one transaction (16 KiB).
+    public static let cycleLengthMax = 512
     public static let notACycle: Rejection.Code = "not_a_cycle"
 
     public struct Debt: Sendable, Equatable {
@@ -51,72 +52,42 @@ public enum Netting {
         return out
     }
 
-    /// Finds cycles and cancels them until the debt graph has none left (each cancellation zeroes at
-    /// least one debt, so this ends). Depth-first search with an explicit stack; cycles longer than
-    /// `lengthMax` are left alone so that each can be checked in one transaction.
+    /// Finds short debt cycles and cancels each by its smallest debt, until no cycle of at most
+    /// `lengthMax` nodes is left (each cancellation zeroes at least one debt, so this ends).
+    ///
+    /// For each node s in turn, a bidirectional breadth-first search — forward along what is owed,
+    /// backward along what is owed to — finds the shortest cycle through s; it is cancelled and the
+    /// search repeats until s is on no short cycle. Short cycles keep netting transactions small and
+    /// clear the most debt per entry. (A depth-first search finds cycles faster but long ones — about
+    /// 190 nodes each at 100,000 random debts — and a one-way breadth-first search took 40 s there.)
     public static func findCycles(_ debts: [Debt], lengthMax: Int = cycleLengthMax, cyclesMax: Int = .max) -> [Cycle] {
-        var index: [ID: Int] = [:]
-        var ids: [ID] = []
-        func node(_ id: ID) -> Int {
-            if let existing = index[id] { return existing }
-            index[id] = ids.count
-            ids.append(id)
-            return ids.count - 1
-        }
-        var to: [Int] = [], amount: [UInt64] = [], outgoing: [[Int]] = []
-        for debt in debts where debt.amount > 0 && debt.debtor != debt.creditor {
-            let a = node(debt.debtor), b = node(debt.creditor)
-            while outgoing.count < ids.count { outgoing.append([]) }
-            outgoing[a].append(to.count)
-            to.append(b)
-            amount.append(debt.amount)
-        }
-        while outgoing.count < ids.count { outgoing.append([]) }
+        var graph = DebtGraph(debts)
         var cycles: [Cycle] = []
-        var done = [Bool](repeating: false, count: ids.count)
-        var onStack = [Int](repeating: -1, count: ids.count)  // position on the stack, or -1
-        var cursor = [Int](repeating: 0, count: ids.count)
-        for start in 0..<ids.count where !done[start] {
-            var stack = [start]
-            var via: [Int] = []  // edge taken into stack[i + 1]
-            onStack[start] = 0
-            while let top = stack.last, cycles.count < cyclesMax {
-                if cursor[top] == outgoing[top].count {
-                    done[top] = true
-                    onStack[top] = -1
-                    stack.removeLast()
-                    if !via.isEmpty { via.removeLast() }
-                    continue
-                }
-                let edge = outgoing[top][cursor[top]]
-                let next = to[edge]
-                if amount[edge] == 0 || done[next] {
-                    cursor[top] += 1
-                    continue
-                }
-                if onStack[next] >= 0 {
-                    let position = onStack[next]
-                    let edges = Array(via[position...]) + [edge]
-                    if edges.count <= lengthMax {
-                        let smallest = edges.map { amount[$0] }.min()!
-                        for e in edges { amount[e] -= smallest }
-                        cycles.append(Cycle(nodes: stack[position...].map { ids[$0] }, amount: smallest))
-                        // Unwind to where the cycle began; the zeroed edge will be skipped from there.
-                        while stack.count > position + 1 {
-                            onStack[stack.removeLast()] = -1
-                            via.removeLast()
-                        }
-                    } else {
-                        cursor[top] += 1
-                    }
-                    continue
-                }
-                onStack[next] = stack.count
-                stack.append(next)
-                via.append(edge)
+        for start in 0..<graph.nodeCount {
+            while cycles.count < cyclesMax, let edges = graph.shortestCycle(through: start, lengthMax: lengthMax) {
+                let smallest = edges.map { graph.amount[$0] }.min()!
+                for edge in edges { graph.amount[edge] -= smallest }
+                cycles.append(Cycle(nodes: edges.map { graph.ids[graph.from[$0]] }, amount: smallest))
             }
         }
         return cycles
+    }
+
+    /// Groups cycles into `credit.net` bodies that each fit in a transaction.
+    public static func batches(_ cycles: [Cycle], bodyBytesMax: Int = 14 * 1024) -> [[Cycle]] {
+        var batches: [[Cycle]] = [], current: [Cycle] = [], bytes = 0
+        for cycle in cycles {
+            let size = cycle.nodes.count * 22 + 16
+            if !current.isEmpty && (bytes + size > bodyBytesMax || current.count == cyclesMax) {
+                batches.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(cycle)
+            bytes += size
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
     }
 
     public static func body(_ cycles: [Cycle]) -> CBOR {
@@ -159,5 +130,107 @@ public enum Netting {
             total = try total.adding(relieved, what: "debt relieved")
         }
         guard total == relieved else { throw Rejection(.malformed, "the body says \(relieved) relieved; the cycles relieve \(total)") }
+    }
+}
+
+/// Debts as a directed graph with both adjacency directions, for `Netting.findCycles`.
+struct DebtGraph {
+    var ids: [ID] = []
+    var from: [Int] = [], to: [Int] = [], amount: [UInt64] = []
+    var outgoing: [[Int]] = [], incoming: [[Int]] = []
+    // Per-search marks, stamped with the search number instead of cleared.
+    private var forwardSeen: [Int] = [], backwardSeen: [Int] = [], forwardEdge: [Int] = [], backwardEdge: [Int] = []
+    private var search = 0
+
+    var nodeCount: Int { ids.count }
+
+    init(_ debts: [Netting.Debt]) {
+        var index: [ID: Int] = [:]
+        func node(_ id: ID) -> Int {
+            if let existing = index[id] { return existing }
+            index[id] = ids.count
+            ids.append(id)
+            return ids.count - 1
+        }
+        for debt in debts where debt.amount > 0 && debt.debtor != debt.creditor {
+            from.append(node(debt.debtor))
+            to.append(node(debt.creditor))
+            amount.append(debt.amount)
+        }
+        outgoing = Array(repeating: [], count: ids.count)
+        incoming = Array(repeating: [], count: ids.count)
+        for edge in from.indices {
+            outgoing[from[edge]].append(edge)
+            incoming[to[edge]].append(edge)
+        }
+        forwardSeen = Array(repeating: -1, count: ids.count)
+        backwardSeen = Array(repeating: -1, count: ids.count)
+        forwardEdge = Array(repeating: -1, count: ids.count)
+        backwardEdge = Array(repeating: -1, count: ids.count)
+    }
+
+    /// The edges of a shortest cycle through `start` on debts still owed (in order, starting at
+    /// `start`), or nil if there is none of at most `lengthMax` edges.
+    mutating func shortestCycle(through start: Int, lengthMax: Int) -> [Int]? {
+        search += 1
+        forwardSeen[start] = search
+        backwardSeen[start] = search
+        var forward = [start], backward = [start]
+        var forwardDepth = 0, backwardDepth = 0
+        while !forward.isEmpty && !backward.isEmpty && forwardDepth + backwardDepth < lengthMax {
+            if forward.count <= backward.count {
+                var next: [Int] = []
+                for node in forward {
+                    for edge in outgoing[node] where amount[edge] > 0 {
+                        let target = to[edge]
+                        if target == start { return forwardPath(to: node, start: start) + [edge] }
+                        if backwardSeen[target] == search { return forwardPath(to: node, start: start) + [edge] + backwardPath(from: target, start: start) }
+                        if forwardSeen[target] == search { continue }
+                        forwardSeen[target] = search
+                        forwardEdge[target] = edge
+                        next.append(target)
+                    }
+                }
+                forward = next
+                forwardDepth += 1
+            } else {
+                var next: [Int] = []
+                for node in backward {
+                    for edge in incoming[node] where amount[edge] > 0 {
+                        let source = from[edge]
+                        if source == start { return [edge] + backwardPath(from: node, start: start) }
+                        if forwardSeen[source] == search { return forwardPath(to: source, start: start) + [edge] + backwardPath(from: node, start: start) }
+                        if backwardSeen[source] == search { continue }
+                        backwardSeen[source] = search
+                        backwardEdge[source] = edge
+                        next.append(source)
+                    }
+                }
+                backward = next
+                backwardDepth += 1
+            }
+        }
+        return nil
+    }
+
+    /// Edges from `start` to `node` along the forward marks. A node that both searches have marked
+    /// ends the search at once, so the two paths share no node but `start`: the cycle is simple.
+    private func forwardPath(to node: Int, start: Int) -> [Int] {
+        var edges: [Int] = [], walker = node
+        while walker != start {
+            edges.append(forwardEdge[walker])
+            walker = from[forwardEdge[walker]]
+        }
+        return edges.reversed()
+    }
+
+    /// Edges from `node` back to `start` along the backward marks.
+    private func backwardPath(from node: Int, start: Int) -> [Int] {
+        var edges: [Int] = [], walker = node
+        while walker != start {
+            edges.append(backwardEdge[walker])
+            walker = to[backwardEdge[walker]]
+        }
+        return edges
     }
 }

@@ -70,24 +70,28 @@ public actor LedgerNode {
     /// Once per election cycle, clear debt cycles with a `credit.net` transaction signed by this node.
     /// Returns the relieved debt, or nil when nothing was submitted.
     @discardableResult
-    public func netIfDue(force: Bool = false) -> UInt64? {
+    public func netIfDue(force: Bool = false) async -> UInt64? {
         guard let key = nettingKey else { return nil }
         let cycle = currentPulse / parameters.electionCyclePulses
         guard force || cycle > lastNettingCycle else { return nil }
         lastNettingCycle = cycle
-        let cycles = Netting.findCycles(Netting.debts(of: creditLines()), cyclesMax: Netting.cyclesMax)
+        // The search can take seconds on a large graph; it runs off the actor so submissions go on.
+        let debts = Netting.debts(of: creditLines())
+        let cycles = await Task.detached(priority: .utility) { Netting.findCycles(debts) }.value
         guard !cycles.isEmpty else { return nil }
-        let tx = Transaction(chain: chainID, type: Netting.type, signers: [key.publicKey], nonce: nextNonce(for: key.publicKey.id),
-                             expiry: currentPulse + parameters.electionCyclePulses, body: Netting.body(cycles))
-        do {
-            _ = try submit(SignedTransaction(transaction: tx, keys: [key]))
-            let relieved = cycles.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) }
-            logger.info("netting submitted", metadata: ["cycles": "\(cycles.count)", "relieved": "\(relieved)"])
-            return relieved
-        } catch {
-            logger.error("netting rejected", metadata: ["reason": "\(error)"])
-            return nil
+        var relieved: UInt64 = 0
+        for batch in Netting.batches(cycles) {
+            let tx = Transaction(chain: chainID, type: Netting.type, signers: [key.publicKey], nonce: nextNonce(for: key.publicKey.id),
+                                 expiry: currentPulse + parameters.electionCyclePulses, body: Netting.body(batch))
+            do {
+                _ = try submit(SignedTransaction(transaction: tx, keys: [key]))
+                relieved &+= batch.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) }
+            } catch {
+                logger.error("netting rejected", metadata: ["reason": "\(error)"])
+            }
         }
+        logger.info("netting submitted", metadata: ["cycles": "\(cycles.count)", "relieved": "\(relieved)"])
+        return relieved
     }
 
     // MARK: - Reading
@@ -141,7 +145,7 @@ public actor LedgerNode {
     /// Returns the new header, or nil when there was nothing to do (no empty blocks).
     @discardableResult
     public func pulse() async throws -> BlockHeader? {
-        netIfDue()
+        await netIfDue()
         guard !mempool.isEmpty else { return nil }
         let pending = mempool.removeAll()
         mempoolGauge.record(0)
