@@ -8,20 +8,28 @@ public enum OrganizationRules {
     public static let role = "org.role"
     public static let leave = "org.leave"
 
-    public static var all: [TransactionRule] { [createRule, joinRule, approveRule, rejectRule, roleRule, leaveRule] }
+    public static let introduce = "org.introduce"
+    public static let remove = "org.remove"
+
+    public static var all: [TransactionRule] { [createRule, joinRule, approveRule, rejectRule, roleRule, leaveRule, introduceRule, removeRule] }
 
     // MARK: create
 
     /// Signer 0 is the founder, signer 1 the organization's own new key: its ID is the organization ID,
     /// and its signature proves the founder holds it.
-    public static func createBody(name: String, description: String) -> CBOR {
-        .map(["name": .text(name), "description": .text(description)])
+    public static func createBody(name: String, description: String, contract: ConsensusContract? = nil, policy: CBOR? = nil) -> CBOR {
+        var map: [String: CBOR] = ["name": .text(name), "description": .text(description)]
+        if let contract { map["contract"] = contract.rules }
+        if let policy { map["policy"] = policy }
+        return .map(map)
     }
 
     static let createRule = TransactionRule(type: create, signerCount: 2...2) { tx, draft, context throws(Rejection) in
-        let (name, description) = try tx.decodeBody { fields throws(DecodeError) in
+        let (name, description, contractRules, policy) = try tx.decodeBody { fields throws(DecodeError) in
             (try fields.text("name", lengthMax: Organization.nameBytesMax),
-             try fields.text("description", lengthMax: Organization.descriptionBytesMax))
+             try fields.text("description", lengthMax: Organization.descriptionBytesMax),
+             fields.hasField("contract") ? try fields.value("contract") : nil,
+             fields.hasField("policy") ? try fields.value("policy") : nil)
         }
         guard !name.isEmpty else { throw Rejection(.malformed, "organization name is empty") }
         let founder = tx.origin, organization = tx.signers[1].id
@@ -34,6 +42,19 @@ public enum OrganizationRules {
         draft.put(
             Membership(organization: organization, person: founder, role: .supervisor, sinceHeight: context.height),
             at: Membership.stateKey(organization: organization, person: founder))
+        // Governance and contract version 1: by default all income goes to the supervisors.
+        var governance = Governance(organization: organization, remainder: founder)
+        var contract = ConsensusContract(organization: organization, version: 1, splits: [.init(.role(.supervisor), ppm: ConsensusContract.million)],
+                                         adoptedHeight: context.height)
+        do throws(DecodeError) {
+            if let policy { try governance.apply(policy: policy, pulse: context.pulse) }
+            if let contractRules { contract = try ConsensusContract(organization: organization, version: 1, rules: contractRules, adoptedHeight: context.height) }
+        } catch {
+            throw Rejection.malformed(error)
+        }
+        guard contract.isValid else { throw Rejection(.malformed, "the contract's parts add up to more than 1,000,000 ppm") }
+        draft.put(governance, at: Governance.stateKey(organization))
+        draft.put(contract, at: ConsensusContract.stateKey(organization, version: 1))
     }
 
     // MARK: join, approve, reject
@@ -80,6 +101,16 @@ public enum OrganizationRules {
         guard var membership = try draft.record(Membership.self, at: key), membership.role == .applicant else {
             throw Rejection(.notApplicant, "\(person) has no pending application to \(organization)")
         }
+        // A k-of-n policy gathers approvals from distinct supervisors first.
+        let needed = try draft.record(Governance.self, at: Governance.stateKey(organization))?.approvals ?? 1
+        guard !membership.approvals.contains(tx.origin) else { throw Rejection(.duplicate, "\(tx.origin) already approved \(person)") }
+        membership.approvals.append(tx.origin)
+        guard UInt64(membership.approvals.count) >= needed else {
+            draft.put(membership, at: key)
+            return
+        }
+        membership.approvals = []
+        membership.introducedBy = nil
         membership.role = requested ?? .member
         membership.sinceHeight = context.height
         profile.memberCount += 1
@@ -144,6 +175,41 @@ public enum OrganizationRules {
         draft.set(key, nil)
     }
 
+    // MARK: introduce, remove
+
+    /// A member puts someone forward; supervisors approve as for an application.
+    static let introduceRule = TransactionRule(type: introduce, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let (organization, person, _) = try decodeMember(tx, roleRequired: false)
+        _ = try existing(organization, in: draft)
+        let sponsor = try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: tx.origin))
+        guard let sponsor, sponsor.role >= .member else { throw Rejection(.notMember, "\(tx.origin) is not a member of \(organization)") }
+        let key = Membership.stateKey(organization: organization, person: person)
+        if let current = try draft.record(Membership.self, at: key) {
+            throw Rejection(.alreadyMember, "\(person) is already \(current.role.rawValue) of \(organization)")
+        }
+        var membership = Membership(organization: organization, person: person, role: .applicant, sinceHeight: context.height)
+        membership.introducedBy = tx.origin
+        draft.put(membership, at: key)
+    }
+
+    /// A supervisor removes a member (never the last supervisor).
+    static let removeRule = TransactionRule(type: remove, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+        let (organization, person, _) = try decodeMember(tx, roleRequired: false)
+        var profile = try existing(organization, in: draft)
+        try requireSupervisor(tx.origin, of: organization, in: draft)
+        let key = Membership.stateKey(organization: organization, person: person)
+        guard let membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
+            throw Rejection(.notMember, "\(person) is not a member of \(organization)")
+        }
+        if membership.role == .supervisor {
+            guard profile.supervisorCount > 1 else { throw Rejection(.lastSupervisor, "\(person) is the last supervisor of \(organization)") }
+            profile.supervisorCount -= 1
+        }
+        profile.memberCount -= 1
+        draft.put(profile, at: Organization.stateKey(organization))
+        draft.set(key, nil)
+    }
+
     // MARK: helpers
 
     static func existing(_ organization: ID, in draft: StateDraft) throws(Rejection) -> Organization {
@@ -163,5 +229,5 @@ public enum OrganizationRules {
 
 /// The rules Ledger contributes: transfers and organizations.
 public enum LedgerRules {
-    public static var all: [TransactionRule] { [TransferRule.rule] + OrganizationRules.all }
+    public static var all: [TransactionRule] { [TransferRule.rule] + OrganizationRules.all + EconomyRules.all }
 }

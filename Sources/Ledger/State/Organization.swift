@@ -60,8 +60,14 @@ public struct Membership: StateRecord, Equatable {
     public var person: ID
     public var role: Role
     public var sinceHeight: UInt64
+    /// For an applicant: the supervisors who approved so far (the policy may need several).
+    public var approvals: [ID] = []
+    /// For an applicant introduced by a member rather than applying itself.
+    public var introducedBy: ID?
 
     public static func stateKey(organization: ID, person: ID) -> ID { ID.derived("member", [organization, person]) }
+    /// Memberships are grouped by organization, so a distribution can enumerate them.
+    public static func group(_ organization: ID) -> ID { ID.derived("members", [organization]) }
 
     public init(organization: ID, person: ID, role: Role, sinceHeight: UInt64) {
         self.organization = organization
@@ -70,8 +76,13 @@ public struct Membership: StateRecord, Equatable {
         self.sinceHeight = sinceHeight
     }
 
+    /// `approvals` and `introducedBy` are written only when present, so a member's record has one form.
     public var fields: [String: CBOR] {
-        ["org": .id(organization), "person": .id(person), "role": .text(role.rawValue), "since": .unsigned(sinceHeight)]
+        var map: [String: CBOR] = ["org": .id(organization), "person": .id(person), "role": .text(role.rawValue), "since": .unsigned(sinceHeight),
+                                   "group": .id(Membership.group(organization))]
+        if !approvals.isEmpty { map["approvals"] = .array(approvals.map { .id($0) }) }
+        if let introducedBy { map["introducedBy"] = .id(introducedBy) }
+        return map
     }
 
     public init(fields: inout CBORFields) throws(DecodeError) {
@@ -80,5 +91,13 @@ public struct Membership: StateRecord, Equatable {
         guard let role = Role(rawValue: try fields.text("role", lengthMax: 16)) else { throw .schema("member: unknown role") }
         self.role = role
         sinceHeight = try fields.unsigned("since")
+        _ = try fields.id("group")
+        if fields.hasField("approvals") {
+            for item in try fields.array("approvals", countMax: 64) {
+                guard case .bytes(let raw) = item, let id = ID(bytes: raw) else { throw .schema("member: approvals are IDs") }
+                approvals.append(id)
+            }
+        }
+        introducedBy = fields.hasField("introducedBy") ? try fields.id("introducedBy") : nil
     }
 }

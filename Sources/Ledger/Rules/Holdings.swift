@@ -1,4 +1,4 @@
-import Ledger
+
 
 /// Moving bandwidth units between balances, and into and out of the deposits and escrows that credit
 /// records hold. Every unit is always somewhere: in a balance or held by a record, so the total of

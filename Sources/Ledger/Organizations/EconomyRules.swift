@@ -1,0 +1,311 @@
+/// Organization tokens, contributions, income and its distribution, proposals and votes, and the
+/// operation-reward schedule. specs/organizations.md has the bodies and rules.
+public enum EconomyRules {
+    public static let tokenTransfer = "org.token.transfer"
+    public static let contribute = "org.contribute"
+    public static let income = "org.income"
+    public static let propose = "org.propose"
+    public static let vote = "org.vote"
+    public static let claimOperation = "org.operation.claim"
+
+    public static var all: [TransactionRule] {
+        [tokenTransferRule, contributeRule, incomeRule, proposeRule, voteRule, claimOperationRule]
+    }
+
+    public static let unknownProposal: Rejection.Code = "unknown_proposal"
+    public static let proposalClosed: Rejection.Code = "proposal_closed"
+    public static let noGovernance: Rejection.Code = "no_governance"
+
+    // MARK: bodies
+
+    public static func tokenTransferBody(organization: ID, to: ID, amount: UInt64) -> CBOR {
+        .map(["org": .id(organization), "to": .id(to), "amount": .unsigned(amount)])
+    }
+
+    public static func contributeBody(organization: ID, reference: String, contributor: ID, role: String, weight: UInt64) -> CBOR {
+        .map(["org": .id(organization), "reference": .text(reference), "contributor": .id(contributor), "role": .text(role), "weight": .unsigned(weight)])
+    }
+
+    public static func incomeBody(organization: ID, amount: UInt64, reference: String) -> CBOR {
+        .map(["org": .id(organization), "amount": .unsigned(amount), "reference": .text(reference)])
+    }
+
+    public static func proposeBody(organization: ID, kind: Proposal.Kind, payload: CBOR, duration: UInt64) -> CBOR {
+        .map(["org": .id(organization), "kind": .text(kind.rawValue), "payload": payload, "duration": .unsigned(duration)])
+    }
+
+    public static func rewardPayload(recipient: ID, amount: UInt64, reason: String, proof: String) -> CBOR {
+        .map(["recipient": .id(recipient), "amount": .unsigned(amount), "reason": .text(reason), "proof": .text(proof)])
+    }
+
+    public static func rolePayload(person: ID, role: Role) -> CBOR { .map(["person": .id(person), "role": .text(role.rawValue)]) }
+
+    public static func voteBody(organization: ID, proposal: UInt64, yes: Bool) -> CBOR {
+        .map(["org": .id(organization), "proposal": .unsigned(proposal), "yes": .bool(yes)])
+    }
+
+    public static func organizationBody(_ organization: ID) -> CBOR { .map(["org": .id(organization)]) }
+
+    // MARK: helpers
+
+    static func governance(_ organization: ID, _ draft: StateDraft) throws(Rejection) -> Governance {
+        guard let governance = try draft.record(Governance.self, at: Governance.stateKey(organization)) else {
+            throw Rejection(noGovernance, "no organization \(organization)")
+        }
+        return governance
+    }
+
+    static func role(of person: ID, in organization: ID, _ draft: StateDraft) throws(Rejection) -> Role? {
+        try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: person))?.role
+    }
+
+    static func tokens(of holder: ID, in organization: ID, _ draft: StateDraft) throws(Rejection) -> UInt64 {
+        try draft.record(TokenBalance.self, at: TokenBalance.stateKey(organization: organization, holder: holder))?.balance ?? 0
+    }
+
+    static func setTokens(_ balance: UInt64, of holder: ID, in organization: ID, _ draft: inout StateDraft) {
+        let key = TokenBalance.stateKey(organization: organization, holder: holder)
+        draft.set(key, balance == 0 ? nil : TokenBalance(organization: organization, holder: holder, balance: balance).cbor)
+    }
+
+    /// Issues new tokens (rewards); the supply is capped at 2^64−1.
+    static func issueTokens(_ amount: UInt64, to holder: ID, in governance: inout Governance, _ draft: inout StateDraft) throws(Rejection) {
+        governance.tokenSupply = try governance.tokenSupply.adding(amount, what: "token supply")
+        setTokens(try tokens(of: holder, in: governance.organization, draft) + amount, of: holder, in: governance.organization, &draft)
+    }
+
+    // MARK: tokens
+
+    /// Both holders sign, as for any transfer.
+    static let tokenTransferRule = TransactionRule(type: tokenTransfer, signerCount: 2...2) { tx, draft, _ throws(Rejection) in
+        let (organization, to, amount) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), try fields.id("to"), try fields.unsigned("amount"))
+        }
+        guard tx.signers[1].id == to else { throw Rejection(.wrongSigners, "the second signer must be the recipient \(to)") }
+        guard to != tx.origin else { throw Rejection(.selfReference, "cannot transfer tokens to the same account") }
+        guard amount > 0 else { throw Rejection(.amountNotPositive, "amount must be positive") }
+        _ = try governance(organization, draft)
+        let held = try tokens(of: tx.origin, in: organization, draft)
+        guard held >= amount else { throw Rejection(.insufficientBalance, "\(tx.origin) holds \(held) tokens of \(organization)") }
+        setTokens(held - amount, of: tx.origin, in: organization, &draft)
+        setTokens(try tokens(of: to, in: organization, draft) + amount, of: to, in: organization, &draft)
+    }
+
+    // MARK: contributions
+
+    /// A supervisor records (or with weight 0, removes) a contribution to a piece of content.
+    static let contributeRule = TransactionRule(type: contribute, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+        let (organization, reference, contributor, role, weight) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), try fields.text("reference", lengthMax: Contribution.referenceBytesMax), try fields.id("contributor"),
+             try fields.text("role", lengthMax: 32), try fields.unsigned("weight"))
+        }
+        _ = try governance(organization, draft)
+        try OrganizationRules.requireSupervisor(tx.origin, of: organization, in: draft)
+        guard weight <= Contribution.weightMax else { throw Rejection(.overflow, "weight is at most 2^32") }
+        let key = Contribution.stateKey(organization: organization, reference: reference, contributor: contributor)
+        draft.set(key, weight == 0 ? nil : Contribution(organization: organization, reference: reference, contributor: contributor, role: role, weight: weight).cbor)
+    }
+
+    // MARK: income
+
+    /// The members, holders and contributors an income event is split among: the state at the end of
+    /// the previous block (`draft.base`), so an event's split never depends on its place in its block.
+    public static func inputs(organization: ID, amount: UInt64, reference: String, contract: ConsensusContract, state: LedgerState) -> Distribution.Inputs {
+        var roles: [Role: [ID]] = [:]
+        for key in state.members(ofGroup: Membership.group(organization)) {
+            if let membership = state.record(Membership.self, at: key), membership.role != .applicant { roles[membership.role, default: []].append(membership.person) }
+        }
+        for role in roles.keys { roles[role]!.sort() }
+        let holders = state.members(ofGroup: TokenBalance.group(organization)).compactMap { state.record(TokenBalance.self, at: $0) }
+            .map { ($0.holder, $0.balance) }.sorted { $0.0 < $1.0 }
+        let contributors = state.members(ofGroup: Contribution.referenceID(organization: organization, reference: reference))
+            .compactMap { state.record(Contribution.self, at: $0) }.map { ($0.contributor, $0.weight) }.sorted { $0.0 < $1.0 }
+        return Distribution.Inputs(income: amount, contract: contract, roles: roles, holders: holders, contributors: contributors)
+    }
+
+    /// Anyone pays income into an organization; the contract in force splits it at once.
+    static let incomeRule = TransactionRule(type: income, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let (organization, amount, reference) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), try fields.unsigned("amount"), try fields.text("reference", lengthMax: Contribution.referenceBytesMax))
+        }
+        guard amount > 0 else { throw Rejection(.amountNotPositive, "amount must be positive") }
+        var governance = try governance(organization, draft)
+        guard let contract = try draft.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: governance.contractVersion)) else {
+            preconditionFailure("an organization always has its contract in force")
+        }
+        try Holdings.withdraw(amount, from: tx.origin, in: &draft)
+        let result = Distribution.compute(inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: draft.base))
+        for payout in result.payouts {
+            try Holdings.deposit(payout.amount, to: payout.recipient, in: &draft)
+            let key = DividendTotal.stateKey(organization: organization, person: payout.recipient)
+            var total = try draft.record(DividendTotal.self, at: key) ?? DividendTotal(organization: organization, person: payout.recipient, total: 0, events: 0)
+            total.total = try total.total.adding(payout.amount, what: "dividend total")
+            total.events += 1
+            draft.put(total, at: key)
+        }
+        try Holdings.deposit(result.remainder, to: governance.remainder, in: &draft)
+        governance.incomeCount += 1
+        governance.incomeTotal = try governance.incomeTotal.adding(amount, what: "income total")
+        draft.put(IncomeEvent(organization: organization, sequence: governance.incomeCount, payer: tx.origin, amount: amount, reference: reference,
+                              contractVersion: contract.version, height: context.height, payoutRoot: result.root,
+                              payoutCount: UInt64(result.payouts.count), remainder: result.remainder),
+                  at: IncomeEvent.stateKey(organization, sequence: governance.incomeCount))
+        draft.put(governance, at: Governance.stateKey(organization))
+    }
+
+    // MARK: proposals and votes
+
+    /// A member (not a guest) proposes; the eligible weight is fixed now: members, or token supply.
+    static let proposeRule = TransactionRule(type: propose, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let (organization, kindText, payload, duration) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), try fields.text("kind", lengthMax: 16), try fields.value("payload"), try fields.unsigned("duration"))
+        }
+        guard let kind = Proposal.Kind(rawValue: kindText) else { throw Rejection(.malformed, "proposal kind must be reward, contract, role or policy") }
+        var governance = try governance(organization, draft)
+        guard let role = try role(of: tx.origin, in: organization, draft), role >= .member else {
+            throw Rejection(.notMember, "only members and supervisors of \(organization) propose")
+        }
+        guard duration > 0, duration <= 10 * 86_400 * 365 else { throw Rejection(.malformed, "duration must be 1 pulse to 10 years") }
+        try validate(kind, payload, organization: organization, draft)
+        let profile = try OrganizationRules.existing(organization, in: draft)
+        governance.proposalCount += 1
+        let proposal = Proposal(organization: organization, sequence: governance.proposalCount, kind: kind, payload: payload, proposer: tx.origin,
+                                deadline: context.pulse + duration,
+                                eligible: governance.voting == .member ? profile.memberCount : governance.tokenSupply)
+        guard proposal.eligible > 0 else { throw Rejection(.malformed, "no voting weight exists yet (token voting with no tokens)") }
+        draft.put(proposal, at: proposal.stateKey)
+        draft.put(governance, at: Governance.stateKey(organization))
+    }
+
+    /// Checks a payload before it is put to the vote, so a passed proposal always executes.
+    static func validate(_ kind: Proposal.Kind, _ payload: CBOR, organization: ID, _ draft: StateDraft) throws(Rejection) {
+        do throws(DecodeError) {
+            switch kind {
+            case .reward:
+                var fields = try CBORFields(payload, schema: "reward")
+                _ = try fields.id("recipient")
+                guard try fields.unsigned("amount") > 0 else { throw .schema("reward: amount must be positive") }
+                guard !(try fields.text("reason", lengthMax: 512)).isEmpty, !(try fields.text("proof", lengthMax: 512)).isEmpty else {
+                    throw .schema("reward: every reward is announced with a reason and a proof")
+                }
+                try fields.finish()
+            case .contract:
+                let contract = try ConsensusContract(organization: organization, version: 0, rules: payload, adoptedHeight: 0)
+                guard contract.isValid else { throw .schema("contract: the parts add up to more than 1,000,000 ppm") }
+            case .role:
+                var fields = try CBORFields(payload, schema: "role")
+                let person = try fields.id("person")
+                guard let role = Role(rawValue: try fields.text("role", lengthMax: 16)), role != .applicant else { throw .schema("role: supervisor, member or guest") }
+                try fields.finish()
+                guard let current = try? draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: person)),
+                    current.role != .applicant
+                else { throw .schema("role: \(person) is not a member") }
+                _ = role
+            case .policy:
+                var governance = Governance(organization: organization, remainder: organization)
+                try governance.apply(policy: payload, pulse: 0)
+            }
+        } catch {
+            throw Rejection.malformed(error)
+        }
+    }
+
+    /// Decoding inside a rule: a schema error is `malformed`.
+    static func decoded<T>(_ body: () throws(DecodeError) -> T) throws(Rejection) -> T {
+        do { return try body() } catch { throw Rejection.malformed(error) }
+    }
+
+    /// Carries out a passed proposal (its payload was validated when it was proposed).
+    static func execute(_ proposal: Proposal, _ governance: inout Governance, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
+        let organization = proposal.organization
+        switch proposal.kind {
+        case .reward:
+            let (amount, recipient) = try decoded { () throws(DecodeError) in
+                var fields = try CBORFields(proposal.payload, schema: "reward")
+                return (try fields.unsigned("amount"), try fields.id("recipient"))
+            }
+            try issueTokens(amount, to: recipient, in: &governance, &draft)
+        case .contract:
+            let version = governance.contractVersion + 1
+            let contract = try decoded { () throws(DecodeError) in
+                try ConsensusContract(organization: organization, version: version, rules: proposal.payload, adoptedHeight: context.height)
+            }
+            draft.put(contract, at: ConsensusContract.stateKey(organization, version: version))
+            governance.contractVersion = version
+        case .role:
+            let (person, newRole) = try decoded { () throws(DecodeError) in
+                var fields = try CBORFields(proposal.payload, schema: "role")
+                return (try fields.id("person"), Role(rawValue: try fields.text("role", lengthMax: 16)) ?? .guest)
+            }
+            let key = Membership.stateKey(organization: organization, person: person)
+            var profile = try OrganizationRules.existing(organization, in: draft)
+            guard var membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
+                throw Rejection(.notMember, "\(person) is no longer a member")
+            }
+            if membership.role == .supervisor && newRole != .supervisor {
+                guard profile.supervisorCount > 1 else { throw Rejection(.lastSupervisor, "\(person) is the last supervisor") }
+                profile.supervisorCount -= 1
+            } else if membership.role != .supervisor && newRole == .supervisor {
+                profile.supervisorCount += 1
+            }
+            membership.role = newRole
+            draft.put(membership, at: key)
+            draft.put(profile, at: Organization.stateKey(organization))
+        case .policy:
+            var updated = governance
+            try decoded { () throws(DecodeError) in try updated.apply(policy: proposal.payload, pulse: context.pulse) }
+            // A policy changes the rules, never the counters.
+            updated.operation?.issued = governance.operation?.issued ?? 0
+            governance.approvals = updated.approvals
+            governance.voting = updated.voting
+            governance.quorumPPM = updated.quorumPPM
+            governance.thresholdPPM = updated.thresholdPPM
+            governance.remainder = updated.remainder
+            governance.operation = updated.operation
+        }
+    }
+
+    /// Each member votes once, weighted by the organization's rule; the vote that passes it executes it.
+    static let voteRule = TransactionRule(type: vote, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let (organization, sequence, yes) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), try fields.unsigned("proposal"), try fields.bool("yes"))
+        }
+        var governance = try governance(organization, draft)
+        let key = Proposal.stateKey(organization, sequence: sequence)
+        guard var proposal = try draft.record(Proposal.self, at: key) else { throw Rejection(unknownProposal, "no proposal \(sequence) in \(organization)") }
+        guard proposal.status == .open, context.pulse <= proposal.deadline else {
+            throw Rejection(proposalClosed, "proposal \(sequence) is \(proposal.status == .executed ? "already executed" : "past its deadline")")
+        }
+        guard let role = try role(of: tx.origin, in: organization, draft), role != .applicant else {
+            throw Rejection(.notMember, "only members of \(organization) vote")
+        }
+        let voteKey = Vote.stateKey(proposal: key, voter: tx.origin)
+        guard try draft.record(Vote.self, at: voteKey) == nil else { throw Rejection(.duplicate, "\(tx.origin) has already voted on proposal \(sequence)") }
+        let weight = governance.voting == .member ? 1 : try tokens(of: tx.origin, in: organization, draft)
+        guard weight > 0 else { throw Rejection(.notMember, "\(tx.origin) holds no tokens of \(organization) to vote with") }
+        draft.put(Vote(proposal: key, voter: tx.origin, yes: yes, weight: weight), at: voteKey)
+        if yes { proposal.yes = try proposal.yes.adding(weight, what: "yes votes") } else { proposal.no = try proposal.no.adding(weight, what: "no votes") }
+        if proposal.passes(governance) {
+            try execute(proposal, &governance, &draft, context)
+            proposal.status = .executed
+            draft.put(governance, at: Governance.stateKey(organization))
+        }
+        draft.put(proposal, at: key)
+    }
+
+    // MARK: operation rewards
+
+    /// A supervisor issues the operation tokens accrued so far to the schedule's account.
+    static let claimOperationRule = TransactionRule(type: claimOperation, signerCount: 1...1) { tx, draft, context throws(Rejection) in
+        let organization = try tx.decodeBody { fields throws(DecodeError) in try fields.id("org") }
+        var governance = try governance(organization, draft)
+        try OrganizationRules.requireSupervisor(tx.origin, of: organization, in: draft)
+        guard var operation = governance.operation else { throw Rejection(.malformed, "\(organization) has no operation-reward schedule") }
+        let due = operation.accrued(atPulse: context.pulse) - min(operation.issued, operation.accrued(atPulse: context.pulse))
+        guard due > 0 else { throw Rejection(.amountNotPositive, "no operation reward has accrued since the last claim") }
+        operation.issued += due
+        governance.operation = operation
+        try issueTokens(due, to: operation.account, in: &governance, &draft)
+        draft.put(governance, at: Governance.stateKey(organization))
+    }
+}
