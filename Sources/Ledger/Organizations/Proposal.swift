@@ -48,7 +48,7 @@ public struct Proposal: StateRecord, Equatable {
 
     public var fields: [String: CBOR] {
         [
-            "org": .id(organization), "sequence": .unsigned(sequence), "kind": .text(kind.rawValue), "payload": payload,
+            "org": .id(organization), "sequence": .unsigned(sequence), "type": .text(kind.rawValue), "payload": payload,
             "proposer": .id(proposer), "deadline": .unsigned(deadline), "eligible": .unsigned(eligible), "yes": .unsigned(yes),
             "no": .unsigned(no), "status": .text(status.rawValue),
         ]
@@ -70,7 +70,7 @@ public struct Proposal: StateRecord, Equatable {
     public init(fields: inout CBORFields) throws(DecodeError) {
         organization = try fields.id("org")
         sequence = try fields.unsigned("sequence")
-        guard let kind = Kind(rawValue: try fields.text("kind", lengthMax: 16)) else { throw .schema("proposal: unknown kind") }
+        guard let kind = Kind(rawValue: try fields.text("type", lengthMax: 16)) else { throw .schema("proposal: unknown type") }
         self.kind = kind
         payload = try fields.value("payload")
         proposer = try fields.id("proposer")
