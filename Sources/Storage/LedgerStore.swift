@@ -166,6 +166,52 @@ public final class LedgerStore: @unchecked Sendable {
         return accounts
     }
 
+    /// An income event's payouts, as the node computed them for the explorer.
+    public struct Payout: Sendable {
+        public let organization: ID
+        public let sequence: UInt64
+        public let recipient: ID
+        public let amount: UInt64
+        public let height: UInt64
+
+        public init(organization: ID, sequence: UInt64, recipient: ID, amount: UInt64, height: UInt64) {
+            self.organization = organization
+            self.sequence = sequence
+            self.recipient = recipient
+            self.amount = amount
+            self.height = height
+        }
+    }
+
+    /// Records payouts (after the block that made them is stored).
+    public func recordPayouts(_ payouts: [Payout]) throws(StoreError) {
+        guard !payouts.isEmpty else { return }
+        try locked {
+            try database.transaction {
+                let insert = try database.statement("INSERT OR REPLACE INTO distributions(org, sequence, recipient, amount, height) VALUES (?, ?, ?, ?, ?)")
+                for payout in payouts {
+                    try insert.bind(.blob(payout.organization.bytes), .integer(Int64(payout.sequence)), .blob(payout.recipient.bytes),
+                                    .integer(Int64(bitPattern: payout.amount)), .integer(Int64(payout.height))).run()
+                }
+            }
+        }
+    }
+
+    /// The payouts of one organization's income events `from`…`to` (sequence numbers), by event then recipient.
+    public func payouts(organization: ID, from: UInt64, to: UInt64) throws(StoreError) -> [Payout] {
+        try locked {
+            let statement = try database.statement(
+                "SELECT sequence, recipient, amount, height FROM distributions WHERE org = ? AND sequence BETWEEN ? AND ? ORDER BY sequence, recipient")
+                .bind(.blob(organization.bytes), .integer(Int64(clamping: from)), .integer(Int64(clamping: to)))
+            var out: [Payout] = []
+            while try statement.step() {
+                out.append(Payout(organization: organization, sequence: UInt64(statement.integer(0)), recipient: ID(bytes: statement.blob(1))!,
+                                  amount: UInt64(bitPattern: statement.integer(2)), height: UInt64(statement.integer(3))))
+            }
+            return out
+        }
+    }
+
     // MARK: - Reading blocks and transactions
 
     private func latestHeightUnlocked() throws -> UInt64? {

@@ -25,5 +25,9 @@ enum Schema {
         CREATE TABLE state_index(key BLOB PRIMARY KEY, kind TEXT NOT NULL, first BLOB, second BLOB) WITHOUT ROWID;
         CREATE INDEX state_index_first ON state_index(kind, first);
         CREATE INDEX state_index_second ON state_index(kind, second);
+        -- Each organization income event's payouts, recomputed by the node from the state before its
+        -- block when the block is stored: the explorer's split tables and CSV export.
+        CREATE TABLE distributions(org BLOB NOT NULL, sequence INTEGER NOT NULL, recipient BLOB NOT NULL, amount INTEGER NOT NULL,
+            height INTEGER NOT NULL, PRIMARY KEY(org, sequence, recipient)) WITHOUT ROWID;
         """
 }

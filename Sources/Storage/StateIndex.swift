@@ -12,6 +12,9 @@ enum StateIndex {
         "settlement": ("provider", "consumer"),
         "storage": ("payer", "provider"),
         "forward": ("client", "relay"),
+        "dividend": ("org", "person"),
+        "income": ("org", "payer"),
+        "proposal": ("org", "proposer"),
     ]
 
     static func entry(for value: CBOR) -> (kind: String, first: ID?, second: ID?)? {

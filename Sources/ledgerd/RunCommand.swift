@@ -54,7 +54,8 @@ struct RunCommand: AsyncParsableCommand {
         let node = try LedgerNode(
             store: store, machine: machine, sealer: SoloSealer(key: nodeKey),
             clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger, nettingKey: nodeKey)
-        let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description)
+        let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description,
+                            genesisJSON: String(decoding: genesis.encodeJSON(), as: UTF8.self))
         let queries = LedgerQueries(node: node, info: info)
 
         let router = Router()

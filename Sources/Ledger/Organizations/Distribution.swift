@@ -31,6 +31,11 @@ public enum Distribution {
         public var payouts: [(recipient: ID, amount: UInt64)]
         public var remainder: UInt64
 
+        public init(payouts: [(recipient: ID, amount: UInt64)], remainder: UInt64) {
+            self.payouts = payouts
+            self.remainder = remainder
+        }
+
         public static func == (a: Result, b: Result) -> Bool {
             a.remainder == b.remainder && a.payouts.count == b.payouts.count
                 && zip(a.payouts, b.payouts).allSatisfy { $0.recipient == $1.recipient && $0.amount == $1.amount }

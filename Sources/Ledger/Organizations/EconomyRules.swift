@@ -130,7 +130,10 @@ public enum EconomyRules {
         }
         guard amount > 0 else { throw Rejection(.amountNotPositive, "amount must be positive") }
         var governance = try governance(organization, draft)
-        guard let contract = try draft.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: governance.contractVersion)) else {
+        // Like the holders, the contract in force is the one at the end of the previous block (or, for
+        // an organization created in this block, its first).
+        let version = draft.base.record(Governance.self, at: Governance.stateKey(organization))?.contractVersion ?? governance.contractVersion
+        guard let contract = try draft.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: version)) else {
             preconditionFailure("an organization always has its contract in force")
         }
         try Holdings.withdraw(amount, from: tx.origin, in: &draft)

@@ -33,6 +33,25 @@ public struct APIRoutes: Sendable {
         api.get("credit-lines/:from/:to") { _, context in
             JSONResponse.make(try await queries.creditLine(from: context.parameters.require("from")[...], to: context.parameters.require("to")[...]))
         }
+        api.get("organizations/:id/income") { request, context in
+            JSONResponse.make(try await queries.incomeEvents(context.parameters.require("id")[...], from: request.uri.queryParameters["from"],
+                                                             to: request.uri.queryParameters["to"]))
+        }
+        api.get("organizations/:id/income/:sequence") { _, context in
+            JSONResponse.make(try await queries.incomeEvent(context.parameters.require("id")[...], sequence: context.parameters.require("sequence")[...]))
+        }
+        api.get("organizations/:id/dividends.csv") { _, context in
+            let csv = try await queries.dividendsCSV(context.parameters.require("id")[...])
+            var headers = HTTPFields()
+            headers[.contentType] = "text/csv; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"dividends.csv\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
+        api.get("genesis") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: queries.info.genesisJSON)))
+        }
         api.get("credit-path") { request, _ in
             let query = request.uri.queryParameters
             return JSONResponse.make(try await queries.creditPath(from: query["from"], to: query["to"], amount: query["amount"]))

@@ -30,10 +30,13 @@ public struct NodeInfo: Sendable {
     public let nodeKey: PublicKey
     public let version: String
     public let p2pAddress: String
+    /// The genesis file, served so that a client can replay the chain from its start.
+    public let genesisJSON: String
 
-    public init(nodeKey: PublicKey, version: String, p2pAddress: String) {
+    public init(nodeKey: PublicKey, version: String, p2pAddress: String, genesisJSON: String = "{}") {
         self.nodeKey = nodeKey
         self.version = version
         self.p2pAddress = p2pAddress
+        self.genesisJSON = genesisJSON
     }
 }

@@ -133,4 +133,60 @@ public enum JSONView {
             "price_ppm": contract.pricePPM, "created_height": contract.createdHeight, "ended": contract.ended,
         ]
     }
+
+    public static func governance(_ governance: Governance) -> [String: Any] {
+        var view: [String: Any] = [
+            "approvals": governance.approvals, "voting": governance.voting.rawValue, "quorum_ppm": governance.quorumPPM,
+            "threshold_ppm": governance.thresholdPPM, "remainder": governance.remainder.text, "contract_version": governance.contractVersion,
+            "token_supply": governance.tokenSupply, "income_count": governance.incomeCount, "income_total": governance.incomeTotal,
+            "income_total_display": Units.display(governance.incomeTotal), "proposal_count": governance.proposalCount,
+        ]
+        if let operation = governance.operation {
+            view["operation"] = ["per_pulse": operation.perPulse, "cap": operation.cap, "end": operation.end, "since": operation.since,
+                                 "issued": operation.issued, "account": operation.account.text]
+        }
+        return view
+    }
+
+    public static func contract(_ contract: ConsensusContract) -> [String: Any] {
+        [
+            "version": contract.version, "adopted_height": contract.adoptedHeight, "pro_rata_ppm": contract.proRataPPM,
+            "value_chain_ppm": contract.valueChainPPM,
+            "splits": contract.splits.map { split -> [String: Any] in
+                switch split.target {
+                case .member(let id): ["member": id.text, "ppm": split.ppm, "percent": percent(split.ppm)]
+                case .role(let role): ["role": role.rawValue, "ppm": split.ppm, "percent": percent(split.ppm)]
+                }
+            },
+            "summary": contract.splits.map { split in
+                switch split.target {
+                case .member(let id): "\(percent(split.ppm)) to \(id.text.prefix(12))…"
+                case .role(let role): "\(percent(split.ppm)) to \(role.rawValue)s"
+                }
+            }.joined(separator: ", ") + (contract.proRataPPM > 0 ? ", \(percent(contract.proRataPPM)) pro rata to token holders" : "")
+                + (contract.valueChainPPM > 0 ? ", \(percent(contract.valueChainPPM)) along value chains" : ""),
+        ]
+    }
+
+    public static func percent(_ ppm: UInt64) -> String {
+        let hundredths = ppm / 100
+        return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100) %"
+    }
+
+    public static func incomeEvent(_ event: IncomeEvent) -> [String: Any] {
+        [
+            "id": IncomeEvent.stateKey(event.organization, sequence: event.sequence).text, "organization": event.organization.text,
+            "sequence": event.sequence, "payer": event.payer.text, "amount": event.amount, "amount_display": Units.display(event.amount),
+            "reference": event.reference, "contract_version": event.contractVersion, "height": event.height, "payout_root": event.payoutRoot.hex,
+            "payout_count": event.payoutCount, "remainder": event.remainder,
+        ]
+    }
+
+    public static func proposal(_ proposal: Proposal, pulse: UInt64) -> [String: Any] {
+        [
+            "id": proposal.stateKey.text, "sequence": proposal.sequence, "type": proposal.kind.rawValue, "proposer": proposal.proposer.text,
+            "payload": cbor(proposal.payload), "deadline": proposal.deadline, "eligible": proposal.eligible, "yes": proposal.yes, "no": proposal.no,
+            "status": proposal.status == .open && pulse > proposal.deadline ? "expired" : proposal.status.rawValue,
+        ]
+    }
 }

@@ -110,13 +110,80 @@ public struct LedgerQueries: Sendable {
     func organization(_ text: Substring) async throws -> [String: Any] {
         let id = try Parse.id(text, what: "organization")
         let state = await node.state
+        let pulse = await node.currentPulse
         guard let org = state.record(Organization.self, at: Organization.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
         var view = JSONView.organization(org)
-        let members = try await storeCall { try node.store.keys(kind: Membership.kind, first: id) }
-            .compactMap { state.record(Membership.self, at: $0) }
+        let members = state.members(ofGroup: Membership.group(id)).compactMap { state.record(Membership.self, at: $0) }
             .sorted { $0.role != $1.role ? $0.role > $1.role : $0.sinceHeight < $1.sinceHeight }
         view["members"] = members.map(JSONView.membership)
+        guard let governance = state.record(Governance.self, at: Governance.stateKey(id)) else { return view }
+        view["governance"] = JSONView.governance(governance)
+        let contracts = (1...max(governance.contractVersion, 1)).compactMap { state.record(ConsensusContract.self, at: ConsensusContract.stateKey(id, version: $0)) }
+        view["contract"] = contracts.last.map(JSONView.contract) ?? [:]
+        view["contract_history"] = contracts.map(JSONView.contract)
+        let holders = state.members(ofGroup: TokenBalance.group(id)).compactMap { state.record(TokenBalance.self, at: $0) }.sorted { $0.balance > $1.balance }
+        view["token_holders"] = holders.prefix(100).map { ["id": $0.holder.text, "holder": $0.holder.text, "balance": $0.balance] }
+        view["token_holder_count"] = holders.count
+        let dividends = try await storeCall { try node.store.keys(kind: DividendTotal.kind, first: id, limit: 10_000) }
+            .compactMap { state.record(DividendTotal.self, at: $0) }.sorted { $0.total > $1.total }
+        view["dividends"] = dividends.prefix(100).map { ["id": $0.person.text, "person": $0.person.text, "total": $0.total, "total_display": Units.display($0.total), "events": $0.events] }
+        let proposals = try await storeCall { try node.store.keys(kind: Proposal.kind, first: id, limit: 10_000) }
+            .compactMap { state.record(Proposal.self, at: $0) }.sorted { $0.sequence > $1.sequence }
+        view["proposals"] = proposals.prefix(50).map { JSONView.proposal($0, pulse: pulse) }
         return view
+    }
+
+    /// Income events `from`…`to` (sequence numbers; default the latest 50), newest first.
+    func incomeEvents(_ text: Substring, from fromText: Substring?, to toText: Substring?) async throws -> [String: Any] {
+        let id = try Parse.id(text, what: "organization")
+        let state = await node.state
+        guard let governance = state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
+        let to = try toText.map(Parse.height) ?? governance.incomeCount
+        let from = try fromText.map(Parse.height) ?? (to > 50 ? to - 49 : 1)
+        guard from <= to, to - from < 10_000 else { throw APIError.badRequest("give from ≤ to, at most 10,000 events apart") }
+        let events = stride(from: min(to, governance.incomeCount), through: max(from, 1), by: -1).compactMap {
+            state.record(IncomeEvent.self, at: IncomeEvent.stateKey(id, sequence: $0))
+        }
+        return ["id": id.text, "income_count": governance.incomeCount, "events": events.map(JSONView.incomeEvent)]
+    }
+
+    /// One income event with its split table and an audit: the split the node recomputed from the state
+    /// before the event's block must hash to the root recorded on the ledger, and the recorded event is
+    /// proven against that block's state root.
+    func incomeEvent(_ text: Substring, sequence sequenceText: Substring) async throws -> [String: Any] {
+        let id = try Parse.id(text, what: "organization")
+        let sequence = try Parse.height(sequenceText)
+        let state = await node.state
+        guard let event = state.record(IncomeEvent.self, at: IncomeEvent.stateKey(id, sequence: sequence)) else {
+            throw APIError.notFound("income event \(sequence) of \(text)")
+        }
+        let payouts = try await storeCall { try node.store.payouts(organization: id, from: sequence, to: sequence) }
+        let result = Distribution.Result(payouts: payouts.map { (recipient: $0.recipient, amount: $0.amount) }, remainder: event.remainder)
+        let key = IncomeEvent.stateKey(id, sequence: sequence)
+        guard let header = try await storeCall({ try node.store.header(at: event.height) }),
+            let proof = try await storeCall({ try node.store.proof(key, atHeight: event.height) })
+        else { throw APIError.notFound("block \(event.height)") }
+        let proven = (try? proof.verify(root: header.stateRoot)) == .present(valueHash: SHA256.hash(CBOREncoder.encode(event.cbor)))
+        var view = JSONView.incomeEvent(event)
+        let total = result.paidOut &+ result.remainder
+        view["payouts"] = payouts.map { ["recipient": $0.recipient.text, "amount": $0.amount, "amount_display": Units.display($0.amount),
+                                         "share_ppm": event.amount == 0 ? 0 : UInt64((UInt128($0.amount) * 1_000_000 / UInt128(event.amount)))] }
+        view["audit"] = [
+            "recomputed_root": result.root.hex, "root_matches": result.root == event.payoutRoot, "adds_up": total == event.amount,
+            "event_proven": proven, "verified": result.root == event.payoutRoot && total == event.amount && proven,
+            "proof": Hex.encode(proof.encoded), "state_root": header.stateRoot.hex,
+        ]
+        return view
+    }
+
+    /// Every payout of an organization, as CSV: the export Blockscout users asked for most.
+    func dividendsCSV(_ text: Substring) async throws -> String {
+        let id = try Parse.id(text, what: "organization")
+        guard let governance = await node.state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
+        let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: governance.incomeCount) }
+        var csv = "event,height,recipient,amount_bytes\n"
+        for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
+        return csv
     }
 
     /// Letters of credit, one direction each: granted by `from`, to `to`, or both.

@@ -139,6 +139,25 @@ public actor LedgerNode {
         mempoolGauge.record(mempool.count)
     }
 
+    /// Recomputes each income event's split from the state before the block, for the explorer. A
+    /// failure here loses only explorer tables, never ledger data, so it is logged, not thrown.
+    private func recordPayouts(of block: Block, before: LedgerState) {
+        var payouts: [LedgerStore.Payout] = []
+        var sequences: [ID: UInt64] = [:]
+        for signed in block.transactions where signed.transaction.type == EconomyRules.income {
+            guard case .map(let body) = signed.transaction.body, case .bytes(let raw)? = body["org"], let organization = ID(bytes: raw),
+                case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"],
+                let governance = before.record(Governance.self, at: Governance.stateKey(organization)),
+                let contract = before.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: governance.contractVersion))
+            else { continue }
+            let sequence = sequences[organization, default: governance.incomeCount] + 1
+            sequences[organization] = sequence
+            let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: before))
+            payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
+        }
+        do { try store.recordPayouts(payouts) } catch { logger.error("could not record payouts", metadata: ["error": "\(error)"]) }
+    }
+
     // MARK: - Sealing
 
     /// One pulse: if transactions are pending, propose a block, have it sealed, and commit it.
@@ -173,6 +192,7 @@ public actor LedgerNode {
             recheck(proposal.accepted + mempool.removeAll(), on: state)
             throw error
         }
+        recordPayouts(of: block, before: state)
         state = proposal.applied.state
         latest = proposal.header
         blocksCounter.increment()

@@ -4,18 +4,21 @@ import Ledger
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "org", abstract: "Create and run organizations: members, roles, applications.",
-        subcommands: [Create.self, Show.self, List.self, Join.self, Approve.self, Reject.self, Role.self, Leave.self])
+        subcommands: [Create.self, Show.self, List.self, Members.self, Join.self, Introduce.self, Approve.self, Reject.self, Role.self, Leave.self,
+                      Remove.self, Token.self, Propose.self, VoteCommand.self, Income.self, Contribute.self, Dividends.self, Audit.self, ClaimOperation.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "create", abstract: "Create an organization with its own new key; you become its first supervisor.",
-            discussion: "Example: ledgerctl org create --name \"Open Video\" --description \"A video site run by its makers\"")
+            commandName: "create", abstract: "Create an organization with its own new key and its consensus contract; you become its first supervisor.",
+            discussion: "Example: ledgerctl org create --name \"Open Video\" --split supervisor=30,member=20,prorata=40,chain=10 --approvals 2")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var wait: WaitOption
         @Option(help: "Name (1 to 128 bytes).") var name: String
         @Option(help: "Public description.") var description: String = ""
         @Option(name: .customLong("key-name"), help: ArgumentHelp("Name for the organization's key file (default org-<id prefix>).", valueName: "name"))
         var keyName: String?
+        @OptionGroup var contract: ContractOptions
+        @OptionGroup var policy: PolicyOptions
 
         func run() async throws {
             guard !name.isEmpty, name.utf8.count <= Organization.nameBytesMax else { throw CLIError("--name must be 1 to \(Organization.nameBytesMax) bytes") }
@@ -24,8 +27,10 @@ struct OrgCommand: AsyncParsableCommand {
             let orgKey = SecretKey.generate()
             let file = keyName ?? "org-" + String(orgKey.publicKey.id.text.dropFirst(3).prefix(8))
             do { try options.directory.saveKey(orgKey, name: file) } catch { throw CLIError("\(error)") }
+            let parsed = try contract.parse(options, organization: orgKey.publicKey.id)
+            let policyBody = policy.given ? try policy.body(options, defaultRemainder: founder.publicKey.id) : nil
             let tx = try await Submitter(options: options).submit(
-                type: OrganizationRules.create, body: OrganizationRules.createBody(name: name, description: description),
+                type: OrganizationRules.create, body: OrganizationRules.createBody(name: name, description: description, contract: parsed, policy: policyBody),
                 signers: [founder, orgKey], wait: !wait.noWait)
             var view = tx
             view["organization"] = orgKey.publicKey.id.text
@@ -131,6 +136,48 @@ struct OrgCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await submitOrg(options, wait, type: OrganizationRules.leave, body: OrganizationRules.organizationBody(try options.resolve(organization)))
+        }
+    }
+}
+
+extension OrgCommand {
+    struct Introduce: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "introduce", abstract: "As a member, put someone forward for membership.",
+                                                        discussion: "Example: ledgerctl org introduce ld1…(org) carol --as alice")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+        @Argument(help: "Who: ID or local key name.") var person: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: OrganizationRules.introduce,
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person)))
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "remove", abstract: "Remove a member (supervisors only).",
+                                                        discussion: "Example: ledgerctl org remove ld1…(org) carol")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+        @Argument(help: "Member: ID or local key name.") var person: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: OrganizationRules.remove,
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person)))
+        }
+    }
+
+    struct ClaimOperation: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "claim-operation", abstract: "Issue the operation rewards accrued so far (supervisors).",
+                                                        discussion: "Example: ledgerctl org claim-operation ld1…")
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var wait: WaitOption
+        @Argument(help: "Organization ID.") var organization: String
+
+        func run() async throws {
+            try await submitOrg(options, wait, type: EconomyRules.claimOperation, body: EconomyRules.organizationBody(try options.resolve(organization)))
         }
     }
 }
