@@ -20,6 +20,7 @@ public struct ExplorerRoutes: Sendable {
         try library.register(Templates.organization, named: "organization")
         try library.register(Templates.message, named: "message")
         try library.register(Templates.graph, named: "graph")
+        try library.register(Templates.incomeEvent, named: "income")
         self.library = library
     }
 
@@ -56,7 +57,43 @@ public struct ExplorerRoutes: Sendable {
             let id = try context.parameters.require("id")
             return try await page {
                 let org = try await queries.organization(id[...])
-                return ("organization", org["name"] as? String ?? "Organization", ["org": org])
+                var data: [String: Any] = ["org": org]
+                if let governance = org["governance"] as? [String: Any] {
+                    let events = (try await queries.incomeEvents(id[...], from: nil, to: nil))["events"] as? [[String: Any]] ?? []
+                    var rows: [[String: Any]] = []
+                    for event in events.prefix(50) {
+                        var row = event
+                        let audit = (try? await queries.incomeEvent(id[...], sequence: "\(event["sequence"] ?? 0)"[...]))?["audit"] as? [String: Any]
+                        let verified = audit?["verified"] as? Bool == true
+                        row["audit_class"] = verified ? "verified" : "mismatch"
+                        row["audit_text"] = verified ? "verified" : "NOT verified"
+                        rows.append(row)
+                    }
+                    data["events"] = rows
+                    var merged = governance
+                    merged.merge(org) { first, _ in first }
+                    data["org"] = merged.merging(["governance": governance]) { first, _ in first }
+                    data["income_chart"] = SVGCharts.bars(
+                        id: "income-chart", values: events.reversed().map { ("#\($0["sequence"] ?? "")", ($0["amount"] as? UInt64) ?? 0) }, empty: "no income yet")
+                    data["dividend_chart"] = SVGCharts.bars(
+                        id: "dividend-chart", values: (org["dividends"] as? [[String: Any]] ?? []).prefix(20).map { (String(($0["person"] as? String ?? "").prefix(12)) + "…", ($0["total"] as? UInt64) ?? 0) },
+                        empty: "no dividends yet")
+                }
+                return ("organization", org["name"] as? String ?? "Organization", data)
+            }
+        }
+        router.get("org/:id/income/:sequence") { _, context in
+            let id = try context.parameters.require("id"), sequence = try context.parameters.require("sequence")
+            return try await page {
+                let event = try await queries.incomeEvent(id[...], sequence: sequence[...])
+                let org = try await queries.organization(id[...])
+                let verified = (event["audit"] as? [String: Any])?["verified"] as? Bool == true
+                return ("income", "Income event", [
+                    "event": event, "org_name": org["name"] ?? "", "audit_class": verified ? "verified" : "mismatch",
+                    "audit_text": verified
+                        ? "Verified: the split recomputed from the state before block \(event["height"] ?? "") hashes to the recorded root, adds up to the income, and the event is proven in that block's state."
+                        : "NOT verified: the recomputed split and the recorded event disagree.",
+                ])
             }
         }
         router.get("graph/:id") { _, context in

@@ -13,7 +13,7 @@ enum Templates {
         th,td{border:1px solid #dde1e7;padding:.35em .6em;text-align:left;font-size:.92em;vertical-align:top}
         th{background:#eef1f5} code,.mono{font-family:ui-monospace,monospace;font-size:.9em;word-break:break-all}
         dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;padding:1em;border:1px solid #dde1e7}
-        dt{font-weight:600} dd{margin:0} .muted{color:#6b7480} form input[type=text]{width:28em;max-width:60vw;padding:.3em}
+        dt{font-weight:600} dd{margin:0} .verified{color:#17703a;font-weight:600} .mismatch{color:#b3261e;font-weight:600} .muted{color:#6b7480} form input[type=text]{width:28em;max-width:60vw;padding:.3em}
         </style></head><body>
         <header><a href="/">ledgerd explorer</a><span class="muted">chain {{chain}}</span>
         <form action="/search" method="get" role="search"><input type="text" name="q" placeholder="height, ID (ld1…) or hash" aria-label="search">
@@ -128,6 +128,38 @@ enum Templates {
         <table id="members"><tr><th>Person</th><th>Role</th><th>Since block</th></tr>
         {{#org.members}}<tr><td class="mono"><a href="/account/{{person}}">{{person}}</a></td><td>{{role}}</td><td>{{since_height}}</td></tr>{{/org.members}}
         </table>
+        {{#org.governance}}
+        <h2>Consensus contract (version {{org.contract.version}})</h2>
+        <p id="contract-summary">{{org.contract.summary}}; the rest and every rounding remainder to <a class="mono" href="/account/{{remainder}}">{{remainder}}</a>.</p>
+        <table id="contract-history"><tr><th>Version</th><th>Adopted in block</th><th>Rules</th></tr>
+        {{#org.contract_history}}<tr><td>{{version}}</td><td><a href="/block/{{adopted_height}}">{{adopted_height}}</a></td><td>{{summary}}</td></tr>{{/org.contract_history}}
+        </table>
+        <p>Newcomers need {{approvals}} supervisor approval(s); votes are weighted per {{voting}}; {{income_count}} income events, {{income_total_display}} in all;
+        <a id="csv" href="/api/v1/organizations/{{org.id}}/dividends.csv">dividends as CSV</a>.</p>
+        <h2>Income over time</h2>
+        {{{income_chart}}}
+        <h2>Dividends by member</h2>
+        {{{dividend_chart}}}
+        <table id="dividends"><tr><th>Person</th><th>Received</th><th>Events</th></tr>
+        {{#org.dividends}}<tr><td class="mono"><a href="/account/{{person}}">{{person}}</a></td><td>{{total_display}}</td><td>{{events}}</td></tr>{{/org.dividends}}
+        {{^org.dividends}}<tr><td colspan="3" class="muted">no income yet</td></tr>{{/org.dividends}}
+        </table>
+        <h2>Income events and audit</h2>
+        <table id="income"><tr><th>Event</th><th>Block</th><th>Amount</th><th>Reference</th><th>Contract</th><th>Recipients</th><th>Audit</th></tr>
+        {{#events}}<tr><td><a href="/org/{{organization}}/income/{{sequence}}">#{{sequence}}</a></td><td><a href="/block/{{height}}">{{height}}</a></td><td>{{amount_display}}</td><td>{{reference}}</td><td>v{{contract_version}}</td><td>{{payout_count}}</td><td class="{{audit_class}}">{{audit_text}}</td></tr>{{/events}}
+        {{^events}}<tr><td colspan="7" class="muted">no income yet — try <code>ledgerctl org income {{org.id}} --amount 1MiB</code></td></tr>{{/events}}
+        </table>
+        <h2>Token holders ({{org.token_holder_count}})</h2>
+        <table id="holders"><tr><th>Holder</th><th>Tokens</th></tr>
+        {{#org.token_holders}}<tr><td class="mono"><a href="/account/{{holder}}">{{holder}}</a></td><td>{{balance}}</td></tr>{{/org.token_holders}}
+        {{^org.token_holders}}<tr><td colspan="2" class="muted">no tokens issued yet</td></tr>{{/org.token_holders}}
+        </table>
+        <h2>Proposals</h2>
+        <table id="proposals"><tr><th>#</th><th>Type</th><th>Yes / no of eligible</th><th>Deadline (pulse)</th><th>Status</th></tr>
+        {{#org.proposals}}<tr><td>{{sequence}}</td><td>{{type}}</td><td>{{yes}} / {{no}} of {{eligible}}</td><td>{{deadline}}</td><td>{{status}}</td></tr>{{/org.proposals}}
+        {{^org.proposals}}<tr><td colspan="5" class="muted">none</td></tr>{{/org.proposals}}
+        </table>
+        {{/org.governance}}
         {{> foot}}
         """
 
@@ -141,6 +173,24 @@ enum Templates {
         {{#edges}}<tr><td class="mono"><a href="/graph/{{from}}">{{from}}</a></td><td class="mono"><a href="/graph/{{to}}">{{to}}</a></td><td>{{limit_display}}</td><td>{{owed_display}}</td></tr>{{/edges}}
         {{^edges}}<tr><td colspan="4" class="muted">no credit lines</td></tr>{{/edges}}
         </table>
+        {{> foot}}
+        """
+
+    static let incomeEvent = """
+        {{> head}}
+        <h1>Income event #{{event.sequence}} of <a href="/org/{{event.organization}}">{{org_name}}</a></h1>
+        <dl><dt>Amount</dt><dd>{{event.amount_display}} ({{event.amount}} bytes)</dd><dt>Paid by</dt><dd class="mono"><a href="/account/{{event.payer}}">{{event.payer}}</a></dd>
+        <dt>Reference</dt><dd>{{event.reference}}</dd><dt>Block</dt><dd><a href="/block/{{event.height}}">{{event.height}}</a></dd>
+        <dt>Contract</dt><dd>version {{event.contract_version}}</dd><dt>Remainder</dt><dd>{{event.remainder}} bytes</dd></dl>
+        <h2>Split</h2>
+        <table id="split"><tr><th>Recipient</th><th>Amount</th><th>Share</th></tr>
+        {{#event.payouts}}<tr><td class="mono"><a href="/account/{{recipient}}">{{recipient}}</a></td><td>{{amount_display}} ({{amount}})</td><td>{{share_ppm}} ppm</td></tr>{{/event.payouts}}
+        </table>
+        <h2>Audit</h2>
+        <p id="audit-result" class="{{audit_class}}">{{audit_text}}</p>
+        <dl><dt>Recorded payout root</dt><dd class="mono">{{event.payout_root}}</dd><dt>Recomputed root</dt><dd class="mono">{{event.audit.recomputed_root}}</dd>
+        <dt>Adds up to the income</dt><dd>{{event.audit.adds_up}}</dd><dt>Event proven in block {{event.height}}'s state</dt><dd>{{event.audit.event_proven}}</dd>
+        <dt>State root</dt><dd class="mono">{{event.audit.state_root}}</dd><dt>State proof</dt><dd class="mono">{{event.audit.proof}}</dd></dl>
         {{> foot}}
         """
 
