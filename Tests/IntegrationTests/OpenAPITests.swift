@@ -11,7 +11,8 @@ import Ledger
         try node.start()
         defer { node.stop() }
         _ = try node.ctlJSON(["key", "new", "alice"])
-        _ = try node.ctlJSON(["org", "create", "--name", "Spec Check"])
+        let created = try node.ctlJSON(["org", "create", "--name", "Spec Check", "--split", "supervisor=50,prorata=50"])
+        _ = try node.ctlJSON(["org", "income", created["organization"] as! String, "--amount", "1MiB"])
         _ = try node.ctlJSON(["credit", "grant", "--to", "alice", "--limit", "1GiB"])
         _ = try node.ctlJSON(["credit", "grant", "--to", "node", "--limit", "1GiB", "--as", "alice"])
         _ = try node.ctlJSON(["transfer", "--to", "alice", "--amount", "100MiB"])

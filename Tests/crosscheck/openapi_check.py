@@ -89,6 +89,15 @@ def main(base, token, spec_path):
     for c in contracts: call("/api/v1/contracts/{id}", "/api/v1/contracts/" + c["id"])
     call("/api/v1/contracts/{id}", "/api/v1/contracts/" + node, status=404)
     call("/api/v1/contracts", "/api/v1/contracts", status=400)
+    # Organizations: the test organization has one income event.
+    call("/api/v1/organizations/{id}/income", "/api/v1/organizations/%s/income" % org)
+    call("/api/v1/organizations/{id}/income", "/api/v1/organizations/%s/income?from=5&to=1" % org, status=400)
+    event = call("/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/%s/income/1" % org)
+    check(event["audit"]["verified"], "the income event verifies")
+    call("/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/%s/income/99" % org, status=404)
+    check(b"event,height,recipient,amount_bytes" in call("/api/v1/organizations/{id}/dividends.csv", "/api/v1/organizations/%s/dividends.csv" % org), "CSV header")
+    call("/api/v1/organizations/{id}/dividends.csv", "/api/v1/organizations/%s/dividends.csv" % node, status=404)
+    call("/api/v1/genesis", "/api/v1/genesis")
     # Errors are documented too.
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/99999999", status=404)
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/not-a-hash", status=400)
@@ -104,7 +113,7 @@ def main(base, token, spec_path):
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
-                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node)):
+                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org)):
         check(b"<html" in call(template, path), path + " is HTML")
     call("/search", "/search?q=1", status=303)
     call("/search", "/search?q=nothing", status=404)
@@ -116,7 +125,9 @@ def main(base, token, spec_path):
               "/api/v1/organizations", "/api/v1/organizations/{id}", "/api/v1/credit-lines", "/api/v1/credit-lines/{from}/{to}",
               "/api/v1/proofs/{key}", "/api/v1/admin/transactions", "/api/v1/admin/node-key", "/metrics", "/", "/block/{ref}",
               "/tx/{id}", "/account/{id}", "/org/{id}", "/search", "/api/v1/credit-path", "/api/v1/credit-graph/{id}", "/api/v1/netting",
-              "/api/v1/ious", "/api/v1/ious/{id}", "/api/v1/settlements", "/api/v1/contracts", "/api/v1/contracts/{id}", "/graph/{id}"}
+              "/api/v1/ious", "/api/v1/ious/{id}", "/api/v1/settlements", "/api/v1/contracts", "/api/v1/contracts/{id}", "/graph/{id}",
+              "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
+              "/api/v1/genesis", "/org/{id}/income/{sequence}"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))
