@@ -3,8 +3,8 @@ import Foundation
 import Ledger
 import Storage
 
-// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|process]`:
-// the figures issues 2 and 3 ask for, all measured in this run. `--only` runs one section (for profiling).
+// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|organizations|process]`:
+// the figures issues 2, 3 and 4 ask for, all measured in this run. `--only` runs one section (for profiling).
 let arguments = CommandLine.arguments
 let outputPath = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] } ?? "BENCHMARKS.md"
 let quick = arguments.contains("--quick")
@@ -26,6 +26,7 @@ if wanted("transfers") || wanted("store") {
 }
 if wanted("store"), let genesis { try bench.store(&report, genesis: genesis, blocks: blocks) }
 if wanted("credit") { try bench.credit(&report, &generator) }
+if wanted("organizations") { try bench.organizations(&report, &generator) }
 if wanted("process") { try bench.process(&report, binaries: binaries) }
 
 let machineDescription = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(formatted(Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB"
