@@ -180,3 +180,39 @@ import Testing
         ])
     }
 }
+
+/// specs/vectors/organizations.json: a split by the rounding rule, and the new transaction types.
+@Suite struct OrganizationVectorTests {
+    @Test func organizations() throws {
+        let people = (1...6).map { testKey($0).publicKey.id }.sorted()
+        let contract = ConsensusContract(organization: testKey(50).publicKey.id, version: 1, splits: [
+            .init(.member(people[5]), ppm: 123_457), .init(.role(.supervisor), ppm: 200_000), .init(.role(.member), ppm: 100_001),
+        ], proRataPPM: 333_333, valueChainPPM: 111_111, adoptedHeight: 0)
+        let inputs = Distribution.Inputs(income: 1_000_000_007, contract: contract,
+                                         roles: [.supervisor: [people[0]], .member: [people[1], people[2], people[3]]],
+                                         holders: [(people[1], 7), (people[2], 11), (people[4], 13)], contributors: [(people[3], 2), (people[4], 5)])
+        let result = Distribution.compute(inputs)
+        func make(_ type: String, _ body: CBOR, nonce: UInt64) -> SignedTransaction {
+            SignedTransaction(transaction: Transaction(chain: SpecVectorTests.chain, type: type, signers: [testKey(1).publicKey], nonce: nonce, expiry: 3600, body: body),
+                              keys: [testKey(1)])
+        }
+        let org = testKey(50).publicKey.id
+        let transactions: [(String, SignedTransaction)] = [
+            ("org.income", make(EconomyRules.income, EconomyRules.incomeBody(organization: org, amount: 1 << 30, reference: "video-42"), nonce: 0)),
+            ("org.propose", make(EconomyRules.propose, EconomyRules.proposeBody(organization: org, kind: .reward,
+                                                                              payload: EconomyRules.rewardPayload(recipient: people[1], amount: 600, reason: "wrote the player", proof: "commit 4e1f"), duration: 604_800), nonce: 1)),
+            ("org.vote", make(EconomyRules.vote, EconomyRules.voteBody(organization: org, proposal: 1, yes: true), nonce: 2)),
+        ]
+        try SpecVectorTests.check("organizations.json", [
+            "split": [
+                "income": inputs.income, "rules_hex": Hex.encode(CBOREncoder.encode(contract.rules)),
+                "roles": ["supervisor": [people[0].text], "member": [people[1].text, people[2].text, people[3].text]],
+                "holders": inputs.holders.map { [$0.0.text, $0.1] as [Any] }, "contributors": inputs.contributors.map { [$0.0.text, $0.1] as [Any] },
+                "payouts": result.payouts.map { [$0.recipient.text, $0.amount] as [Any] }, "remainder": result.remainder, "payout_root": result.root.hex,
+            ],
+            "transactions": transactions.map { name, signed in
+                ["name": name, "unsigned_hex": Hex.encode(signed.transaction.encoded), "id": signed.id.hex, "signatures": signed.signatures.map(\.hex)] as [String: Any]
+            },
+        ])
+    }
+}

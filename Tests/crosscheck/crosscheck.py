@@ -350,6 +350,33 @@ def main(folder):
     seed = tagged("ledgerd/challenge", bytes.fromhex(ch["previous_block_hash"]) + bech32m_bytes(ch["contract"]) + ch["period"].to_bytes(8, "big"))
     check(int.from_bytes(seed[:8], "big") % ch["segments"] == ch["index"], "challenge index")
 
+    orgs = load("organizations.json")
+    sp = orgs["split"]; rules = decode(bytes.fromhex(sp["rules_hex"])); income = sp["income"]
+    ident = lambda text: bech32m_bytes(text)
+    paid = {}
+    def pay(who, amount):
+        if amount: paid[who] = paid.get(who, 0) + amount
+    for split in rules["splits"]:
+        part = income * split["ppm"] // 1000000
+        if "member" in split: pay(split["member"], part)
+        else:
+            members = [ident(m) for m in sp["roles"].get(split["role"], [])]
+            for m in members: pay(m, part // len(members))
+    part = income * rules["proRata"] // 1000000; supply = sum(b for _, b in sp["holders"])
+    for holder, balance in sp["holders"]: pay(ident(holder), part * balance // supply)
+    part = income * rules["valueChain"] // 1000000; weights = sum(w for _, w in sp["contributors"])
+    for contributor, weight in sp["contributors"]: pay(ident(contributor), part * weight // weights)
+    payouts = sorted(paid.items())
+    check([[bech32m("ld", who), amount] for who, amount in payouts] == sp["payouts"], "split payouts by the rounding rule")
+    check(income - sum(paid.values()) == sp["remainder"], "split remainder")
+    check(sum(paid.values()) + sp["remainder"] == income, "split adds up")
+    leaves = [sha256(b"\x00" + who + amount.to_bytes(8, "big")) for who, amount in payouts]
+    check(tx_root_from_leaves(leaves).hex() == sp["payout_root"], "payout root")
+    for t in orgs["transactions"]:
+        unsigned = bytes.fromhex(t["unsigned_hex"]); tx = decode(unsigned)
+        check(encode(tx) == unsigned and tx["type"] == t["name"] and sha256(unsigned).hex() == t["id"], t["name"] + ": canonical and id")
+        check(schnorr_verify(tagged("ledgerd/tx", unsigned), tx["signers"][0], bytes.fromhex(t["signatures"][0])), t["name"] + ": signature")
+
     print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0
 
