@@ -140,7 +140,10 @@ public struct LedgerQueries: Sendable {
         guard let governance = state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
         let to = try toText.map(Parse.height) ?? governance.incomeCount
         let from = try fromText.map(Parse.height) ?? (to > 50 ? to - 49 : 1)
-        guard from <= to, to - from < 10_000 else { throw APIError.badRequest("give from ≤ to, at most 10,000 events apart") }
+        if fromText == nil && toText == nil && governance.incomeCount == 0 {
+            return ["id": id.text, "income_count": 0, "events": [Any]()]
+        }
+        guard from >= 1, from <= to, to - from < 10_000 else { throw APIError.badRequest("give 1 ≤ from ≤ to, at most 10,000 events apart") }
         let events = stride(from: min(to, governance.incomeCount), through: max(from, 1), by: -1).compactMap {
             state.record(IncomeEvent.self, at: IncomeEvent.stateKey(id, sequence: $0))
         }
