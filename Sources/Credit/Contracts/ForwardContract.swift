@@ -46,7 +46,7 @@ public struct ForwardContract: StateRecord, Equatable {
     }
 
     public static func stateKey(client: ID, relay: ID, nonce: UInt64) -> ID {
-        ID.derived("forward", data: client.bytes + relay.bytes + withUnsafeBytes(of: nonce.bigEndian) { Array($0) })
+        ID.derived("forward", data: client.bytes + relay.bytes + nonce.bigEndianBytes)
     }
 }
 

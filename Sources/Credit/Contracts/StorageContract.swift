@@ -39,12 +39,12 @@ public struct StorageContract: StateRecord, Equatable {
     public func period(atPulse pulse: UInt64) -> UInt64 { pulse < start ? 0 : (pulse - start) / periodPulses }
 
     public static func stateKey(payer: ID, provider: ID, nonce: UInt64) -> ID {
-        ID.derived("storage", data: payer.bytes + provider.bytes + withUnsafeBytes(of: nonce.bigEndian) { Array($0) })
+        ID.derived("storage", data: payer.bytes + provider.bytes + nonce.bigEndianBytes)
     }
 
     /// The segment challenged in `period`: the previous block's hash, the contract and the period, hashed.
     public static func challengeIndex(previousHash: Digest, contract: ID, period: UInt64, segments: UInt64) -> UInt64 {
-        let seed = SHA256.tagged("ledgerd/challenge", previousHash.bytes + contract.bytes + withUnsafeBytes(of: period.bigEndian) { Array($0) })
+        let seed = SHA256.tagged("ledgerd/challenge", previousHash.bytes + contract.bytes + period.bigEndianBytes)
         let head = seed.bytes.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return head % max(segments, 1)
     }

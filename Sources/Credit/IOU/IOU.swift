@@ -20,7 +20,7 @@ public struct IOU: StateRecord, Equatable {
     public var issuedHeight: UInt64
 
     public static func stateKey(borrower: ID, nonce: UInt64) -> ID {
-        ID.derived("iou", data: borrower.bytes + withUnsafeBytes(of: nonce.bigEndian) { Array($0) })
+        ID.derived("iou", data: borrower.bytes + nonce.bigEndianBytes)
     }
 
     public init(id: ID, borrower: ID, holder: ID, amount: UInt64, memo: String, issuedHeight: UInt64) {

@@ -35,3 +35,8 @@ public enum Hex {
         }
     }
 }
+
+extension UInt64 {
+    /// The eight bytes of this number, most significant first (as derived keys and Merkle leaves use it).
+    public var bigEndianBytes: [UInt8] { withUnsafeBytes(of: bigEndian) { Array($0) } }
+}

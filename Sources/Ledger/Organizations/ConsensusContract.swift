@@ -66,7 +66,7 @@ public struct ConsensusContract: StateRecord, Equatable {
     }
 
     public static func stateKey(_ organization: ID, version: UInt64) -> ID {
-        ID.derived("orgcontract", data: organization.bytes + withUnsafeBytes(of: version.bigEndian) { Array($0) })
+        ID.derived("orgcontract", data: organization.bytes + version.bigEndianBytes)
     }
 
     /// The parts must not add up to more than the whole.

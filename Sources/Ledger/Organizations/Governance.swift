@@ -235,7 +235,7 @@ public struct IncomeEvent: StateRecord, Equatable {
     public var remainder: UInt64
 
     public static func stateKey(_ organization: ID, sequence: UInt64) -> ID {
-        ID.derived("income", data: organization.bytes + withUnsafeBytes(of: sequence.bigEndian) { Array($0) })
+        ID.derived("income", data: organization.bytes + sequence.bigEndianBytes)
     }
 
     public var fields: [String: CBOR] {

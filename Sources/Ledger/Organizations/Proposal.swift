@@ -31,7 +31,7 @@ public struct Proposal: StateRecord, Equatable {
     public var status: Status
 
     public static func stateKey(_ organization: ID, sequence: UInt64) -> ID {
-        ID.derived("proposal", data: organization.bytes + withUnsafeBytes(of: sequence.bigEndian) { Array($0) })
+        ID.derived("proposal", data: organization.bytes + sequence.bigEndianBytes)
     }
 
     public var stateKey: ID { Proposal.stateKey(organization, sequence: sequence) }
