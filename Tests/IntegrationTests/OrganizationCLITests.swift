@@ -43,6 +43,8 @@ import Ledger
         let payouts = event["payouts"] as? [[String: Any]] ?? []
         #expect(payouts.reduce(0) { $0 + ($1["amount"] as? Int ?? 0) } + (event["remainder"] as? Int ?? 0) == 1 << 20)
         #expect((event["audit"] as? [String: Any])?["verified"] as? Bool == true)
+        let balanceProofs = event["balance_proofs"] as? [[String: Any]] ?? []
+        #expect(!balanceProofs.isEmpty && balanceProofs.allSatisfy { $0["proven"] as? Bool == true })
 
         // Dividends and the CSV export.
         let csvPath = node.data + "/dividends.csv"
@@ -73,7 +75,8 @@ import Ledger
         }
         #expect(!page.contains("NOT verified"))
         let eventPage = try explorer.dom(node.url + "/org/\(org)/income/1")
-        #expect(eventPage.contains("id=\"split\"") && eventPage.contains("Verified: the split recomputed"))
+        #expect(eventPage.contains("id=\"split\"") && eventPage.contains("Verified: the split recomputed") && eventPage.contains("id=\"balance-proofs\""))
+        #expect(!eventPage.contains("NOT proven"))
         let bad = try node.ctl(["org", "propose", "ov", "--split", "supervisor=80,member=30"])
         #expect(bad.status != 0 && bad.error.contains("more than 100 %"))
     }

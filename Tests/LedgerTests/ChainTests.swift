@@ -50,6 +50,26 @@ import Testing
         #expect(rejects(base, moved))
     }
 
+    /// Mining rewards are the one way units are created: exactly the parameter per block, to the bookkeepers.
+    @Test func miningRewardsMintExactlyThePerBlockAmount() throws {
+        var genesis = Genesis.development(chainID: "mine", timeMillis: 0, bookkeeper: testKey(0).publicKey, balances: [(testKey(1).publicKey.id, 1000)])
+        genesis.parameters.miningRewardPerBlock = 64
+        var (state, block) = try genesis.build()
+        var header = block.header
+        let machine = StateMachine(rules: LedgerRules.all)
+        for nonce in 0..<3 {
+            let tx = SignedTransaction(transaction: Transaction(chain: "mine", type: TransferRule.type, signers: [testKey(1).publicKey, testKey(2).publicKey], nonce: UInt64(nonce),
+                                                                expiry: .max, body: TransferRule.body(to: testKey(2).publicKey.id, amount: 1)), keys: [testKey(1), testKey(2)])
+            let proposal = try #require(Chain.propose([tx], after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000, proposer: testKey(0).publicKey.id))
+            let sealed = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: testKey(0))])
+            state = try Chain.apply(sealed, after: header, state: state, machine: machine).state
+            header = sealed.header
+        }
+        let total = state.values.values.compactMap { try? Account(cbor: $0) }.reduce(UInt64(0)) { $0 + $1.balance }
+        #expect(total == 1000 + 3 * 64)
+        #expect(state.record(Account.self, at: testKey(0).publicKey.id)?.balance == 3 * 64)
+    }
+
     @Test func emptyBlocksAreNotMade() {
         let chain = TestChain()
         #expect(Chain.propose([], after: chain.header, state: chain.state, machine: chain.machine, timeMillis: 2_000_000, proposer: chain.bookkeeper.publicKey.id) == nil)

@@ -48,6 +48,7 @@ public enum Chain {
             }
             try machine.apply(signed, to: &draft, context: context, verifySignatures: verifyTransactionSignatures)
         }
+        MiningReward.apply(to: &draft, proposer: header.proposer)
         var next = state
         var created: [TreeNode] = []
         next.commit(draft.changes, height: header.height, created: &created)
@@ -72,8 +73,9 @@ public enum Chain {
         var unique: [SignedTransaction] = []
         var seen = Set<Digest>()
         for signed in pending.prefix(Block.transactionCountMax) where seen.insert(signed.id).inserted { unique.append(signed) }
-        let result = machine.applyAccepting(unique, to: state, context: context, verifySignatures: verifySignatures)
+        var result = machine.applyAccepting(unique, to: state, context: context, verifySignatures: verifySignatures)
         guard !result.accepted.isEmpty else { return nil }
+        MiningReward.apply(to: &result.draft, proposer: proposer)
         var next = state
         var created: [TreeNode] = []
         next.commit(result.draft.changes, height: context.height, created: &created)

@@ -10,10 +10,13 @@ public struct Genesis: Codable, Sendable, Equatable {
         public var coefficients: Coefficients
         /// Optional in the file; 1 MiB when absent.
         public var settlementDeposit: UInt64?
+        /// Optional in the file; 0 when absent.
+        public var miningRewardPerBlock: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case pulseMillis = "pulse_millis", electionCyclePulses = "election_cycle_pulses"
             case publicityWindowPulses = "publicity_window_pulses", coefficients, settlementDeposit = "settlement_deposit"
+            case miningRewardPerBlock = "mining_reward_per_block"
         }
     }
 
@@ -111,7 +114,9 @@ public struct Genesis: Codable, Sendable, Equatable {
             storageByteDayCoefficient: self.parameters.coefficients.storageByteDay,
             cpuSecondCoefficient: self.parameters.coefficients.cpuSecond,
             settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
-        changes[ChainParameters.stateKey] = parameters.cbor
+        var withReward = parameters
+        withReward.miningReward = self.parameters.miningRewardPerBlock ?? 0
+        changes[ChainParameters.stateKey] = withReward.cbor
         changes[BookkeeperSet.stateKey] = BookkeeperSet(keys: keys).cbor
         var state = LedgerState()
         var created: [TreeNode] = []

@@ -14,6 +14,9 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     public var cpuSecondCoefficient: UInt64
     /// What a party locks when it settles or disputes usage receipts; the side found wrong loses it.
     public var settlementDeposit: UInt64
+    /// New bandwidth units each block mints for the bookkeepers (0 by default; the consensus layer
+    /// decides its value and recipients): GongShi's mining reward.
+    public var miningReward: UInt64 = 0
 
     public static let settlementDepositDefault: UInt64 = 1 << 20
 
@@ -37,7 +40,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
             "electionCyclePulses": .unsigned(electionCyclePulses),
             "publicityWindowPulses": .unsigned(publicityWindowPulses),
             "storageByteDay": .unsigned(storageByteDayCoefficient), "cpuSecond": .unsigned(cpuSecondCoefficient),
-            "settlementDeposit": .unsigned(settlementDeposit),
+            "settlementDeposit": .unsigned(settlementDeposit), "miningReward": .unsigned(miningReward),
         ]
     }
 
@@ -49,6 +52,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         storageByteDayCoefficient = try fields.unsigned("storageByteDay")
         cpuSecondCoefficient = try fields.unsigned("cpuSecond")
         settlementDeposit = try fields.unsigned("settlementDeposit")
+        miningReward = try fields.unsigned("miningReward")
     }
 
     /// Pulses in a day, at least 1.

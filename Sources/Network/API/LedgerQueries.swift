@@ -168,12 +168,26 @@ public struct LedgerQueries: Sendable {
         else { throw APIError.notFound("block \(event.height)") }
         let proven = (try? proof.verify(root: header.stateRoot)) == .present(valueHash: SHA256.hash(CBOREncoder.encode(event.cbor)))
         var view = JSONView.incomeEvent(event)
+        // State proofs of the recipients' balances after the event's block (the first 20), checked here
+        // against that block's state root; the page shows them, a client can check them again.
+        var balanceProofs: [[String: Any]] = []
+        for payout in payouts.prefix(20) {
+            guard let proof = try await storeCall({ try node.store.proof(payout.recipient, atHeight: event.height) }),
+                let value = try await storeCall({ try node.store.value(payout.recipient, atHeight: event.height) })
+            else { continue }
+            let proven = (try? proof.verify(root: header.stateRoot)) == .present(valueHash: SHA256.hash(CBOREncoder.encode(value)))
+            let balance = (try? Account(cbor: value))?.balance ?? 0
+            balanceProofs.append(["recipient": payout.recipient.text, "balance": balance, "balance_display": Units.display(balance), "proven": proven,
+                                  "proof": Hex.encode(proof.encoded)])
+        }
+        view["balance_proofs"] = balanceProofs
         let total = result.paidOut &+ result.remainder
         view["payouts"] = payouts.map { ["recipient": $0.recipient.text, "amount": $0.amount, "amount_display": Units.display($0.amount),
                                          "share_ppm": event.amount == 0 ? 0 : UInt64((UInt128($0.amount) * 1_000_000 / UInt128(event.amount)))] }
         view["audit"] = [
             "recomputed_root": result.root.hex, "root_matches": result.root == event.payoutRoot, "adds_up": total == event.amount,
-            "event_proven": proven, "verified": result.root == event.payoutRoot && total == event.amount && proven,
+            "event_proven": proven, "balances_proven": balanceProofs.allSatisfy { $0["proven"] as? Bool == true },
+            "verified": result.root == event.payoutRoot && total == event.amount && proven && balanceProofs.allSatisfy { $0["proven"] as? Bool == true },
             "proof": Hex.encode(proof.encoded), "state_root": header.stateRoot.hex,
         ]
         return view

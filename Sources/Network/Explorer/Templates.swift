@@ -191,6 +191,10 @@ enum Templates {
         <dl><dt>Recorded payout root</dt><dd class="mono">{{event.payout_root}}</dd><dt>Recomputed root</dt><dd class="mono">{{event.audit.recomputed_root}}</dd>
         <dt>Adds up to the income</dt><dd>{{event.audit.adds_up}}</dd><dt>Event proven in block {{event.height}}'s state</dt><dd>{{event.audit.event_proven}}</dd>
         <dt>State root</dt><dd class="mono">{{event.audit.state_root}}</dd><dt>State proof</dt><dd class="mono">{{event.audit.proof}}</dd></dl>
+        <h3>Recipients' balances after block {{event.height}}, proven against its state root</h3>
+        <table id="balance-proofs"><tr><th>Recipient</th><th>Balance</th><th>Proof</th></tr>
+        {{#event.balance_proofs}}<tr><td class="mono"><a href="/account/{{recipient}}">{{recipient}}</a></td><td>{{balance_display}}</td><td>{{#proven}}<span class="verified">proven</span>{{/proven}}{{^proven}}<span class="mismatch">NOT proven</span>{{/proven}}</td></tr>{{/event.balance_proofs}}
+        </table>
         {{> foot}}
         """
 
