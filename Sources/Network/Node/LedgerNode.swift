@@ -141,16 +141,20 @@ public actor LedgerNode {
 
     /// Recomputes each income event's split from the state before the block, for the explorer. A
     /// failure here loses only explorer tables, never ledger data, so it is logged, not thrown.
-    private func recordPayouts(of block: Block, before: LedgerState) {
+    private func recordPayouts(of block: Block, before: LedgerState, after: LedgerState) {
         var payouts: [LedgerStore.Payout] = []
         var sequences: [ID: UInt64] = [:]
         for signed in block.transactions where signed.transaction.type == EconomyRules.income {
             guard case .map(let body) = signed.transaction.body, case .bytes(let raw)? = body["org"], let organization = ID(bytes: raw),
-                case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"],
-                let governance = before.record(Governance.self, at: Governance.stateKey(organization)),
-                let contract = before.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: governance.contractVersion))
+                case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"]
             else { continue }
-            let sequence = sequences[organization, default: governance.incomeCount] + 1
+            // As the rule does: the contract in force at the end of the previous block, or, for an
+            // organization created in this block, its first (found only in the state after it).
+            let existing = before.record(Governance.self, at: Governance.stateKey(organization))
+            guard let contract = (existing != nil ? before : after)
+                .record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: existing?.contractVersion ?? 1))
+            else { continue }
+            let sequence = sequences[organization, default: existing?.incomeCount ?? 0] + 1
             sequences[organization] = sequence
             let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: before))
             payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
@@ -192,7 +196,7 @@ public actor LedgerNode {
             recheck(proposal.accepted + mempool.removeAll(), on: state)
             throw error
         }
-        recordPayouts(of: block, before: state)
+        recordPayouts(of: block, before: state, after: proposal.applied.state)
         state = proposal.applied.state
         latest = proposal.header
         blocksCounter.increment()
