@@ -11,4 +11,19 @@ void ledger_sha256(const void *data, size_t length, uint8_t out[32]);
 void ledger_sha256_pair(const void *first, size_t firstLength, const void *second, size_t secondLength,
                         uint8_t out[32]);
 
+/// Noise primitives for the libp2p handshake (noise.c). Each returns 1 on success, 0 on failure.
+int ledger_x25519_public(const uint8_t secret[32], uint8_t publicKey[32]);
+int ledger_x25519(const uint8_t secret[32], const uint8_t peer[32], uint8_t shared[32]);
+/// Writes plainLength + 16 bytes (ciphertext, then tag) to out.
+int ledger_chachapoly_seal(const uint8_t key[32], uint64_t counter, const uint8_t *ad, size_t adLength,
+                           const uint8_t *plain, size_t plainLength, uint8_t *out);
+/// Writes sealedLength - 16 bytes to out; 0 if the tag does not verify.
+int ledger_chachapoly_open(const uint8_t key[32], uint64_t counter, const uint8_t *ad, size_t adLength,
+                           const uint8_t *sealed, size_t sealedLength, uint8_t *out);
+int ledger_hmac_sha256(const uint8_t *key, size_t keyLength, const uint8_t *data, size_t dataLength,
+                       uint8_t out[32]);
+/// Ed25519 verification, for libp2p peers whose identity key is Ed25519.
+int ledger_ed25519_verify(const uint8_t publicKey[32], const uint8_t *signature, size_t signatureLength,
+                          const uint8_t *message, size_t messageLength);
+
 #endif

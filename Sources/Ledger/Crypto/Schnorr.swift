@@ -9,7 +9,7 @@ import CSecp256k1
 /// let signature = key.sign(SHA256.tagged("ledgerd/tx", message))
 /// key.publicKey.verify(signature, for: SHA256.tagged("ledgerd/tx", message))  // true
 /// ```
-private final class Secp256k1Context: @unchecked Sendable {
+final class Secp256k1Context: @unchecked Sendable {
     // A context is immutable after creation and randomization, so it is safe to share between threads
     // (libsecp256k1's documented threading rule).
     let pointer: OpaquePointer

@@ -1,0 +1,44 @@
+import Metrics
+import NIOConcurrencyHelpers
+
+/// Bytes in and out per peer and per protocol: the accounting hook services bill from. Updated from
+/// every stream's reads and writes, so it is a lock, not an actor (no suspension on the data path).
+public final class TrafficStats: Sendable {
+    public struct Totals: Sendable, Equatable, Codable {
+        public var received: UInt64 = 0
+        public var sent: UInt64 = 0
+    }
+
+    private struct State {
+        var byPeer: [PeerID: [String: Totals]] = [:]
+        var counters: [String: (received: Counter, sent: Counter)] = [:]
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    public init() {}
+
+    /// `protocolName` is the negotiated stream protocol, or "transport" for the wire bytes of a connection
+    /// (framing and encryption included).
+    public func record(peer: PeerID, protocolName: String, received: Int, sent: Int) {
+        guard received > 0 || sent > 0 else { return }
+        let name = protocolName.isEmpty ? "negotiating" : protocolName
+        let counters: (received: Counter, sent: Counter) = state.withLockedValue { state in
+            state.byPeer[peer, default: [:]][name, default: Totals()].received += UInt64(received)
+            state.byPeer[peer, default: [:]][name, default: Totals()].sent += UInt64(sent)
+            if let existing = state.counters[name] { return existing }
+            let made = (Counter(label: "ledgerd_p2p_bytes_received_total", dimensions: [("protocol", name)]),
+                        Counter(label: "ledgerd_p2p_bytes_sent_total", dimensions: [("protocol", name)]))
+            state.counters[name] = made
+            return made
+        }
+        if received > 0 { counters.received.increment(by: received) }
+        if sent > 0 { counters.sent.increment(by: sent) }
+    }
+
+    public func byProtocol(of peer: PeerID) -> [String: Totals] { state.withLockedValue { $0.byPeer[peer] ?? [:] } }
+
+    public func total(of peer: PeerID) -> Totals {
+        byProtocol(of: peer)["transport"] ?? Totals()
+    }
+}

@@ -1,0 +1,293 @@
+/// yamux framing (github.com/hashicorp/yamux spec.md, as libp2p uses it under `/yamux/1.0.0`): a
+/// 12-byte header {version 0, type, flags, stream ID, length}, all big-endian.
+struct YamuxHeader: Equatable {
+    enum Kind: UInt8 { case data = 0, windowUpdate = 1, ping = 2, goAway = 3 }
+    struct Flags: OptionSet, Equatable {
+        let rawValue: UInt16
+        static let syn = Flags(rawValue: 1), ack = Flags(rawValue: 2), fin = Flags(rawValue: 4), rst = Flags(rawValue: 8)
+    }
+
+    static let size = 12
+    /// The window every stream starts with (yamux's default), and the most a peer may send unread.
+    static let initialWindow = 256 * 1024
+    /// Data per frame: one frame fits one Noise frame with its header.
+    static let maxFrameData = NoiseCipher.maxPlaintext - size
+
+    var kind: Kind
+    var flags: Flags
+    var stream: UInt32
+    var length: UInt32
+
+    var bytes: [UInt8] {
+        [0, kind.rawValue, UInt8(flags.rawValue >> 8), UInt8(flags.rawValue & 0xff)]
+            + withUnsafeBytes(of: stream.bigEndian, Array.init) + withUnsafeBytes(of: length.bigEndian, Array.init)
+    }
+
+    init(kind: Kind, flags: Flags = [], stream: UInt32, length: UInt32) {
+        self.kind = kind
+        self.flags = flags
+        self.stream = stream
+        self.length = length
+    }
+
+    init(_ bytes: [UInt8]) throws(WireError) {
+        guard bytes.count == Self.size else { throw .malformed("yamux header of \(bytes.count) bytes") }
+        guard bytes[0] == 0 else { throw .malformed("yamux version \(bytes[0])") }
+        guard let kind = Kind(rawValue: bytes[1]) else { throw .malformed("yamux frame type \(bytes[1])") }
+        self.kind = kind
+        flags = Flags(rawValue: UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+        stream = bytes[4..<8].reduce(0) { $0 << 8 | UInt32($1) }
+        length = bytes[8..<12].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+}
+
+public enum YamuxError: Error, CustomStringConvertible {
+    case reset, closed, sessionClosed
+    public var description: String {
+        switch self {
+        case .reset: "stream reset by the peer"
+        case .closed: "stream closed for writing"
+        case .sessionClosed: "connection closed"
+        }
+    }
+}
+
+/// One multiplexed stream. Reads return chunks in order (nil at the peer's FIN); writes wait for the
+/// peer's window, so a slow reader slows its writer instead of filling memory.
+public actor YamuxStream {
+    public nonisolated let id: UInt32
+    public nonisolated let peer: PeerID
+    private let session: YamuxSession
+    public private(set) var protocolName = ""
+
+    private var inbound: [[UInt8]] = []
+    private var inboundHead = 0
+    private var receiveWindow = YamuxHeader.initialWindow
+    private var consumed = 0
+    private var remoteClosed = false
+    private var localClosed = false
+    private var isReset = false
+    private var readWaiter: CheckedContinuation<Void, Never>?
+    private var sendWindow = YamuxHeader.initialWindow
+    private var windowWaiters: [CheckedContinuation<Void, Never>] = []
+    private var firstFlags: YamuxHeader.Flags
+
+    init(id: UInt32, peer: PeerID, session: YamuxSession, outbound: Bool) {
+        self.id = id
+        self.peer = peer
+        self.session = session
+        firstFlags = outbound ? .syn : .ack
+    }
+
+    func setProtocol(_ name: String) { protocolName = name }
+
+    private func flags(_ extra: YamuxHeader.Flags = []) -> YamuxHeader.Flags {
+        defer { firstFlags = [] }
+        return firstFlags.union(extra)
+    }
+
+    /// The next chunk, or nil once the peer has closed its side.
+    public func read() async throws -> [UInt8]? {
+        while inboundHead == inbound.count {
+            if isReset { throw YamuxError.reset }
+            if remoteClosed { return nil }
+            await withCheckedContinuation { readWaiter = $0 }
+        }
+        let chunk = inbound[inboundHead]
+        inboundHead += 1
+        if inboundHead > 64 {
+            inbound.removeFirst(inboundHead)
+            inboundHead = 0
+        }
+        consumed += chunk.count
+        if consumed >= YamuxHeader.initialWindow / 2 && !remoteClosed {
+            let delta = consumed
+            consumed = 0
+            receiveWindow += delta
+            try? await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(), stream: id, length: UInt32(delta)).bytes)
+        }
+        session.account(protocolName, received: chunk.count)
+        return chunk
+    }
+
+    public func write(_ bytes: [UInt8]) async throws {
+        var start = 0
+        while start < bytes.count {
+            while sendWindow == 0 && !isReset { await withCheckedContinuation { windowWaiters.append($0) } }
+            if isReset { throw YamuxError.reset }
+            if localClosed { throw YamuxError.closed }
+            let count = min(sendWindow, YamuxHeader.maxFrameData, bytes.count - start)
+            sendWindow -= count
+            let header = YamuxHeader(kind: .data, flags: flags(), stream: id, length: UInt32(count))
+            try await session.send(header.bytes + bytes[start..<start + count])
+            start += count
+        }
+        session.account(protocolName, sent: bytes.count)
+    }
+
+    /// Announces the stream to the peer (the SYN) before anything is written.
+    func announce() async throws {
+        try await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(), stream: id, length: 0).bytes)
+    }
+
+    /// Closes our side (FIN); the peer may still send until it closes too.
+    public func close() async {
+        guard !localClosed && !isReset else { return }
+        localClosed = true
+        try? await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(.fin), stream: id, length: 0).bytes)
+        if remoteClosed { await session.forget(id) }
+    }
+
+    public func reset() async {
+        guard !isReset else { return }
+        markReset()
+        try? await session.send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: id, length: 0).bytes)
+        await session.forget(id)
+    }
+
+    // MARK: - From the session's reader
+
+    func deliver(_ data: [UInt8]) throws(WireError) {
+        guard data.count <= receiveWindow else { throw .malformed("yamux peer sent \(data.count) bytes beyond the window of \(receiveWindow)") }
+        guard !remoteClosed else { throw .malformed("yamux data after FIN") }
+        receiveWindow -= data.count
+        if !data.isEmpty { inbound.append(data) }
+        wakeReader()
+    }
+
+    func remoteFinished() -> Bool {
+        remoteClosed = true
+        wakeReader()
+        return localClosed
+    }
+
+    func markReset() {
+        isReset = true
+        wakeReader()
+        for waiter in windowWaiters { waiter.resume() }
+        windowWaiters = []
+    }
+
+    func grow(window delta: UInt32) {
+        sendWindow += Int(delta)
+        guard sendWindow > 0 else { return }
+        for waiter in windowWaiters { waiter.resume() }
+        windowWaiters = []
+    }
+
+    private func wakeReader() {
+        readWaiter?.resume()
+        readWaiter = nil
+    }
+}
+
+/// A yamux session over a secure channel: opens streams, routes frames to them, answers pings.
+public actor YamuxSession {
+    public nonisolated let peer: PeerID
+    private let writer: SecureWriter
+    private var nextID: UInt32
+    private var streams: [UInt32: YamuxStream] = [:]
+    private var closed = false
+    private let onInbound: @Sendable (YamuxStream) -> Void
+    private nonisolated let accounting: @Sendable (String, Int, Int) -> Void
+    static let maxStreams = 512
+
+    init(peer: PeerID, writer: SecureWriter, isClient: Bool, accounting: @escaping @Sendable (String, Int, Int) -> Void,
+         onInbound: @escaping @Sendable (YamuxStream) -> Void) {
+        self.peer = peer
+        self.writer = writer
+        nextID = isClient ? 1 : 2
+        self.accounting = accounting
+        self.onInbound = onInbound
+    }
+
+    public var streamCount: Int { streams.count }
+    public var isClosed: Bool { closed }
+
+    nonisolated func account(_ protocolName: String, received: Int = 0, sent: Int = 0) { accounting(protocolName, received, sent) }
+
+    func send(_ frame: [UInt8]) async throws {
+        guard !closed else { throw YamuxError.sessionClosed }
+        try await writer.write(frame)
+    }
+
+    /// Opens a stream (SYN sent).
+    public func open() async throws -> YamuxStream {
+        guard !closed else { throw YamuxError.sessionClosed }
+        guard streams.count < Self.maxStreams else { throw P2PError.limit("\(Self.maxStreams) streams on one connection") }
+        let stream = YamuxStream(id: nextID, peer: peer, session: self, outbound: true)
+        streams[nextID] = stream
+        nextID += 2
+        try await stream.announce()
+        return stream
+    }
+
+    func forget(_ id: UInt32) { streams[id] = nil }
+
+    /// Closes the session: a GoAway, then every stream fails.
+    public func close() async {
+        guard !closed else { return }
+        try? await writer.write(YamuxHeader(kind: .goAway, stream: 0, length: 0).bytes)
+        await shutdown()
+    }
+
+    func shutdown() async {
+        closed = true
+        let all = streams.values
+        streams = [:]
+        for stream in all { await stream.markReset() }
+        await writer.finish()
+    }
+
+    /// Reads frames until the connection ends; throws on a protocol violation (the caller drops the peer).
+    nonisolated func run(reader: BufferedReader) async throws {
+        defer { Task { await self.shutdown() } }
+        while true {
+            let headerBytes: [UInt8]
+            do { headerBytes = try await reader.readExactly(YamuxHeader.size) } catch WireError.closed { return }
+            let header = try YamuxHeader(headerBytes)
+            var data: [UInt8] = []
+            if header.kind == .data {
+                guard header.length <= UInt32(YamuxHeader.initialWindow) else { throw WireError.tooLarge("yamux data frame of \(header.length) bytes") }
+                data = try await reader.readExactly(Int(header.length))
+            }
+            if try await handle(header, data) == false { return }
+        }
+    }
+
+    /// Returns false when the peer ended the session.
+    private func handle(_ header: YamuxHeader, _ data: [UInt8]) async throws -> Bool {
+        switch header.kind {
+        case .ping:
+            if header.flags.contains(.syn) { try await send(YamuxHeader(kind: .ping, flags: .ack, stream: 0, length: header.length).bytes) }
+            return true
+        case .goAway:
+            return false
+        case .data, .windowUpdate:
+            break
+        }
+        var stream = streams[header.stream]
+        if header.flags.contains(.syn) {
+            guard stream == nil, header.stream != 0 else { throw WireError.malformed("yamux SYN for stream \(header.stream) already open") }
+            guard header.stream % 2 != nextID % 2 else { throw WireError.malformed("yamux peer opened stream \(header.stream) with our parity") }
+            guard streams.count < Self.maxStreams else {
+                try await send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: header.stream, length: 0).bytes)
+                return true
+            }
+            let opened = YamuxStream(id: header.stream, peer: peer, session: self, outbound: false)
+            streams[header.stream] = opened
+            stream = opened
+            onInbound(opened)
+        }
+        // Frames for streams already forgotten (reset or fully closed) are dropped, as yamux allows.
+        guard let stream else { return true }
+        if header.flags.contains(.rst) {
+            await stream.markReset()
+            streams[header.stream] = nil
+            return true
+        }
+        if header.kind == .data { try await stream.deliver(data) } else { await stream.grow(window: header.length) }
+        if header.flags.contains(.fin), await stream.remoteFinished() { streams[header.stream] = nil }
+        return true
+    }
+}
