@@ -20,8 +20,27 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Address for the HTTP API, explorer and /metrics.", valueName: "host:port"))
     var http: HostPort = HostPort(host: "127.0.0.1", port: 8650)
 
-    @Option(help: ArgumentHelp("Address for peer-to-peer connections (recorded; the P2P network is not built yet).", valueName: "host:port"))
+    @Option(help: ArgumentHelp("Address for libp2p connections (TCP; port 0 picks a free one).", valueName: "host:port"))
     var p2p: HostPort = HostPort(host: "0.0.0.0", port: 7650)
+
+    @Option(name: .customLong("bootstrap"), help: ArgumentHelp("A peer to join the network through (repeatable).", valueName: "multiaddr"))
+    var bootstrap: [String] = []
+
+    @Option(name: .customLong("external"), help: ArgumentHelp("An address to advertise to peers instead of the listen address (repeatable).", valueName: "multiaddr"))
+    var external: [String] = []
+
+    @Option(help: ArgumentHelp("Most simultaneous peer connections.", valueName: "n"))
+    var maxPeers: Int = 256
+
+    func validate() throws {
+        for address in bootstrap + external {
+            do { _ = try Multiaddr(address) } catch { throw ValidationError("'\(address)': \(error)") }
+        }
+        for address in bootstrap where (try? Multiaddr(address))?.peer == nil {
+            throw ValidationError("bootstrap address '\(address)' must end in /p2p/<peer-id>")
+        }
+        guard maxPeers > 0 else { throw ValidationError("--max-peers must be positive") }
+    }
 
     func run() async throws {
         let directory = options.directory
@@ -56,7 +75,23 @@ struct RunCommand: AsyncParsableCommand {
             clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger, nettingKey: nodeKey)
         let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description,
                             genesisJSON: String(decoding: genesis.encodeJSON(), as: UTF8.self))
-        let queries = LedgerQueries(node: node, info: info)
+
+        var swarmConfig = Swarm.Config()
+        swarmConfig.listenHost = p2p.host
+        swarmConfig.listenPort = p2p.port
+        swarmConfig.external = try external.map { try Multiaddr($0) }
+        swarmConfig.agent = "ledgerd/\(LedgerdCommand.version)"
+        swarmConfig.limits.maxConnections = maxPeers
+        swarmConfig.addressBookPath = directory.path + "/peers.json"
+        let swarm = Swarm(identity: nodeKey, config: swarmConfig, logger: logger)
+        let network = P2PNetwork(
+            swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger),
+            peers: LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger))
+        let p2pAddressPath = directory.path + "/p2p.address"
+        let p2pService = P2PService(network: network, bootstrap: try bootstrap.map { try Multiaddr($0) }, logger: logger) { addresses in
+            try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
+        }
+        let queries = LedgerQueries(node: node, info: info, network: network)
 
         let router = Router()
         APIRoutes(queries: queries, adminToken: cookie).register(on: router)
@@ -68,7 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "ledgerd"),
-            services: [PulseService(node: node, pulseMillis: pulseMillis, logger: logger)],
+            services: [PulseService(node: node, pulseMillis: pulseMillis, logger: logger), p2pService],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let url = "http://\(http.host):\(port)"
@@ -78,6 +113,7 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger)
         try await app.runService()
         try? FileManager.default.removeItem(atPath: addressPath)  // safe: the lock means no other node wrote it
+        try? FileManager.default.removeItem(atPath: p2pAddressPath)
         logger.info("ledgerd stopped cleanly")
     }
 }

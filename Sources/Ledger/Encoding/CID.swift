@@ -19,6 +19,7 @@ public struct CID: Hashable, Sendable, CustomStringConvertible {
 /// RFC 4648 base32, lower case, no padding: multibase 'b'.
 public enum Base32Text {
     public static func encode(_ bytes: [UInt8]) -> String { Base32.encode(bytes) }
+    public static func decode(_ text: String) -> [UInt8]? { Base32.decode(text) }
 }
 
 enum Base32 {
@@ -37,5 +38,20 @@ enum Base32 {
         }
         if bits > 0 { out.append(alphabet[(buffer << (5 - bits)) & 31]) }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var out: [UInt8] = []
+        var buffer = 0, bits = 0
+        for character in text.lowercased().utf8 {
+            guard let value = alphabet.firstIndex(of: character) else { return nil }
+            buffer = ((buffer << 5) | value) & 0xfff
+            bits += 5
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8((buffer >> bits) & 0xff))
+            }
+        }
+        return out
     }
 }

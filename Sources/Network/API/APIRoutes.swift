@@ -69,11 +69,39 @@ public struct APIRoutes: Sendable {
             JSONResponse.make(try await queries.proof(context.parameters.require("key")[...], height: request.uri.queryParameters["height"]))
         }
 
+        api.get("swarm/local") { _, _ in JSONResponse.make(try await queries.swarmLocal()) }
+        api.get("swarm/addrs") { _, _ in JSONResponse.make(try queries.swarmAddresses()) }
+        api.get("swarm/peers") { _, _ in JSONResponse.make(try await queries.swarmPeers()) }
+        api.get("dht/peers/:peer") { _, context in JSONResponse.make(try await queries.dhtFindPeer(context.parameters.require("peer")[...])) }
+        api.get("dht/providers/:key") { _, context in JSONResponse.make(try await queries.dhtFindProviders(context.parameters.require("key")[...])) }
+        api.get("dht/value") { request, _ in JSONResponse.make(try await queries.dhtGet(request.uri.queryParameters["key"].map(String.init))) }
+
         let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: adminToken))
+        admin.post("swarm/connect") { request, _ in
+            JSONResponse.make(try await queries.swarmConnect(try await jsonField(request, "address")))
+        }
+        admin.post("swarm/disconnect") { request, _ in
+            JSONResponse.make(try await queries.swarmDisconnect(try await jsonField(request, "peer")))
+        }
+        admin.post("dht/provide") { request, _ in JSONResponse.make(try await queries.dhtProvide(try await jsonField(request, "key"))) }
+        admin.post("dht/value") { request, _ in JSONResponse.make(try await queries.dhtPut(try await jsonField(request, "record"))) }
         admin.post("transactions") { request, _ in try await submit(request) }
         admin.get("node-key") { _, _ in
             JSONResponse.make(["id": queries.info.nodeKey.id.text, "public_key": queries.info.nodeKey.hex])
         }
+    }
+
+    /// One string field of a small JSON body.
+    func jsonField(_ request: Request, _ name: String) async throws -> String {
+        var request = request
+        let body: ByteBuffer
+        do { body = try await request.collectBody(upTo: APIRoutes.requestBytesMax) } catch {
+            throw APIError(.contentTooLarge, "too_large", "request body is larger than \(APIRoutes.requestBytesMax) bytes")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], let value = object[name] as? String else {
+            throw APIError.badRequest("body must be JSON {\"\(name)\": \"...\"}")
+        }
+        return value
     }
 
     /// Accepts `{"tx": "<hex of the signed transaction's DAG-CBOR>"}`.

@@ -9,10 +9,12 @@ import Storage
 public struct LedgerQueries: Sendable {
     let node: LedgerNode
     let info: NodeInfo
+    let network: P2PNetwork?
 
-    public init(node: LedgerNode, info: NodeInfo) {
+    public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil) {
         self.node = node
         self.info = info
+        self.network = network
     }
 
     func status() async throws -> [String: Any] {
@@ -25,7 +27,9 @@ public struct LedgerQueries: Sendable {
             "chain": latest.chain, "height": latest.height, "latest_block": latest.hash.hex, "latest_time_ms": latest.timeMillis,
             "latest_pulse": latest.pulse, "pulse": pulse, "state_root": latest.stateRoot.hex, "mempool": mempool,
             "transactions": transactions, "node_id": info.nodeKey.id.text, "node_public_key": info.nodeKey.hex,
-            "version": info.version, "p2p_listen": info.p2pAddress, "p2p_enabled": false,
+            "version": info.version, "p2p_listen": info.p2pAddress, "p2p_enabled": network != nil,
+            "peer_id": network?.swarm.peerID.description ?? "", "peers": await network?.swarm.connectedPeers.count ?? 0,
+            "bookkeeper": await node.isBookkeeper, "sync": await syncStatus(latest: latest.height),
             "bookkeepers": (state.bookkeepers?.keys ?? []).map(\.id.text),
             "pulse_millis": state.parameters?.pulseMillis ?? 0, "transaction_types": node.machine.types,
         ]

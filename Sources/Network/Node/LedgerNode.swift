@@ -24,6 +24,12 @@ public actor LedgerNode {
     private let nettingKey: SecretKey?
     private var lastNettingCycle: UInt64
     private var lineCache: (height: UInt64, lines: [CreditLine])?
+    /// Told of every transaction this node accepts into its mempool and every block it commits (the
+    /// P2P layer gossips them).
+    private var transactionObservers: [@Sendable (SignedTransaction) async -> Void] = []
+    private var blockObservers: [@Sendable (Block) async -> Void] = []
+    /// The height the best peer reported, while this node is behind it (for status and logs).
+    public private(set) var syncTarget: UInt64?
 
     private let blocksCounter = Counter(label: "ledgerd_blocks_sealed_total")
     private let transactionsCounter = Counter(label: "ledgerd_transactions_committed_total")
@@ -94,6 +100,40 @@ public actor LedgerNode {
         return relieved
     }
 
+    // MARK: - Observers and sync
+
+    public func observeTransactions(_ observer: @escaping @Sendable (SignedTransaction) async -> Void) { transactionObservers.append(observer) }
+    public func observeBlocks(_ observer: @escaping @Sendable (Block) async -> Void) { blockObservers.append(observer) }
+    public func setSyncTarget(_ height: UInt64?) { syncTarget = height.flatMap { $0 > latest.height ? $0 : nil } }
+
+    private func announce(_ block: Block) {
+        for observer in blockObservers { Task { await observer(block) } }
+    }
+
+    /// This node seals blocks only if its key is in the bookkeeper set; others relay and follow.
+    public var isBookkeeper: Bool { state.bookkeepers?.keys.contains { $0.id == sealer.proposer } ?? false }
+
+    /// A block from a peer: fully verified (seals against the bookkeepers, every signature, the state
+    /// root), stored, and the mempool re-checked against the new state.
+    public func importBlock(_ block: Block) throws -> Bool {
+        guard block.height == latest.height + 1 else {
+            if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return false }
+            throw Rejection(.malformed, "block \(block.height) does not follow this node's height \(latest.height)")
+        }
+        let applied = try Chain.apply(block, after: latest, state: state, machine: machine)
+        try store.append(block, applied: applied)
+        recordPayouts(of: block, before: state, after: applied.state)
+        state = applied.state
+        latest = block.header
+        let included = Set(block.transactions.map(\.id))
+        recheck(mempool.removeAll().filter { !included.contains($0.id) }, on: state)
+        if let target = syncTarget, target <= latest.height { syncTarget = nil }
+        transactionsCounter.increment(by: block.transactions.count)
+        heightGauge.record(Int64(latest.height))
+        announce(block)
+        return true
+    }
+
     // MARK: - Reading
 
     public var parameters: ChainParameters { state.parameters! }
@@ -127,6 +167,7 @@ public actor LedgerNode {
         }
         mempool.add(signed)
         mempoolGauge.record(mempool.count)
+        for observer in transactionObservers { Task { await observer(signed) } }
         return id
     }
 
@@ -168,6 +209,7 @@ public actor LedgerNode {
     /// Returns the new header, or nil when there was nothing to do (no empty blocks).
     @discardableResult
     public func pulse() async throws -> BlockHeader? {
+        guard isBookkeeper else { return nil }
         await netIfDue()
         guard !mempool.isEmpty else { return nil }
         let pending = mempool.removeAll()
@@ -203,6 +245,7 @@ public actor LedgerNode {
         transactionsCounter.increment(by: proposal.accepted.count)
         heightGauge.record(Int64(latest.height))
         logger.info("sealed block", metadata: ["height": "\(latest.height)", "txs": "\(proposal.accepted.count)", "hash": "\(latest.hash)"])
+        announce(block)
         return latest
     }
 }

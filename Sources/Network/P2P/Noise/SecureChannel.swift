@@ -57,12 +57,14 @@ final class NoiseFrameSource {
     }
 }
 
-/// Encrypts and writes Noise transport frames; an actor so frames from many streams never interleave
-/// and the nonce stays in order.
+/// Encrypts and writes Noise transport frames. Sealing and writing happen under one turn: the actor
+/// alone is not enough, because a write that suspends lets the next frame (with the next nonce) overtake it.
 actor SecureWriter {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var cipher: NoiseCipher
     private let onBytes: @Sendable (Int) -> Void
+    private var writing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, cipher: NoiseCipher, onBytes: @escaping @Sendable (Int) -> Void) {
         self.outbound = outbound
@@ -71,6 +73,12 @@ actor SecureWriter {
     }
 
     func write(_ plaintext: [UInt8]) async throws {
+        while writing { await withCheckedContinuation { waiting.append($0) } }
+        writing = true
+        defer {
+            writing = false
+            if !waiting.isEmpty { waiting.removeFirst().resume() }
+        }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(plaintext.count + (plaintext.count / NoiseCipher.maxPlaintext + 1) * 18)
         var start = 0

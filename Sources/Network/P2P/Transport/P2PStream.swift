@@ -1,6 +1,7 @@
 /// A negotiated stream as protocol code uses it: length-prefixed messages in and out, bounded reads.
-/// Owned by one task (its reader buffers).
-public final class P2PStream {
+/// Owned by one task at a time (its reader buffers); it crosses isolation only when handed over whole,
+/// which is why it may be declared Sendable.
+public final class P2PStream: @unchecked Sendable {
     public let stream: YamuxStream
     let reader: BufferedReader
     public let protocolName: String

@@ -1,0 +1,112 @@
+import Foundation
+import Ledger
+
+/// The swarm and DHT as JSON (specs/openapi.yaml, tag p2p), for `ledgerctl swarm` and `ledgerctl dht`.
+extension LedgerQueries {
+    var p2p: P2PNetwork {
+        get throws {
+            guard let network else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node runs without the peer-to-peer network") }
+            return network
+        }
+    }
+
+    func syncStatus(latest: UInt64) async -> [String: Any] {
+        guard let target = await node.syncTarget else { return ["syncing": false, "target": latest, "behind": 0] }
+        return ["syncing": true, "target": target, "behind": target > latest ? target - latest : 0]
+    }
+
+    func swarmLocal() async throws -> [String: Any] {
+        let swarm = try p2p.swarm
+        return ["peer_id": swarm.peerID.description, "ledger_id": info.nodeKey.id.text, "addresses": await swarm.addresses.map(\.description),
+                "listen": await swarm.listenAddresses.map(\.description), "protocols": await swarm.protocols]
+    }
+
+    func swarmAddresses() throws -> [String: Any] {
+        let book = try p2p.swarm.addressBook
+        var peers: [String: Any] = [:]
+        for (peer, entry) in book.all { peers[peer.description] = ["addresses": entry.addresses, "agent": entry.agent, "last_seen": entry.lastSeen] }
+        return ["peers": peers]
+    }
+
+    func swarmPeers() async throws -> [String: Any] {
+        let swarm = try p2p.swarm
+        let peers = await swarm.connectedPeers.map { info -> [String: Any] in
+            let protocols = swarm.traffic.byProtocol(of: info.peer)
+            let total = protocols["transport"] ?? TrafficStats.Totals()
+            return [
+                "peer_id": info.peer.description, "ledger_id": info.peer.ledgerID?.text ?? "", "address": info.remote.description,
+                "direction": info.outbound ? "outbound" : "inbound", "opened_ms": UInt64(info.opened.timeIntervalSince1970 * 1000),
+                "agent": swarm.addressBook.entry(info.peer)?.agent ?? "",
+                "bytes_in": total.received, "bytes_out": total.sent,
+                "protocols": protocols.filter { $0.key != "transport" }.mapValues { ["bytes_in": $0.received, "bytes_out": $0.sent] },
+            ]
+        }
+        let bans = swarm.peerGuard.bans.map { ["peer_id": $0.peer.description, "reason": $0.reason] }
+        return ["peers": peers, "banned": bans]
+    }
+
+    func swarmConnect(_ text: String) async throws -> [String: Any] {
+        let address: Multiaddr
+        do { address = try Multiaddr(text) } catch { throw APIError.badRequest("address '\(text.prefix(200))': \(error)") }
+        guard address.peer != nil else { throw APIError.badRequest("address must end in /p2p/<peer-id>") }
+        do {
+            let peer = try await p2p.swarm.dial(address)
+            return ["peer_id": peer.description, "connected": true]
+        } catch {
+            throw APIError(.badGateway, "dial_failed", "\(error)")
+        }
+    }
+
+    func swarmDisconnect(_ text: String) async throws -> [String: Any] {
+        guard let peer = PeerID(text) else { throw APIError.badRequest("'\(text.prefix(100))' is not a peer ID") }
+        guard try await p2p.swarm.disconnect(peer) else { throw APIError.notFound("connection to \(peer)") }
+        return ["peer_id": peer.description, "connected": false]
+    }
+
+    func dhtFindPeer(_ text: Substring) async throws -> [String: Any] {
+        guard let peer = PeerID(String(text)) else { throw APIError.badRequest("'\(text.prefix(100))' is not a peer ID") }
+        guard let found = try await p2p.dht.findPeer(peer) else { throw APIError.notFound("peer \(peer) in the DHT") }
+        return ["peer_id": peer.description, "addresses": found.addresses.map { $0.with(peer: peer).description }, "hops": found.hops]
+    }
+
+    func dhtFindProviders(_ text: Substring) async throws -> [String: Any] {
+        guard let key = ContentKey.parse(String(text)) else { throw APIError.badRequest("'\(text.prefix(100))' is not a CID or 64 hex characters") }
+        let network = try p2p
+        let providers = await network.dht.findProviders(key)
+        return ["key": String(text), "providers": providers.map { peer in
+            ["peer_id": peer.description, "addresses": network.swarm.addressBook.addresses(of: peer).map(\.description)]
+        }]
+    }
+
+    func dhtProvide(_ text: String) async throws -> [String: Any] {
+        guard let key = ContentKey.parse(text) else { throw APIError.badRequest("'\(text.prefix(100))' is not a CID or 64 hex characters") }
+        return ["key": text, "told": try await p2p.dht.provide(key)]
+    }
+
+    func dhtGet(_ key: String?) async throws -> [String: Any] {
+        guard let key, DHTRecord.owner(of: key) != nil else {
+            throw APIError.badRequest("key must be /ledgerd/mimei/<id>/<name>, /ledgerd/org/<id> or /ledgerd/addr/<id>")
+        }
+        guard let record = try await p2p.dht.get(key) else { throw APIError.notFound("record \(key)") }
+        return JSONView.record(record)
+    }
+
+    func dhtPut(_ hex: String) async throws -> [String: Any] {
+        guard let bytes = Hex.decode(hex), let cbor = try? CBORDecoder.decode(bytes), case .map(let fields) = cbor, case .text(let key)? = fields["key"] else {
+            throw APIError.badRequest("record must be the hex of a CBOR {key, value, seq, signer, signature} map")
+        }
+        let record: DHTRecord
+        do { record = try DHTRecord(encoded: bytes, expectedKey: key) } catch { throw APIError(.badRequest, "bad_record", "\(error)") }
+        let stored = try await p2p.dht.put(record)
+        var view = JSONView.record(record)
+        view["stored_on"] = stored
+        return view
+    }
+}
+
+extension JSONView {
+    static func record(_ record: DHTRecord) -> [String: Any] {
+        ["key": record.key, "value_hex": Hex.encode(record.value), "value": String(decoding: record.value, as: UTF8.self),
+         "seq": record.seq, "signer": record.signer.id.text, "record": Hex.encode(record.encoded)]
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import Ledger
+import Logging
+import ServiceLifecycle
+
+/// The node's place in the peer-to-peer network: the libp2p swarm, the DHT and the ledger protocols.
+public struct P2PNetwork: Sendable {
+    public let swarm: Swarm
+    public let dht: DHT
+    public let peers: LedgerPeers
+
+    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers) {
+        self.swarm = swarm
+        self.dht = dht
+        self.peers = peers
+    }
+}
+
+/// Runs the network for the daemon's lifetime: listen, bootstrap, then every minute save the address
+/// book and routing table, re-dial the bootstrap peers if alone, and republish provider records when due.
+public struct P2PService: Service {
+    let network: P2PNetwork
+    let bootstrap: [Multiaddr]
+    let logger: Logger
+    let onListening: @Sendable ([Multiaddr]) -> Void
+
+    public init(network: P2PNetwork, bootstrap: [Multiaddr], logger: Logger, onListening: @escaping @Sendable ([Multiaddr]) -> Void) {
+        self.network = network
+        self.bootstrap = bootstrap
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let swarm = network.swarm
+        await swarm.registerCoreProtocols()
+        await network.dht.start()
+        await network.peers.start()
+        try await swarm.listen()
+        onListening(await swarm.addresses)
+        // Known peers from the last run first, then the configured bootstrap peers.
+        for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
+        if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
+        var lastRepublish = Date()
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) } } catch { break }
+            swarm.addressBook.save()
+            await network.dht.save()
+            if await swarm.connectionCount == 0 && !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
+            if Date().timeIntervalSince(lastRepublish) > DHT.republishSeconds {
+                lastRepublish = Date()
+                await network.dht.republish()
+            }
+        }
+        await network.dht.save()
+        await swarm.stop()
+    }
+}

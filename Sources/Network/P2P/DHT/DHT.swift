@@ -1,0 +1,267 @@
+import Foundation
+import Ledger
+import Logging
+
+/// The Kademlia DHT over libp2p's `/ipfs/kad/1.0.0` (specs/p2p.md §DHT): serves FIND_NODE, GET_PROVIDERS,
+/// ADD_PROVIDER, GET_VALUE, PUT_VALUE and PING, and runs iterative lookups against other peers. The
+/// routing table fills from identified peers that speak kad and is saved in the data directory.
+public actor DHT {
+    public static let protocolID = "/ipfs/kad/1.0.0"
+
+    public nonisolated let swarm: Swarm
+    private let logger: Logger
+    private var table: RoutingTable
+    private var providers = ProviderStore()
+    private var values: [String: DHTRecord] = [:]
+    private var provided: Set<[UInt8]> = []
+    private let tablePath: String?
+    static let maxValues = 100_000
+    /// Provider records are republished this often (libp2p: 22 h, below the 48 h expiry).
+    public static let republishSeconds: Double = 22 * 3600
+
+    public init(swarm: Swarm, tablePath: String?, logger: Logger = Logger(label: "ledgerd.dht")) {
+        self.swarm = swarm
+        self.logger = logger
+        self.tablePath = tablePath
+        table = RoutingTable(local: swarm.peerID)
+    }
+
+    /// Registers the protocol, restores the saved routing table and follows connections.
+    public func start() async {
+        await swarm.handle(Self.protocolID) { [weak self] stream in try await self?.serve(stream) }
+        if let tablePath, let data = FileManager.default.contents(atPath: tablePath),
+           let saved = try? JSONDecoder().decode([String].self, from: data) {
+            for peer in saved.compactMap(PeerID.init) { table.add(peer) }
+        }
+        await swarm.observeConnections { [weak self] peer, connected in
+            guard let self, connected else { return }
+            if swarm.addressBook.entry(peer)?.protocols.contains(DHT.protocolID) == true { await self.add(peer) }
+        }
+    }
+
+    public func save() {
+        guard let tablePath else { return }
+        if let data = try? JSONEncoder().encode(table.peers.map(\.description)) {
+            try? data.write(to: URL(fileURLWithPath: tablePath), options: .atomic)
+        }
+    }
+
+    public func add(_ peer: PeerID) { table.add(peer) }
+    public var routingTable: [PeerID] { table.peers }
+
+    // MARK: - Serving
+
+    private nonisolated func serve(_ stream: P2PStream) async throws {
+        // A stream may carry many requests; each answered in turn until the peer closes it.
+        for _ in 0..<256 {
+            guard let bytes = try await stream.readMessageOrEnd(max: KadMessage.maxSize) else { break }
+            let request = try KadMessage(bytes: bytes)
+            if let response = try await answer(request, from: stream.peer) {
+                try await stream.writeMessage(response.bytes)
+            }
+        }
+        await stream.close()
+    }
+
+    func answer(_ request: KadMessage, from peer: PeerID) throws(WireError) -> KadMessage? {
+        let now = PeerGuard.now()
+        table.add(peer)
+        switch request.kind {
+        case .ping:
+            return KadMessage(kind: .ping)
+        case .findNode:
+            return KadMessage(kind: .findNode, key: request.key, closer: closerPeers(to: request.key, excluding: peer))
+        case .getProviders:
+            let found = providers.providers(of: request.key, now: now).map { describe($0) }
+            return KadMessage(kind: .getProviders, key: request.key, closer: closerPeers(to: request.key, excluding: peer), providers: found)
+        case .addProvider:
+            // Only the sender may announce itself (libp2p's rule); addresses it gives go to the address book.
+            for provider in request.providers where provider.id == peer {
+                providers.add(key: request.key, provider: peer, now: now)
+                swarm.addressBook.add(peer, addresses: provider.addresses)
+            }
+            return nil
+        case .getValue:
+            let key = String(decoding: request.key, as: UTF8.self)
+            let record = values[key].map { KadMessage.Record(key: request.key, value: $0.encoded) }
+            return KadMessage(kind: .getValue, key: request.key, record: record, closer: closerPeers(to: request.key, excluding: peer))
+        case .putValue:
+            guard let record = request.record else { throw .malformed("PUT_VALUE without a record") }
+            let key = String(decoding: request.key, as: UTF8.self)
+            do {
+                try store(DHTRecord(encoded: record.value, expectedKey: key))
+            } catch {
+                throw .malformed("PUT_VALUE rejected: \(error)")
+            }
+            return request
+        }
+    }
+
+    private func closerPeers(to key: [UInt8], excluding peer: PeerID) -> [KadMessage.Peer] {
+        table.closest(to: KadKey(hashing: key), count: RoutingTable.bucketSize + 1).filter { $0 != peer }.prefix(RoutingTable.bucketSize).map { describe($0) }
+    }
+
+    private func describe(_ peer: PeerID) -> KadMessage.Peer {
+        KadMessage.Peer(id: peer, addresses: swarm.addressBook.addresses(of: peer))
+    }
+
+    /// Keeps a record if it is valid and newer than the one held.
+    func store(_ record: DHTRecord) throws(DHTRecordError) {
+        if let existing = values[record.key], existing.seq >= record.seq { return }
+        guard values.count < Self.maxValues || values[record.key] != nil else { return }
+        values[record.key] = record
+    }
+
+    // MARK: - Client
+
+    /// Sends one request on a new stream and reads the answer (nil for ADD_PROVIDER, which has none).
+    nonisolated func request(_ message: KadMessage, to peer: PeerID) async throws -> KadMessage? {
+        let stream = try await swarm.openStream(to: peer, protocols: [Self.protocolID])
+        try await stream.writeMessage(message.bytes)
+        guard message.kind != .addProvider else {
+            await stream.close()
+            return nil
+        }
+        let answer = try KadMessage(bytes: try await stream.readMessage(max: KadMessage.maxSize))
+        await stream.close()
+        return answer
+    }
+
+    private func learn(_ peers: [KadMessage.Peer]) -> [PeerID] {
+        for peer in peers where !peer.addresses.isEmpty { swarm.addressBook.add(peer.id, addresses: peer.addresses) }
+        return peers.map(\.id).filter { $0 != swarm.peerID && swarm.peerGuard.banReason($0) == nil }
+    }
+
+    private func failed(_ peer: PeerID) { table.failed(peer) }
+
+    /// An iterative lookup that sends `make(key)` to each peer; `inspect` sees each answer and may end the lookup.
+    private func lookup(key: [UInt8], kind: KadMessage.Kind, inspect: @escaping @Sendable (PeerID, KadMessage) async -> Bool = { _, _ in false }) async -> KademliaLookup.Result {
+        let start = table.closest(to: KadKey(hashing: key), count: RoutingTable.bucketSize)
+        let done = DoneFlag()
+        return await KademliaLookup.run(target: KadKey(hashing: key), start: start, query: { [weak self] peer in
+            guard let self else { return nil }
+            do {
+                guard let answer = try await self.request(KadMessage(kind: kind, key: key), to: peer) else { return [] }
+                if await inspect(peer, answer) { done.set() }
+                await self.add(peer)
+                return await self.learn(answer.closer)
+            } catch {
+                await self.failed(peer)
+                return nil
+            }
+        }, done: { _, _ in done.isSet })
+    }
+
+    /// The closest peers to a key, by asking the network.
+    public func closestPeers(to key: [UInt8]) async -> KademliaLookup.Result { await lookup(key: key, kind: .findNode) }
+
+    /// Finds a peer's addresses: connected or in the address book, or by a FIND_NODE lookup.
+    public func findPeer(_ peer: PeerID) async -> (addresses: [Multiaddr], hops: Int)? {
+        if await swarm.isConnected(peer) { return (swarm.addressBook.addresses(of: peer), 0) }
+        let result = await lookup(key: peer.bytes, kind: .findNode) { _, answer in answer.closer.contains { $0.id == peer && !$0.addresses.isEmpty } }
+        let addresses = swarm.addressBook.addresses(of: peer)
+        return addresses.isEmpty ? nil : (addresses, result.hops)
+    }
+
+    /// Announces this node as a provider of `key` to the closest peers (and keeps it to republish).
+    @discardableResult
+    public func provide(_ key: [UInt8]) async -> Int {
+        provided.insert(key)
+        providers.add(key: key, provider: swarm.peerID, now: PeerGuard.now())
+        let closest = await lookup(key: key, kind: .findNode).closest
+        let me = KadMessage.Peer(id: swarm.peerID, addresses: await swarm.addresses.map(\.transport))
+        var told = 0
+        for peer in closest {
+            if (try? await request(KadMessage(kind: .addProvider, key: key, providers: [me]), to: peer)) != nil { told += 1 }
+        }
+        return told
+    }
+
+    /// Announces every provided key again (run every `republishSeconds`).
+    public func republish() async {
+        for key in provided { await provide(key) }
+        providers.expire(now: PeerGuard.now())
+    }
+
+    /// Providers of `key`, local first, then by an iterative GET_PROVIDERS lookup.
+    public func findProviders(_ key: [UInt8], limit: Int = 20) async -> [PeerID] {
+        let found = FoundSet()
+        for peer in providers.providers(of: key, now: PeerGuard.now()) { found.insert(peer) }
+        if found.count < limit {
+            _ = await lookup(key: key, kind: .getProviders) { [weak self] _, answer in
+                let ids = await self?.learn(answer.providers) ?? []
+                for peer in ids { found.insert(peer) }
+                return found.count >= limit
+            }
+        }
+        return Array(found.all.prefix(limit))
+    }
+
+    /// Stores a signed record locally and on the closest peers; returns how many peers accepted it.
+    @discardableResult
+    public func put(_ record: DHTRecord) async throws(DHTRecordError) -> Int {
+        _ = try DHTRecord(encoded: record.encoded, expectedKey: record.key)
+        try store(record)
+        let key = Array(record.key.utf8)
+        let closest = await lookup(key: key, kind: .findNode).closest
+        var stored = 0
+        for peer in closest {
+            let message = KadMessage(kind: .putValue, key: key, record: KadMessage.Record(key: key, value: record.encoded))
+            if (try? await request(message, to: peer)) != nil { stored += 1 }
+        }
+        return stored
+    }
+
+    /// The newest valid record for `key`, from this node or the network.
+    public func get(_ key: String) async -> DHTRecord? {
+        let best = BestRecord(values[key])
+        let bytes = Array(key.utf8)
+        _ = await lookup(key: bytes, kind: .getValue) { _, answer in
+            if let value = answer.record?.value, let record = try? DHTRecord(encoded: value, expectedKey: key) { best.offer(record) }
+            return false
+        }
+        if let record = best.record { try? store(record) }
+        return best.record
+    }
+
+    /// Connects to the bootstrap peers and looks up our own ID to fill the routing table.
+    public func bootstrap(_ peers: [Multiaddr]) async -> Int {
+        var connected = 0
+        for address in peers {
+            do {
+                let peer = try await swarm.dial(address)
+                table.add(peer)
+                connected += 1
+            } catch {
+                logger.warning("bootstrap peer unreachable", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
+        }
+        _ = await closestPeers(to: swarm.peerID.bytes)
+        save()
+        return connected
+    }
+}
+
+/// Small lock-protected accumulators that lookup callbacks (which run concurrently) write into.
+final class DoneFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+final class FoundSet: @unchecked Sendable {
+    private let lock = NSLock()
+    private var peers: [PeerID] = []
+    func insert(_ peer: PeerID) { lock.withLock { if !peers.contains(peer) { peers.append(peer) } } }
+    var count: Int { lock.withLock { peers.count } }
+    var all: [PeerID] { lock.withLock { peers } }
+}
+
+final class BestRecord: @unchecked Sendable {
+    private let lock = NSLock()
+    private var best: DHTRecord?
+    init(_ initial: DHTRecord?) { best = initial }
+    func offer(_ record: DHTRecord) { lock.withLock { if best == nil || record.seq > best!.seq { best = record } } }
+    var record: DHTRecord? { lock.withLock { best } }
+}
