@@ -172,7 +172,10 @@ public actor DHT {
         let me = KadMessage.Peer(id: swarm.peerID, addresses: await swarm.addresses.map(\.transport))
         var told = 0
         for peer in closest {
-            if (try? await request(KadMessage(kind: .addProvider, key: key, providers: [me]), to: peer)) != nil { told += 1 }
+            do {
+                _ = try await request(KadMessage(kind: .addProvider, key: key, providers: [me]), to: peer)
+                told += 1
+            } catch { await failed(peer) }
         }
         return told
     }
