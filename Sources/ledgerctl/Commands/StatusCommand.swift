@@ -16,8 +16,15 @@ struct StatusCommand: AsyncParsableCommand {
             pulse         \(status.string("pulse"))  (\(status.string("pulse_millis")) ms)
             state root    \(status.string("state_root"))
             pending       \(status.string("mempool")) transactions
-            node          \(status.string("node_id"))
+            node          \(status.string("node_id"))\(status["bookkeeper"] as? Bool == true ? "  (bookkeeper)" : "")
+            peer id       \(status.string("peer_id"))
+            peers         \(status.string("peers"))
+            sync          \(Self.sync(status["sync"] as? [String: Any] ?? [:]))
             """
         }
+    }
+
+    static func sync(_ sync: [String: Any]) -> String {
+        sync["syncing"] as? Bool == true ? "catching up: \(sync.string("behind")) blocks behind, target height \(sync.string("target"))" : "up to date"
     }
 }

@@ -175,7 +175,7 @@ public actor DHT {
             do {
                 _ = try await request(KadMessage(kind: .addProvider, key: key, providers: [me]), to: peer)
                 told += 1
-            } catch { await failed(peer) }
+            } catch { failed(peer) }
         }
         return told
     }

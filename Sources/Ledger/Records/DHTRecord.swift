@@ -1,5 +1,3 @@
-import Ledger
-
 /// A signed value for the DHT's PUT_VALUE/GET_VALUE (specs/p2p.md §Records). Keys name what they hold
 /// and whose it is:
 ///   /ledgerd/mimei/<ledger ID>/<name>  a MiMei head, signed by its owner
