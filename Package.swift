@@ -73,6 +73,7 @@ let package = Package(
             "Ledger", "Credit", "LedgerTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerTestSupport"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage"]),
+        .testTarget(name: "NetworkTests", dependencies: ["Ledger", "LedgerNetwork", "LedgerTestSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerNetwork"]),
     ]
 )

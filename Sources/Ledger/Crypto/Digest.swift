@@ -40,6 +40,11 @@ public struct Digest: Hashable, Comparable, Sendable, CustomStringConvertible {
         try Swift.withUnsafeBytes(of: storage, body)
     }
 
+    /// Bitwise XOR: Kademlia's distance between two keys.
+    @inlinable public func xor(_ other: Digest) -> Digest {
+        Digest(storage: (storage.0 ^ other.storage.0, storage.1 ^ other.storage.1, storage.2 ^ other.storage.2, storage.3 ^ other.storage.3))
+    }
+
     public static func == (a: Digest, b: Digest) -> Bool {
         a.storage.0 == b.storage.0 && a.storage.1 == b.storage.1 && a.storage.2 == b.storage.2
             && a.storage.3 == b.storage.3

@@ -10,10 +10,7 @@ public struct KadKey: Hashable, Sendable, Comparable {
     public init(digest: Digest) { self.digest = digest }
 
     /// XOR distance, itself a key-space value (compared as a big-endian number).
-    public func distance(to other: KadKey) -> Digest {
-        let a = digest.bytes, b = other.digest.bytes
-        return Digest(bytes: (0..<32).map { a[$0] ^ b[$0] })!
-    }
+    public func distance(to other: KadKey) -> Digest { digest.xor(other.digest) }
 
     /// Leading bits shared with `other` (256 when equal): the routing table's bucket index.
     public func commonPrefixLength(with other: KadKey) -> Int {

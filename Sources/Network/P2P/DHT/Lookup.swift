@@ -1,3 +1,5 @@
+import Ledger
+
 /// Kademlia's iterative lookup, shared by the real DHT and the in-process simulation: ask the α closest
 /// peers not yet asked for peers closer to the target, in parallel, until the k closest known have all
 /// answered (or `done` says the goal is met). Pure apart from the `query` it is given.
@@ -19,6 +21,7 @@ public struct KademliaLookup {
                            query: @escaping @Sendable (PeerID) async -> [PeerID]?,
                            done: @escaping @Sendable (PeerID, [PeerID]) -> Bool = { _, _ in false }) async -> Result {
         var depth: [PeerID: Int] = [:]
+        var distance: [PeerID: Digest] = [:]  // hashed once per peer, not once per comparison
         var candidates: [PeerID] = []
         for peer in start where depth[peer] == nil {
             depth[peer] = 1
@@ -28,7 +31,10 @@ public struct KademliaLookup {
         var answered: Set<PeerID> = []
         var failed = 0
         var finishedHops: Int?
-        func sortCandidates() { candidates.sort { KadKey(peer: $0).distance(to: target) < KadKey(peer: $1).distance(to: target) } }
+        func sortCandidates() {
+            for peer in candidates where distance[peer] == nil { distance[peer] = KadKey(peer: peer).distance(to: target) }
+            candidates.sort { distance[$0]! < distance[$1]! }
+        }
         sortCandidates()
         while finishedHops == nil {
             let window = candidates.prefix(count)

@@ -62,8 +62,8 @@ public struct RoutingTable: Sendable {
 
     /// The `count` known peers closest to `target` by XOR distance.
     public func closest(to target: KadKey, count: Int) -> [PeerID] {
-        var all = buckets.flatMap { $0 }
-        all.sort { $0.key.distance(to: target) < $1.key.distance(to: target) }
+        var all = buckets.flatMap { bucket in bucket.map { (distance: $0.key.distance(to: target), peer: $0.peer) } }
+        all.sort { $0.distance < $1.distance }
         return all.prefix(count).map(\.peer)
     }
 }
