@@ -111,7 +111,7 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
         components.map { component in
             switch component {
             case .ip4(let address): "/ip4/" + address.map(String.init).joined(separator: ".")
-            case .ip6(let address): "/ip6/" + stride(from: 0, to: 16, by: 2).map { String(UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]), radix: 16) }.joined(separator: ":")
+            case .ip6(let address): "/ip6/" + Self.formatIPv6(address)
             case .dns(let host): "/dns/\(host)"
             case .dns4(let host): "/dns4/\(host)"
             case .dns6(let host): "/dns6/\(host)"
@@ -147,6 +147,23 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
     public var transport: Multiaddr { Multiaddr(components: components.filter { if case .p2p = $0 { false } else { true } }) }
 
     public func with(peer: PeerID) -> Multiaddr { Multiaddr(components: transport.components + [.p2p(peer)]) }
+
+    /// RFC 5952 text: lower-case hex groups, the longest run of two or more zero groups as "::".
+    static func formatIPv6(_ address: [UInt8]) -> String {
+        let groups = stride(from: 0, to: 16, by: 2).map { UInt16(address[$0]) << 8 | UInt16(address[$0 + 1]) }
+        var best = (start: -1, length: 0), current = (start: -1, length: 0)
+        for (index, group) in groups.enumerated() {
+            if group == 0 {
+                current = current.start < 0 ? (index, 1) : (current.start, current.length + 1)
+                if current.length > best.length { best = current }
+            } else {
+                current = (-1, 0)
+            }
+        }
+        let text = groups.map { String($0, radix: 16) }
+        guard best.length >= 2 else { return text.joined(separator: ":") }
+        return text[..<best.start].joined(separator: ":") + "::" + text[(best.start + best.length)...].joined(separator: ":")
+    }
 
     static func parseIPv4(_ text: String) -> [UInt8]? {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
