@@ -73,7 +73,9 @@ let package = Package(
             "Ledger", "Credit", "LedgerTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerTestSupport"]),
-        .testTarget(name: "NetworkTests", dependencies: ["Ledger", "LedgerNetwork", "LedgerTestSupport"]),
+        .testTarget(name: "NetworkTests", dependencies: [
+            "Ledger", "LedgerNetwork", "LedgerTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerNetwork"]),
     ]
 )

@@ -41,12 +41,15 @@ public struct P2PService: Service {
         // Known peers from the last run first, then the configured bootstrap peers.
         for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
-        var lastRepublish = Date()
+        var lastRepublish = Date(), lastSave = Date()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(60)) } } catch { break }
-            swarm.addressBook.save()
-            await network.dht.save()
-            if await swarm.connectionCount == 0 && !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
+            do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) } } catch { break }
+            await keepConnected()
+            if Date().timeIntervalSince(lastSave) > 60 {
+                lastSave = Date()
+                swarm.addressBook.save()
+                await network.dht.save()
+            }
             if Date().timeIntervalSince(lastRepublish) > DHT.republishSeconds {
                 lastRepublish = Date()
                 await network.dht.republish()
@@ -54,5 +57,20 @@ public struct P2PService: Service {
         }
         await network.dht.save()
         await swarm.stop()
+    }
+
+    /// Below `targetPeers` connections, dial peers from the routing table (so a dead peer is routed
+    /// around), and the bootstrap peers if nothing else is left.
+    static let targetPeers = 8
+
+    func keepConnected() async {
+        let swarm = network.swarm
+        var count = await swarm.connectedPeers.count
+        guard count < Self.targetPeers else { return }
+        for peer in await network.dht.routingTable where count < Self.targetPeers {
+            guard !(await swarm.isConnected(peer)), swarm.peerGuard.banReason(peer) == nil else { continue }
+            if (try? await swarm.connect(to: peer)) != nil { count += 1 } else { await network.dht.unreachable(peer) }
+        }
+        if count == 0 && !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
     }
 }

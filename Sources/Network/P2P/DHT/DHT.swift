@@ -134,6 +134,9 @@ public actor DHT {
 
     private func failed(_ peer: PeerID) { table.failed(peer) }
 
+    /// A peer that could not be dialed: two strikes and it leaves the routing table.
+    public func unreachable(_ peer: PeerID) { table.failed(peer) }
+
     /// An iterative lookup that sends `make(key)` to each peer; `inspect` sees each answer and may end the lookup.
     private func lookup(key: [UInt8], kind: KadMessage.Kind, inspect: @escaping @Sendable (PeerID, KadMessage) async -> Bool = { _, _ in false }) async -> KademliaLookup.Result {
         let start = table.closest(to: KadKey(hashing: key), count: RoutingTable.bucketSize)

@@ -52,8 +52,11 @@ public final class PeerGuard: Sendable {
         }
     }
 
+    /// Loopback is never refused: its peers are processes on this machine, which the owner controls,
+    /// and refusing 127.0.0.1 would cut off every local peer for one bad one.
     public func hostRefused(_ host: String, now: Double = now()) -> Bool {
-        state.withLockedValue { ($0.failures[host]?.filter { $0 > now - 60 }.count ?? 0) >= limits.handshakeFailuresPerMinute }
+        if host == "127.0.0.1" || host == "::1" { return false }
+        return state.withLockedValue { ($0.failures[host]?.filter { $0 > now - 60 }.count ?? 0) >= limits.handshakeFailuresPerMinute }
     }
 
     /// Takes a token for a new stream from `peer`; false when the peer is over its rate.

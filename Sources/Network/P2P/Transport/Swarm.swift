@@ -41,6 +41,9 @@ public actor Swarm {
 
     private var handlers: [String: Handler] = [:]
     private var connections: [PeerID: [ConnectionInfo]] = [:]
+    /// Inbound connections still in their handshake: they count against the connection limit too, so
+    /// a flood of half-open connections cannot grow memory past it.
+    private var handshaking = 0
     private var listening: [Multiaddr] = []
     private var serverChannel: Channel?
     private var serverTask: Task<Void, Never>?
@@ -108,14 +111,21 @@ public actor Swarm {
             try? await channel.channel.close()
             return
         }
-        let count = await connectionCount
-        if count >= config.limits.maxConnections {
+        guard await beginHandshake() else {
             logger.debug("refused a connection: limit reached", metadata: ["host": "\(host)"])
             try? await channel.channel.close()
             return
         }
         await run(channel, outbound: false, expected: nil, ready: nil)
     }
+
+    private func beginHandshake() -> Bool {
+        guard connectionCount + handshaking < config.limits.maxConnections else { return false }
+        handshaking += 1
+        return true
+    }
+
+    private func endHandshake() { handshaking -= 1 }
 
     public func stop() async {
         for info in connections.values.flatMap({ $0 }) { await info.session.close() }
@@ -242,6 +252,7 @@ public actor Swarm {
             try? await nioChannel.close()
         }
         var authenticated: PeerID?
+        var handshakeEnded = outbound
         do {
             try await channel.executeThenClose { inbound, outboundWriter in
                 var iterator = inbound.makeAsyncIterator()
@@ -271,6 +282,7 @@ public actor Swarm {
                     _ = try await Multistream.handle(Set(muxers), reader: secure, write: writeSecure)
                 }
                 timeout.cancel()
+                if !outbound { await endHandshake(); handshakeEnded = true }
                 let session = YamuxSession(peer: peer, writer: writer, isClient: outbound,
                                            accounting: { traffic.record(peer: peer, protocolName: $0, received: $1, sent: $2) },
                                            onInbound: { stream in Task { await self.serve(stream) } })
@@ -294,6 +306,7 @@ public actor Swarm {
             }
         } catch {
             timeout.cancel()
+            if !handshakeEnded { await endHandshake() }
             ready?.resume(throwing: error)
             if authenticated == nil {
                 peerGuard.handshakeFailed(host: host)
