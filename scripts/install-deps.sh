@@ -3,18 +3,29 @@
 # Build: the C libraries (DESIGN §3). Test: also Chromium, for the explorer pages test.
 set -euo pipefail
 packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4)
-if [[ "${1:-}" == "--test" ]]; then packages+=(chromium); fi
+# Test: Chromium for the explorer pages; libgmp-dev for py-libp2p's fastecdsa (the interop peer).
+if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev); fi
 
 # Python test tools (the OpenAPI conformance check), from PyPI when absent.
 if [[ "${1:-}" == "--test" ]] && ! python3 -c "import yaml, jsonschema, openapi_spec_validator" 2>/dev/null; then
     python3 -m pip install --quiet pyyaml jsonschema openapi-spec-validator
 fi
 
+# py-libp2p, the independent libp2p peer of the interoperability test, in its own virtualenv under
+# .build (not committed). Pinned, so the test talks to a known implementation.
+venv="$(dirname "$0")/../.build/p2p-venv"
+install_p2p_venv() {
+    if [[ "${1:-}" == "--test" ]] && ! "$venv/bin/python" -c "import libp2p, cbor2, coincurve" 2>/dev/null; then
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet libp2p==0.8.1 cbor2 coincurve
+    fi
+}
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
+if [[ ${#missing[@]} -eq 0 ]]; then install_p2p_venv "${1:-}"; exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -eq 0 ]]; then
@@ -27,3 +38,4 @@ else
     echo "error: missing Debian packages: ${missing[*]}; install them with: apt-get install ${missing[*]}" >&2
     exit 1
 fi
+install_p2p_venv "${1:-}"

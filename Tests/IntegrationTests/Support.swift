@@ -55,17 +55,28 @@ final class NodeProcess: @unchecked Sendable {
     private var logHandle: FileHandle?
     var logPath: String { data + "/test-node.log" }
 
-    init(name: String, initialize: Bool = true) throws {
+    init(name: String, initialize: Bool = true, genesisOf other: NodeProcess? = nil) throws {
         data = Paths.temporaryFolder(name)
         if initialize {
-            let result = try run(Paths.ledgerd, ["init", "--data", data])
+            let genesis = other.map { ["--genesis", $0.data + "/genesis.json"] } ?? []
+            let result = try run(Paths.ledgerd, ["init", "--data", data] + genesis)
             guard result.status == 0 else { throw TestFailure("ledgerd init failed: \(result.error)") }
         }
     }
 
+    /// The libp2p address the node wrote at start (`/ip4/127.0.0.1/tcp/…/p2p/…`).
+    var p2pAddress: String {
+        ((try? String(contentsOfFile: data + "/p2p.address", encoding: .utf8)) ?? "").split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    var peerID: String { String(p2pAddress.split(separator: "/").last ?? "") }
+
     /// Starts `ledgerd run` and waits until it has written its address.
     func start(extra: [String] = []) throws {
         try? FileManager.default.removeItem(atPath: data + "/http.address")
+        try? FileManager.default.removeItem(atPath: data + "/p2p.address")
+        // Every test node listens for peers on a free loopback port unless the test says otherwise.
+        let extra = extra.contains("--p2p") ? extra : ["--p2p", "127.0.0.1:0"] + extra
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
@@ -79,7 +90,8 @@ final class NodeProcess: @unchecked Sendable {
         self.logHandle = logFile
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if let text = try? String(contentsOfFile: data + "/http.address", encoding: .utf8), text.hasPrefix("http") {
+            if let text = try? String(contentsOfFile: data + "/http.address", encoding: .utf8), text.hasPrefix("http"),
+               FileManager.default.fileExists(atPath: data + "/p2p.address") {
                 url = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 return
             }
