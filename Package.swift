@@ -76,6 +76,8 @@ let package = Package(
         .testTarget(name: "NetworkTests", dependencies: [
             "Ledger", "LedgerNetwork", "LedgerTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerNetwork"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Ledger", "Credit", "Storage", "LedgerNetwork", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ]
 )
