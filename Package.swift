@@ -64,7 +64,10 @@ let package = Package(
         ]),
         // Benchmarks need a release build and real wall-clock figures, which tests must never assert;
         // so they live in their own executable that `make bench` runs.
-        .executableTarget(name: "ledger-bench", dependencies: ["Ledger", "Credit", "Consensus", "Storage"]),
+        .executableTarget(name: "ledger-bench", dependencies: [
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
 
         // Shared by the test targets: deterministic keys and an in-memory chain.
         .target(name: "LedgerTestSupport", dependencies: ["Ledger", "Credit"], path: "Tests/Support"),

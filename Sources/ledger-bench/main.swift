@@ -3,8 +3,8 @@ import Foundation
 import Ledger
 import Storage
 
-// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|organizations|process]`:
-// the figures issues 2, 3 and 4 ask for, all measured in this run. `--only` runs one section (for profiling).
+// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|organizations|process|p2p]`:
+// the figures issues 2 to 5 ask for, all measured in this run. `--only` runs one section (for profiling).
 let arguments = CommandLine.arguments
 let outputPath = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] } ?? "BENCHMARKS.md"
 let quick = arguments.contains("--quick")
@@ -28,6 +28,9 @@ if wanted("store"), let genesis { try bench.store(&report, genesis: genesis, blo
 if wanted("credit") { try bench.credit(&report, &generator) }
 if wanted("organizations") { try bench.organizations(&report, &generator) }
 if wanted("process") { try bench.process(&report, binaries: binaries) }
+if wanted("p2p") {
+    for figure in try await NetworkBenchmarks.run(quick: quick) { report.add(figure.name, figure.value, figure.note, key: figure.key, figure.raw) }
+}
 
 let machineDescription = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(formatted(Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB"
 try report.write(to: outputPath, machine: machineDescription)
