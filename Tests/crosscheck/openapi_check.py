@@ -98,6 +98,25 @@ def main(base, token, spec_path):
     check(b"event,height,recipient,amount_bytes" in call("/api/v1/organizations/{id}/dividends.csv", "/api/v1/organizations/%s/dividends.csv" % org), "CSV header")
     call("/api/v1/organizations/{id}/dividends.csv", "/api/v1/organizations/%s/dividends.csv" % node, status=404)
     call("/api/v1/genesis", "/api/v1/genesis")
+    # The peer-to-peer routes (a lone node: no peers, so lookups answer 404 or empty).
+    local = call("/api/v1/swarm/local", "/api/v1/swarm/local")
+    call("/api/v1/swarm/addrs", "/api/v1/swarm/addrs")
+    call("/api/v1/swarm/peers", "/api/v1/swarm/peers")
+    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/16Uiu2HAmPmuXqcJnCV3fGn3Jqcefbek13UfJREdjB9ZY7T6sJBGC", status=404)  # test key 3 (specs/vectors/p2p.json): not in this network
+    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/not-a-peer", status=400)
+    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/" + "ab" * 32)
+    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/nope", status=400)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/pk/x", status=400)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node, status=404)
+    call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 401, body="{}")
+    call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 400, body="{\"address\": \"nope\"}", auth=token)
+    call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 502,
+         body="{\"address\": \"/ip4/127.0.0.1/tcp/1/p2p/%s\"}" % local["peer_id"], auth=token)
+    call("/api/v1/admin/swarm/disconnect", "/api/v1/admin/swarm/disconnect", "post", 404, body="{\"peer\": \"%s\"}" % local["peer_id"], auth=token)
+    call("/api/v1/admin/swarm/disconnect", "/api/v1/admin/swarm/disconnect", "post", 400, body="{\"peer\": \"x\"}", auth=token)
+    call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 200, body="{\"key\": \"%s\"}" % ("cd" * 32), auth=token)
+    call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 400, body="{\"key\": \"x\"}", auth=token)
+    call("/api/v1/admin/dht/value", "/api/v1/admin/dht/value", "post", 400, body="{\"record\": \"00\"}", auth=token)
     # Errors are documented too.
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/99999999", status=404)
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/not-a-hash", status=400)
@@ -127,7 +146,9 @@ def main(base, token, spec_path):
               "/tx/{id}", "/account/{id}", "/org/{id}", "/search", "/api/v1/credit-path", "/api/v1/credit-graph/{id}", "/api/v1/netting",
               "/api/v1/ious", "/api/v1/ious/{id}", "/api/v1/settlements", "/api/v1/contracts", "/api/v1/contracts/{id}", "/graph/{id}",
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
-              "/api/v1/genesis", "/org/{id}/income/{sequence}"}
+              "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
+              "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))
