@@ -86,6 +86,9 @@ public struct PeerID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Short form for logs.
     public var short: String { String(description.suffix(8)) }
     public static func < (a: PeerID, b: PeerID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
+
+    // The synthesized hash feeds the hasher one byte at a time; peer IDs key every table in the swarm and DHT.
+    public func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
 }
 
 extension SecretKey {

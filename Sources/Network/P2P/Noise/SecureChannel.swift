@@ -84,7 +84,7 @@ actor SecureWriter {
         var start = 0
         repeat {
             let end = min(plaintext.count, start + NoiseCipher.maxPlaintext)
-            let sealed = cipher.seal(Array(plaintext[start..<end]))
+            let sealed = cipher.seal(start == 0 && end == plaintext.count ? plaintext : Array(plaintext[start..<end]))
             buffer.writeInteger(UInt16(sealed.count))
             buffer.writeBytes(sealed)
             start = end

@@ -12,7 +12,8 @@ public final class AddressBook: Sendable {
     }
 
     private let path: String?
-    private let entries = NIOLockedValueBox([String: Entry]())
+    // Keyed by peer ID; text (base58) only in the file.
+    private let entries = NIOLockedValueBox([PeerID: Entry]())
     static let maxEntries = 10_000
     static let maxAddressesPerPeer = 8
 
@@ -21,14 +22,16 @@ public final class AddressBook: Sendable {
         self.path = path
         if let path, let data = FileManager.default.contents(atPath: path),
            let loaded = try? JSONDecoder().decode([String: Entry].self, from: data) {
-            entries.withLockedValue { $0 = loaded.filter { PeerID($0.key) != nil } }
+            var parsed: [PeerID: Entry] = [:]
+            for (key, entry) in loaded { if let peer = PeerID(key) { parsed[peer] = entry } }
+            entries.withLockedValue { $0 = parsed }
         }
     }
 
     public func add(_ peer: PeerID, addresses: [Multiaddr], protocols: [String]? = nil, agent: String? = nil, seen: Bool = false) {
         entries.withLockedValue { entries in
-            guard entries.count < Self.maxEntries || entries[peer.description] != nil else { return }
-            var entry = entries[peer.description] ?? Entry(addresses: [], lastSeen: 0, protocols: [], agent: "")
+            guard entries.count < Self.maxEntries || entries[peer] != nil else { return }
+            var entry = entries[peer] ?? Entry(addresses: [], lastSeen: 0, protocols: [], agent: "")
             for address in addresses.map({ $0.transport.description }) where !entry.addresses.contains(address) {
                 entry.addresses.insert(address, at: 0)
             }
@@ -36,23 +39,23 @@ public final class AddressBook: Sendable {
             if let protocols { entry.protocols = Array(protocols.prefix(64)) }
             if let agent { entry.agent = String(agent.prefix(128)) }
             if seen { entry.lastSeen = Date().timeIntervalSince1970 }
-            entries[peer.description] = entry
+            entries[peer] = entry
         }
     }
 
     public func addresses(of peer: PeerID) -> [Multiaddr] {
-        entries.withLockedValue { $0[peer.description]?.addresses ?? [] }.compactMap { try? Multiaddr($0) }
+        entries.withLockedValue { $0[peer]?.addresses ?? [] }.compactMap { try? Multiaddr($0) }
     }
 
-    public func entry(_ peer: PeerID) -> Entry? { entries.withLockedValue { $0[peer.description] } }
+    public func entry(_ peer: PeerID) -> Entry? { entries.withLockedValue { $0[peer] } }
 
     public var all: [(peer: PeerID, entry: Entry)] {
-        entries.withLockedValue { $0 }.compactMap { key, value in PeerID(key).map { ($0, value) } }
+        entries.withLockedValue { $0 }.map { ($0.key, $0.value) }
     }
 
     public func save() {
         guard let path else { return }
-        let snapshot = entries.withLockedValue { $0 }
+        let snapshot = Dictionary(uniqueKeysWithValues: entries.withLockedValue { $0 }.map { ($0.key.description, $0.value) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         guard let data = try? encoder.encode(snapshot) else { return }

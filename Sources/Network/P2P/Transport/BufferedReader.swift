@@ -28,6 +28,15 @@ final class BufferedReader {
         while buffered < count {
             guard try await fill() else { throw buffered == 0 && count > 0 ? WireError.closed : WireError.malformed("truncated: wanted \(count) bytes, got \(buffered)") }
         }
+        return take(count)
+    }
+
+    /// The next `count` buffered bytes; the whole buffer is handed over without a copy when it is exactly that.
+    private func take(_ count: Int) -> [UInt8] {
+        if offset == 0 && count == buffer.count {
+            defer { buffer = [] }
+            return buffer
+        }
         defer { offset += count }
         return Array(buffer[offset..<offset + count])
     }
@@ -35,9 +44,7 @@ final class BufferedReader {
     /// Whatever is buffered, or the next chunk; nil at end of input.
     func readSome(max: Int) async throws -> [UInt8]? {
         if buffered == 0 { guard try await fill() else { return nil } }
-        let count = min(max, buffered)
-        defer { offset += count }
-        return Array(buffer[offset..<offset + count])
+        return take(min(max, buffered))
     }
 
     func readVarint() async throws -> UInt64 {
