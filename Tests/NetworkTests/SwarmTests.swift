@@ -46,6 +46,35 @@ import Testing
         await server.stop()
     }
 
+    @Test func theConnectionLimitHoldsAndExternalAddressesAreAdvertised() async throws {
+        var config = Swarm.Config()
+        config.listenHost = "127.0.0.1"
+        config.listenPort = 0
+        config.limits.maxConnections = 2
+        config.external = [try Multiaddr("/ip4/203.0.113.7/tcp/7650")]
+        let server = Swarm(identity: testKey(40), config: config)
+        await server.registerCoreProtocols()
+        let bound = try await server.listen()
+        #expect(await server.addresses == [try Multiaddr("/ip4/203.0.113.7/tcp/7650/p2p/\(server.peerID)")])
+        let direct = bound[0].with(peer: server.peerID)
+        var clients: [Swarm] = []
+        for n in 0..<3 {
+            let client = try await Self.swarm(41 + n)
+            clients.append(client)
+            if n < 2 {
+                #expect(try await client.dial(direct) == server.peerID)
+            } else {
+                await #expect(throws: (any Error).self) { try await client.dial(direct) }
+            }
+        }
+        // Identify told the first client the advertised address, not the listen address.
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(clients[0].addressBook.addresses(of: server.peerID).contains(try Multiaddr("/ip4/203.0.113.7/tcp/7650")))
+        #expect(await server.connectionCount == 2)
+        for client in clients { await client.stop() }
+        await server.stop()
+    }
+
     @Test func dialingTheWrongPeerIDFails() async throws {
         let server = try await Self.swarm(3), client = try await Self.swarm(4)
         let address = try #require(await server.addresses.first).transport.with(peer: testKey(999).peerID)

@@ -37,7 +37,9 @@ public struct P2PService: Service {
         await network.dht.start()
         await network.peers.start()
         try await swarm.listen()
-        onListening(await swarm.addresses)
+        // Listen addresses first (what local tools dial), then the advertised ones.
+        let listen = await swarm.listenAddresses, advertised = await swarm.addresses
+        onListening(listen + advertised.filter { !listen.contains($0) })
         // Known peers from the last run first, then the configured bootstrap peers.
         for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }

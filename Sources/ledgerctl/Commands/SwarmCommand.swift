@@ -32,8 +32,10 @@ struct SwarmCommand: AsyncParsableCommand {
             options.output(view) {
                 let peers = view["peers"] as? [String: [String: Any]] ?? [:]
                 if peers.isEmpty { return "no known peers" }
+                // As Leither prints it: the peer, its address count, then each address indented.
                 return peers.keys.sorted().map { peer in
-                    ([peer] + (peers[peer]?["addresses"] as? [String] ?? []).map { "  \($0)" }).joined(separator: "\n")
+                    let addresses = peers[peer]?["addresses"] as? [String] ?? []
+                    return (["\(peer) (\(addresses.count))"] + addresses.map { "        \($0)" }).joined(separator: "\n")
                 }.joined(separator: "\n")
             }
         }
