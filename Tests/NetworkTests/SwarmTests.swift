@@ -36,7 +36,8 @@ import Testing
         var received: [UInt8] = []
         while let chunk = try await stream.readSome(max: 1 << 20) { received += chunk }
         try await sent
-        #expect(received == payload)
+        let intact = received == payload  // not compared inside #expect, which would print 3 MiB on failure
+        #expect(intact, "\(received.count) of \(payload.count) bytes came back, or they differ")
         let rtt = try await Ping.ping(peer, swarm: client)
         #expect(rtt > .zero)
         let traffic = client.traffic.byProtocol(of: peer)
@@ -72,6 +73,26 @@ import Testing
         #expect(clients[0].addressBook.addresses(of: server.peerID).contains(try Multiaddr("/ip4/203.0.113.7/tcp/7650")))
         #expect(await server.connectionCount == 2)
         for client in clients { await client.stop() }
+        await server.stop()
+    }
+
+    /// Windows allow 512 streams × 256 KiB; a peer that leaves more than 16 MiB unread is flooding and is cut off.
+    @Test func aPeerFillingEveryWindowIsDropped() async throws {
+        let server = try await Self.swarm(50), client = try await Self.swarm(51)
+        await server.handle("/test/never-reads/1.0.0") { _ in try await Task.sleep(for: .seconds(30)) }
+        let peer = try await client.dial(try #require(await server.addresses.first))
+        let block = [UInt8](repeating: 7, count: 256 * 1024)
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<80 {
+                group.addTask {
+                    guard let stream = try? await client.openStream(to: peer, protocols: ["/test/never-reads/1.0.0"]) else { return }
+                    try? await stream.write(block)
+                }
+            }
+        }
+        for _ in 0..<100 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(server.peerGuard.banReason(client.peerID)?.contains("unread") == true)
+        await client.stop()
         await server.stop()
     }
 

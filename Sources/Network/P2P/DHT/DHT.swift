@@ -16,6 +16,9 @@ public actor DHT {
     private var provided: Set<[UInt8]> = []
     private let tablePath: String?
     static let maxValues = 100_000
+    /// Record bytes held for others, at most (64 MiB).
+    static let maxValueBytes = 64 << 20
+    private var valueBytes = 0
     /// Provider records are republished this often (libp2p: 22 h, below the 48 h expiry).
     public static let republishSeconds: Double = 22 * 3600
 
@@ -108,7 +111,10 @@ public actor DHT {
     /// Keeps a record if it is valid and newer than the one held.
     func store(_ record: DHTRecord) throws(DHTRecordError) {
         if let existing = values[record.key], existing.seq >= record.seq { return }
-        guard values.count < Self.maxValues || values[record.key] != nil else { return }
+        let size = record.encoded.count
+        let replaced = values[record.key]?.encoded.count ?? 0
+        guard values.count < Self.maxValues || replaced > 0, valueBytes - replaced + size <= Self.maxValueBytes else { return }
+        valueBytes += size - replaced
         values[record.key] = record
     }
 

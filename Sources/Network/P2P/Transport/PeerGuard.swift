@@ -28,8 +28,17 @@ public final class PeerGuard: Sendable {
 
     public static func now() -> Double { Date().timeIntervalSince1970 }
 
+    /// Entries kept per table (bans, hosts, rate buckets); expired ones are pruned first when it is full.
+    static let maxEntries = 10_000
+
     public func ban(_ peer: PeerID, reason: String, now: Double = now()) {
-        state.withLockedValue { $0.bannedPeers[peer] = (now + limits.banSeconds, reason) }
+        state.withLockedValue { state in
+            if state.bannedPeers.count >= Self.maxEntries { state.bannedPeers = state.bannedPeers.filter { $0.value.until > now } }
+            if state.bannedPeers.count >= Self.maxEntries, let first = state.bannedPeers.min(by: { $0.value.until < $1.value.until })?.key {
+                state.bannedPeers[first] = nil
+            }
+            state.bannedPeers[peer] = (now + limits.banSeconds, String(reason.prefix(200)))
+        }
     }
 
     public func banReason(_ peer: PeerID, now: Double = now()) -> String? {
@@ -47,6 +56,10 @@ public final class PeerGuard: Sendable {
 
     public func handshakeFailed(host: String, now: Double = now()) {
         state.withLockedValue { state in
+            if state.failures[host] == nil && state.failures.count >= Self.maxEntries {
+                state.failures = state.failures.filter { $0.value.contains { $0 > now - 60 } }
+                if state.failures.count >= Self.maxEntries { return }
+            }
             state.failures[host, default: []].append(now)
             state.failures[host] = state.failures[host]!.filter { $0 > now - 60 }
         }
@@ -63,6 +76,9 @@ public final class PeerGuard: Sendable {
     public func allowStream(from peer: PeerID, now: Double = now()) -> Bool {
         state.withLockedValue { state in
             let rate = limits.streamsPerSecond
+            if state.buckets[peer] == nil && state.buckets.count >= Self.maxEntries {
+                state.buckets = state.buckets.filter { $0.value.at > now - 60 }  // idle a minute: full again anyway
+            }
             var bucket = state.buckets[peer] ?? (rate, now)
             bucket.tokens = min(rate, bucket.tokens + (now - bucket.at) * rate)
             bucket.at = now

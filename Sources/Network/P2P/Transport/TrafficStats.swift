@@ -15,6 +15,9 @@ public final class TrafficStats: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// Peers kept; beyond this the one with the least traffic is forgotten, so peers that come and go with
+    /// new identities cannot grow the table without bound.
+    static let maxPeers = 4096
 
     public init() {}
 
@@ -24,6 +27,10 @@ public final class TrafficStats: Sendable {
         guard received > 0 || sent > 0 else { return }
         let name = protocolName.isEmpty ? "negotiating" : protocolName
         let counters: (received: Counter, sent: Counter) = state.withLockedValue { state in
+            if state.byPeer[peer] == nil && state.byPeer.count >= Self.maxPeers,
+               let smallest = state.byPeer.min(by: { ($0.value["transport"]?.received ?? 0) < ($1.value["transport"]?.received ?? 0) })?.key {
+                state.byPeer[smallest] = nil
+            }
             state.byPeer[peer, default: [:]][name, default: Totals()].received += UInt64(received)
             state.byPeer[peer, default: [:]][name, default: Totals()].sent += UInt64(sent)
             if let existing = state.counters[name] { return existing }

@@ -1,3 +1,5 @@
+import NIOConcurrencyHelpers
+
 /// yamux framing (github.com/hashicorp/yamux spec.md, as libp2p uses it under `/yamux/1.0.0`): a
 /// 12-byte header {version 0, type, flags, stream ID, length}, all big-endian.
 struct YamuxHeader: Equatable {
@@ -100,6 +102,7 @@ public actor YamuxStream {
             inboundHead = 0
         }
         consumed += chunk.count
+        if counted { session.release(chunk.count) }
         if consumed >= YamuxHeader.initialWindow / 2 && !remoteClosed {
             let delta = consumed
             consumed = 0
@@ -135,7 +138,10 @@ public actor YamuxStream {
         guard !localClosed && !isReset else { return }
         localClosed = true
         try? await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(.fin), stream: id, length: 0).bytes)
-        if remoteClosed { await session.forget(id) }
+        if remoteClosed {
+            detach()
+            await session.forget(id)
+        }
     }
 
     public func reset() async {
@@ -161,7 +167,21 @@ public actor YamuxStream {
         return localClosed
     }
 
+    /// Whether unread bytes still count against the session's budget (until the stream leaves the session).
+    private var counted = true
+
+    /// The stream leaves the session (closed both ways): its unread bytes stop counting against the
+    /// session's budget but stay readable, now held only by whoever holds the stream.
+    func detach() {
+        guard counted else { return }
+        counted = false
+        session.release(inbound[inboundHead...].reduce(0) { $0 + $1.count })
+    }
+
     func markReset() {
+        detach()
+        inbound = []
+        inboundHead = 0
         isReset = true
         wakeReader()
         for waiter in windowWaiters { waiter.resume() }
@@ -191,6 +211,12 @@ public actor YamuxSession {
     private let onInbound: @Sendable (YamuxStream) -> Void
     private nonisolated let accounting: @Sendable (String, Int, Int) -> Void
     static let maxStreams = 512
+    /// Unread bytes a connection may hold across all its streams. Windows alone would allow 512 × 256 KiB;
+    /// a peer that fills more than this while we read nothing is flooding us.
+    static let maxBuffered = 16 << 20
+    private nonisolated let buffered = NIOLockedValueBox(0)
+
+    nonisolated func release(_ count: Int) { buffered.withLockedValue { $0 -= count } }
 
     init(peer: PeerID, writer: SecureWriter, isClient: Bool, accounting: @escaping @Sendable (String, Int, Int) -> Void,
          onInbound: @escaping @Sendable (YamuxStream) -> Void) {
@@ -286,8 +312,20 @@ public actor YamuxSession {
             streams[header.stream] = nil
             return true
         }
-        if header.kind == .data { try await stream.deliver(data) } else { await stream.grow(window: header.length) }
-        if header.flags.contains(.fin), await stream.remoteFinished() { streams[header.stream] = nil }
+        if header.kind == .data {
+            let total = buffered.withLockedValue { total -> Int in
+                total += data.count
+                return total
+            }
+            guard total <= Self.maxBuffered else { throw WireError.tooLarge("yamux peer left more than \(Self.maxBuffered >> 20) MiB unread") }
+            try await stream.deliver(data)
+        } else {
+            await stream.grow(window: header.length)
+        }
+        if header.flags.contains(.fin), await stream.remoteFinished() {
+            await stream.detach()
+            streams[header.stream] = nil
+        }
         return true
     }
 }
