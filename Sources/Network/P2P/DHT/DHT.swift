@@ -22,7 +22,7 @@ public actor DHT {
     /// Provider records are republished this often (libp2p: 22 h, below the 48 h expiry).
     public static let republishSeconds: Double = 22 * 3600
 
-    public init(swarm: Swarm, tablePath: String?, logger: Logger = Logger(label: "ledgerd.dht")) {
+    public init(swarm: Swarm, tablePath: String?, logger: Logger = .quiet("ledgerd.dht")) {
         self.swarm = swarm
         self.logger = logger
         self.tablePath = tablePath

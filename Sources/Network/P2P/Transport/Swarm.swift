@@ -49,7 +49,7 @@ public actor Swarm {
     private var serverTask: Task<Void, Never>?
     private var connectedObservers: [@Sendable (PeerID, Bool) async -> Void] = []
 
-    public init(identity: SecretKey, config: Config = Config(), logger: Logger = Logger(label: "ledgerd.p2p")) {
+    public init(identity: SecretKey, config: Config = Config(), logger: Logger = .quiet("ledgerd.p2p")) {
         self.identity = identity
         peerID = identity.peerID
         self.config = config
@@ -360,5 +360,14 @@ final class Once<Value: Sendable>: @unchecked Sendable {
         let taken = continuation
         continuation = nil
         return taken
+    }
+}
+
+extension Logger {
+    /// Warnings and errors only: the default for swarms made in tests and benchmarks (the daemon passes its own).
+    public static func quiet(_ label: String) -> Logger {
+        var logger = Logger(label: label)
+        logger.logLevel = .warning
+        return logger
     }
 }
