@@ -13,7 +13,8 @@ enum NetworkBenchmarks {
         let raw: Any
     }
 
-    static func run(quick: Bool) async throws -> [Figure] {
+    /// `streamOnly`: just the throughput pair (for profiling the data path).
+    static func run(quick: Bool, streamOnly: Bool = false) async throws -> [Figure] {
         var figures: [Figure] = []
         let bytes = quick ? 32 << 20 : 256 << 20
         let plain = try await plainTCP(bytes: bytes)
@@ -22,6 +23,7 @@ enum NetworkBenchmarks {
                               note: "\(bytes >> 20) MiB, NIO async channels, 64 KiB writes", key: "p2p_plain_tcp_mib_per_s", raw: plain / 1_048_576))
         figures.append(Figure(name: "Stream throughput through Noise + yamux", value: "\(formatted(full / 1_048_576)) MiB/s",
                               note: "ratio to plain TCP: \(formatted(full / plain, decimals: 3))", key: "p2p_stream_ratio_to_tcp", raw: full / plain))
+        if streamOnly { return figures }
         let setups = try await connectionSetups(count: quick ? 50 : 300)
         figures.append(Figure(name: "Connection set-ups (TCP + multistream + Noise XX + yamux), one at a time", value: "\(formatted(setups, decimals: 1))/s",
                               note: "dial to a ready session, then close", key: "p2p_connection_setups_per_s", raw: setups))

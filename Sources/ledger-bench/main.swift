@@ -16,7 +16,8 @@ var report = Report()
 var generator = SeededGenerator(seed: 2026_11_21)
 let bench = Benchmarks(quick: quick)
 
-let verifyRate = bench.signatures(&report)
+// Every section but the network one needs the verify rate as its reference.
+let verifyRate = only?.hasPrefix("p2p") == true ? 1 : bench.signatures(&report)
 // The tree runs before the transfer blocks are held in memory, so that it measures the tree alone.
 if wanted("tree") { bench.tree(&report, &generator) }
 var blocks: [(Block, Chain.Applied)] = []
@@ -28,8 +29,8 @@ if wanted("store"), let genesis { try bench.store(&report, genesis: genesis, blo
 if wanted("credit") { try bench.credit(&report, &generator) }
 if wanted("organizations") { try bench.organizations(&report, &generator) }
 if wanted("process") { try bench.process(&report, binaries: binaries) }
-if wanted("p2p") {
-    for figure in try await NetworkBenchmarks.run(quick: quick) { report.add(figure.name, figure.value, figure.note, key: figure.key, figure.raw) }
+if wanted("p2p") || only == "p2p-stream" {
+    for figure in try await NetworkBenchmarks.run(quick: quick, streamOnly: only == "p2p-stream") { report.add(figure.name, figure.value, figure.note, key: figure.key, figure.raw) }
 }
 
 let machineDescription = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(formatted(Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB"

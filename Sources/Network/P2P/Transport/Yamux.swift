@@ -95,8 +95,13 @@ public actor YamuxStream {
             if remoteClosed { return nil }
             await withCheckedContinuation { readWaiter = $0 }
         }
-        let chunk = inbound[inboundHead]
+        // Everything already here, joined (up to 1 MiB): one wake-up of the reader per batch, not per frame.
+        var chunk = inbound[inboundHead]
         inboundHead += 1
+        while inboundHead < inbound.count && chunk.count + inbound[inboundHead].count <= 1 << 20 {
+            chunk += inbound[inboundHead]
+            inboundHead += 1
+        }
         if inboundHead > 64 {
             inbound.removeFirst(inboundHead)
             inboundHead = 0
