@@ -102,6 +102,11 @@ import Testing
         #expect(dead.status != 0)
         let bad = try run(Paths.ledgerd, ["run", "--data", a.data, "--bootstrap", "/ip4/127.0.0.1/tcp/1"])
         #expect(bad.status != 0 && bad.error.contains("/p2p/"))
+        // A second node cannot take the first one's peer port, and says so.
+        let port = String(a.p2pAddress.split(separator: "/")[3])
+        let other = try NodeProcess(name: "p2p-port", genesisOf: a)
+        let taken = try run(Paths.ledgerd, ["run", "--data", other.data, "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:\(port)"])
+        #expect(taken.status != 0 && taken.error.contains("cannot listen for peers"), "\(taken.error)")
         #expect(try Self.height(a) == 0)
     }
 

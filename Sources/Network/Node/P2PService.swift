@@ -36,7 +36,9 @@ public struct P2PService: Service {
         await swarm.registerCoreProtocols()
         await network.dht.start()
         await network.peers.start()
-        try await swarm.listen()
+        do { try await swarm.listen() } catch {
+            throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
+        }
         // Listen addresses first (what local tools dial), then the advertised ones.
         let listen = await swarm.listenAddresses, advertised = await swarm.addresses
         onListening(listen + advertised.filter { !listen.contains($0) })

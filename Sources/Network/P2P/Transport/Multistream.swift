@@ -52,6 +52,7 @@ public enum P2PError: Error, CustomStringConvertible, Equatable {
     case timeout(String)
     case notConnected(PeerID)
     case dial(String)
+    case listen(String)
 
     public var description: String {
         switch self {
@@ -62,6 +63,7 @@ public enum P2PError: Error, CustomStringConvertible, Equatable {
         case .timeout(let what): "timed out: \(what)"
         case .notConnected(let peer): "not connected to \(peer)"
         case .dial(let detail): "could not connect: \(detail)"
+        case .listen(let detail): "cannot listen for peers: \(detail)"
         }
     }
 }
