@@ -77,7 +77,9 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerTestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: [
-            "Ledger", "LedgerNetwork", "LedgerTestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Ledger", "Credit", "Storage", "LedgerNetwork", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

@@ -109,6 +109,7 @@ public actor LedgerPeers {
 
     /// Catches up from `peer` while it is ahead; one sync at a time (a request arriving meanwhile runs after).
     public func sync(from peer: PeerID) async {
+        logger.debug("sync requested", metadata: ["peer": "\(peer.short)", "busy": "\(syncing)"])
         guard !syncing else { resync = true; return }
         syncing = true
         defer { syncing = false }

@@ -62,6 +62,7 @@ extension Swarm {
             await stream.close()
             guard PeerID(key: info.key) == peer else { throw WireError.malformed("identify key is not the connection's identity") }
             addressBook.add(peer, addresses: info.listenAddresses, protocols: info.protocols, agent: info.agent, seen: true)
+            logger.debug("identified", metadata: ["peer": "\(peer.short)"])
         } catch let error as WireError where error != .closed {
             await ban(peer, reason: "identify: \(error)")
             return

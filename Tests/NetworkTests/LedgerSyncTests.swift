@@ -1,0 +1,89 @@
+import Consensus
+import Credit
+import Foundation
+import Ledger
+import LedgerTestSupport
+import Logging
+import Storage
+import Testing
+@testable import LedgerNetwork
+
+/// Two nodes in this process, each with its own SQLite store, joined by real swarms on loopback: the
+/// follower catches up over several sync requests (more blocks than one request carries), then follows
+/// announcements, and its transactions reach the bookkeeper by gossip.
+@Suite struct LedgerSyncTests {
+    static func node(_ name: String, key: SecretKey, genesis: (state: LedgerState, block: Block)) throws -> LedgerNode {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerd-sync-\(name)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let store = try LedgerStore(path: directory.appendingPathComponent("ledger.sqlite").path, create: true)
+        try store.initialize(genesis: genesis.block, state: genesis.state)
+        // Far enough ahead of the test chain's clock that every block is in the past.
+        return try LedgerNode(store: store, machine: StateMachine(rules: LedgerRules.all + CreditRules.all), sealer: SoloSealer(key: key),
+                              clock: { 10_000_000_000 }, logger: .quiet("ledgerd.test"))
+    }
+
+    static func peer(_ node: LedgerNode, key: SecretKey, genesis: Digest) async throws -> (Swarm, LedgerPeers) {
+        var config = Swarm.Config()
+        config.listenHost = "127.0.0.1"
+        config.listenPort = 0
+        let swarm = Swarm(identity: key, config: config)
+        await swarm.registerCoreProtocols()
+        let peers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesis, logger: .quiet("ledgerd.test"))
+        await peers.start()
+        try await swarm.listen()
+        return (swarm, peers)
+    }
+
+    static func waitUntil(_ condition: () async -> Bool) async throws -> Bool {
+        for _ in 0..<500 {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+
+    @Test func aFollowerSyncsFollowsAndGossips() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000_000), (testKey(2), 1_000)])
+        let genesis = try Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
+                                              balances: [(testKey(1).publicKey.id, 1_000_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+        let leader = try Self.node("leader", key: testKey(0), genesis: genesis)
+        let follower = try Self.node("follower", key: testKey(9), genesis: genesis)
+        #expect(await leader.isBookkeeper)
+        #expect(!(await follower.isBookkeeper))
+
+        // 150 blocks: more than two sync requests' worth (64 each).
+        for _ in 0..<150 {
+            let block = try chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]))
+            #expect(try await leader.importBlock(block))
+        }
+        let (leaderSwarm, leaderPeers) = try await Self.peer(leader, key: testKey(0), genesis: genesis.block.hash)
+        let (followerSwarm, followerPeers) = try await Self.peer(follower, key: testKey(9), genesis: genesis.block.hash)
+        _ = try await followerSwarm.dial(try #require(await leaderSwarm.addresses.first))
+        #expect(try await Self.waitUntil { await follower.latest.height == 150 })
+        #expect(await follower.latest.hash == leader.latest.hash)
+        #expect(await follower.state.rootHash == leader.state.rootHash)
+        #expect(await follower.syncTarget == nil)
+
+        // A block the leader commits later arrives by announcement.
+        let next = try chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]))
+        #expect(try await leader.importBlock(next))
+        #expect(try await Self.waitUntil { await follower.latest.height == 151 })
+
+        // A transaction submitted to the follower reaches the bookkeeper's mempool, which seals it.
+        let gossiped = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)])
+        _ = try await follower.submit(gossiped)
+        #expect(try await Self.waitUntil { await leader.mempoolCount == 1 })
+        #expect(try await leader.pulse() != nil)
+        #expect(try await Self.waitUntil {
+            let height = await follower.latest.height, pending = await follower.mempoolCount
+            return height == 152 && pending == 0
+        })
+        let traffic = followerSwarm.traffic.byProtocol(of: leaderSwarm.peerID)
+        #expect((traffic[LedgerPeers.syncProtocol]?.received ?? 0) > 0)
+        #expect((traffic[LedgerPeers.transactionProtocol]?.sent ?? 0) > 0)
+
+        withExtendedLifetime((leaderPeers, followerPeers)) {}  // the swarms' handlers hold them weakly
+        await followerSwarm.stop()
+        await leaderSwarm.stop()
+    }
+}
