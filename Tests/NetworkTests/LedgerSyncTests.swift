@@ -86,4 +86,26 @@ import Testing
         await followerSwarm.stop()
         await leaderSwarm.stop()
     }
+
+    /// A peer gossiping a transaction with a forged signature is banned; the transaction goes nowhere.
+    @Test func aForgedGossipedTransactionBansItsSender() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000), (testKey(2), 1_000)])
+        let genesis = try Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
+                                              balances: [(testKey(1).publicKey.id, 1_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+        let leader = try Self.node("forged", key: testKey(0), genesis: genesis)
+        let (leaderSwarm, leaderPeers) = try await Self.peer(leader, key: testKey(0), genesis: genesis.block.hash)
+        let hostile = try await SwarmTests.swarm(60)
+        let peer = try await hostile.dial(try #require(await leaderSwarm.addresses.first))
+        var encoded = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]).encoded
+        encoded[encoded.count - 1] ^= 0x01  // inside the last signature
+        let stream = try await hostile.openStream(to: peer, protocols: [LedgerPeers.transactionProtocol])
+        try await stream.writeMessage(encoded)
+        await stream.close()
+        #expect(try await Self.waitUntil { leaderSwarm.peerGuard.banReason(hostile.peerID) != nil })
+        #expect(leaderSwarm.peerGuard.banReason(hostile.peerID)?.contains("signature") == true, "\(leaderSwarm.peerGuard.banReason(hostile.peerID) ?? "")")
+        #expect(await leader.mempoolCount == 0)
+        withExtendedLifetime(leaderPeers) {}
+        await hostile.stop()
+        await leaderSwarm.stop()
+    }
 }
