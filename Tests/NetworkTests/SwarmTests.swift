@@ -153,6 +153,28 @@ import Testing
         for swarm in swarms { await swarm.stop() }
     }
 
+    @Test func providerRecordsExpireAndRepublishingRestoresThem() async throws {
+        let holderSwarm = try await Self.swarm(70), providerSwarm = try await Self.swarm(71), askerSwarm = try await Self.swarm(72)
+        let holder = DHT(swarm: holderSwarm, tablePath: nil, providerTTL: 0.5)
+        let provider = DHT(swarm: providerSwarm, tablePath: nil)
+        let asker = DHT(swarm: askerSwarm, tablePath: nil)
+        for dht in [holder, provider, asker] { await dht.start() }
+        let address = try #require(await holderSwarm.addresses.first)
+        _ = await provider.bootstrap([address])
+        _ = await asker.bootstrap([address])
+        let key = [0x12, 0x20] + SHA256.hash(Array("expiring".utf8)).bytes
+        #expect(await provider.provide(key) >= 1)
+        let answer = try await asker.request(KadMessage(kind: .getProviders, key: key), to: holderSwarm.peerID)
+        #expect(answer?.providers.map(\.id) == [providerSwarm.peerID])
+        try await Task.sleep(for: .milliseconds(700))
+        let expired = try await asker.request(KadMessage(kind: .getProviders, key: key), to: holderSwarm.peerID)
+        #expect(expired?.providers.isEmpty == true)
+        await provider.republish()
+        let again = try await asker.request(KadMessage(kind: .getProviders, key: key), to: holderSwarm.peerID)
+        #expect(again?.providers.map(\.id) == [providerSwarm.peerID])
+        for swarm in [holderSwarm, providerSwarm, askerSwarm] { await swarm.stop() }
+    }
+
     /// Garbage, truncated frames, a huge length prefix and a broken handshake on raw sockets: each is
     /// dropped, and an honest peer still connects afterwards.
     @Test func hostileConnectionsAreDroppedAndTheSwarmKeepsServing() async throws {

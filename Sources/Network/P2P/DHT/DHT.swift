@@ -11,7 +11,7 @@ public actor DHT {
     public nonisolated let swarm: Swarm
     private let logger: Logger
     private var table: RoutingTable
-    private var providers = ProviderStore()
+    private var providers: ProviderStore
     private var values: [String: DHTRecord] = [:]
     private var provided: Set<[UInt8]> = []
     private let tablePath: String?
@@ -22,8 +22,10 @@ public actor DHT {
     /// Provider records are republished this often (libp2p: 22 h, below the 48 h expiry).
     public static let republishSeconds: Double = 22 * 3600
 
-    public init(swarm: Swarm, tablePath: String?, logger: Logger = .quiet("ledgerd.dht")) {
+    /// `providerTTL`: how long provider records given to this node live (48 h; tests shorten it).
+    public init(swarm: Swarm, tablePath: String?, providerTTL: Double = ProviderStore.defaultTTL, logger: Logger = .quiet("ledgerd.dht")) {
         self.swarm = swarm
+        providers = ProviderStore(ttl: providerTTL)
         self.logger = logger
         self.tablePath = tablePath
         table = RoutingTable(local: swarm.peerID)
