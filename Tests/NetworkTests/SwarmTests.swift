@@ -42,6 +42,7 @@ import Testing
         #expect(rtt > .zero)
         let traffic = client.traffic.byProtocol(of: peer)
         #expect((traffic["/test/echo/1.0.0"]?.sent ?? 0) == UInt64(payload.count))
+        #expect((traffic["/test/echo/1.0.0"]?.received ?? 0) == UInt64(payload.count))
         #expect((traffic["transport"]?.received ?? 0) > UInt64(payload.count))
         await client.stop()
         await server.stop()

@@ -187,6 +187,7 @@ public actor Swarm {
         do {
             let chosen = try await Multistream.select(protocols, reader: reader) { try await stream.write($0) }
             await stream.setProtocol(chosen)
+            traffic.reattribute(peer: peer, received: reader.buffered, from: "negotiating", to: chosen)
             return P2PStream(stream: stream, reader: reader, protocolName: chosen)
         } catch {
             await stream.reset()
@@ -331,6 +332,7 @@ public actor Swarm {
             let chosen = try await Multistream.handle(supported, reader: reader) { try await stream.write($0) }
             deadline.cancel()
             await stream.setProtocol(chosen)
+            traffic.reattribute(peer: stream.peer, received: reader.buffered, from: "negotiating", to: chosen)
             guard let handler = await handler(for: chosen) else { return await stream.reset() }
             try await handler(P2PStream(stream: stream, reader: reader, protocolName: chosen))
         } catch let error as WireError where error != .closed {

@@ -43,6 +43,18 @@ public final class TrafficStats: Sendable {
         if sent > 0 { counters.sent.increment(by: sent) }
     }
 
+    /// Moves received bytes from one protocol to another: a stream's first chunk often carries both the
+    /// end of its negotiation and the start of its protocol's data.
+    func reattribute(peer: PeerID, received: Int, from: String, to: String) {
+        guard received > 0 else { return }
+        state.withLockedValue { state in
+            guard var protocols = state.byPeer[peer], let moved = protocols[from].map({ min($0.received, UInt64(received)) }) else { return }
+            protocols[from]!.received -= moved
+            protocols[to, default: Totals()].received += moved
+            state.byPeer[peer] = protocols
+        }
+    }
+
     public func byProtocol(of peer: PeerID) -> [String: Totals] { state.withLockedValue { $0.byPeer[peer] ?? [:] } }
 
     public func total(of peer: PeerID) -> Totals {
