@@ -38,6 +38,7 @@ import Ledger
         #expect(home.contains("Latest blocks") && home.contains("id=\"blocks\""))
         #expect(links(home).contains("/block/3") && links(home).contains("/org/\(orgID)"))
         #expect(home.contains("Open &lt;Video&gt;"), "organization names are escaped, not injected")
+        #expect(home.contains("id=\"peers\"") && home.contains("0 connected"), "the home page shows the node's peers")
 
         let block = try dom(node.url + "/block/1")
         #expect(block.contains("Block 1") && block.contains("org.create"))

@@ -27,7 +27,9 @@ enum Templates {
         <dl id="status"><dt>Height</dt><dd id="height">{{status.height}}</dd><dt>Pulse</dt><dd>{{status.pulse}} (latest block at pulse {{status.latest_pulse}})</dd>
         <dt>Node</dt><dd><a class="mono" href="/account/{{status.node_id}}">{{status.node_id}}</a></dd>
         <dt>Transactions</dt><dd>{{status.transactions}}</dd><dt>Pending</dt><dd>{{status.mempool}}</dd>
-        <dt>State root</dt><dd class="mono">{{status.state_root}}</dd></dl>
+        <dt>State root</dt><dd class="mono">{{status.state_root}}</dd>
+        {{#status.p2p_enabled}}<dt>Peers</dt><dd id="peers">{{status.peers}} connected{{#status.sync.syncing}}; catching up, {{status.sync.behind}} blocks behind{{/status.sync.syncing}}</dd>
+        <dt>Peer ID</dt><dd class="mono">{{status.peer_id}}</dd>{{/status.p2p_enabled}}</dl>
         <h2>Latest blocks</h2>
         <table id="blocks"><tr><th>Height</th><th>Hash</th><th>Transactions</th><th>Time</th></tr>
         {{#blocks}}<tr><td><a href="/block/{{height}}">{{height}}</a></td><td class="mono"><a href="/block/{{hash}}">{{short}}</a></td><td>{{tx_count}}</td><td>{{time}}</td></tr>{{/blocks}}
