@@ -83,3 +83,12 @@ int ledger_ed25519_verify(const uint8_t publicKey[32], const uint8_t *signature,
     EVP_PKEY_free(key);
     return ok;
 }
+
+#include <openssl/crypto.h>
+
+// libcrypto frees its global locks in an atexit handler; a connection task still encrypting while the
+// process exits would then take a freed lock. Opting out of that cleanup (the OS reclaims everything at
+// exit anyway) makes exiting with live connections safe.
+__attribute__((constructor)) static void ledger_openssl_no_atexit(void) {
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
+}

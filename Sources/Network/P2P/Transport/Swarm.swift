@@ -47,6 +47,7 @@ public actor Swarm {
     private var listening: [Multiaddr] = []
     private var serverChannel: Channel?
     private var serverTask: Task<Void, Never>?
+    private var acceptedContinuation: AsyncStream<NIOAsyncChannel<ByteBuffer, ByteBuffer>>.Continuation?
     private var connectedObservers: [@Sendable (PeerID, Bool) async -> Void] = []
 
     public init(identity: SecretKey, config: Config = Config(), logger: Logger = .quiet("ledgerd.p2p")) {
@@ -80,24 +81,39 @@ public actor Swarm {
     /// Starts listening; returns the bound addresses (port 0 picks a free port).
     @discardableResult
     public func listen() async throws -> [Multiaddr] {
+        // Accepted connections reach us through our own stream rather than NIO's async server channel: NIO
+        // stops the process when an accepted async channel is dropped unfinished, which its server channel
+        // does to connections that arrive while it closes. Here every connection is either queued or
+        // closed properly on the spot.
+        let (accepted, continuation) = AsyncStream.makeStream(of: NIOAsyncChannel<ByteBuffer, ByteBuffer>.self, bufferingPolicy: .bufferingOldest(256))
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
-            .bind(host: config.listenHost, port: config.listenPort) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let connection = try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    switch continuation.yield(connection) {
+                    case .enqueued: break
+                    case .dropped, .terminated: Task { await Self.refuse(connection) }
+                    @unknown default: Task { await Self.refuse(connection) }
+                    }
+                }
             }
-        serverChannel = server.channel
-        let port = server.channel.localAddress?.port ?? config.listenPort
+            .bind(host: config.listenHost, port: config.listenPort).get()
+        serverChannel = server
+        acceptedContinuation = continuation
+        let port = server.localAddress?.port ?? config.listenPort
         var host = config.listenHost
         if host == "0.0.0.0" { host = "127.0.0.1" }
         listening = [Multiaddr(host: host, port: port)]
         serverTask = Task { [weak self] in
-            try? await server.executeThenClose { inbound in
-                try await withThrowingDiscardingTaskGroup { group in
-                    for try await connection in inbound {
-                        guard let self else { return }
-                        group.addTask { await self.accept(connection) }
+            await withDiscardingTaskGroup { group in
+                for await connection in accepted {
+                    guard let self else {
+                        await Self.refuse(connection)
+                        continue
                     }
+                    group.addTask { await self.accept(connection) }
                 }
             }
         }
@@ -107,16 +123,18 @@ public actor Swarm {
 
     private nonisolated func accept(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
         let host = channel.channel.remoteAddress?.ipAddress ?? "?"
-        if peerGuard.hostRefused(host) {
-            try? await channel.channel.close()
-            return
-        }
+        if await isStopping || peerGuard.hostRefused(host) { return await Self.refuse(channel) }
         guard await beginHandshake() else {
             logger.debug("refused a connection: limit reached", metadata: ["host": "\(host)"])
-            try? await channel.channel.close()
-            return
+            return await Self.refuse(channel)
         }
         await run(channel, outbound: false, expected: nil, ready: nil)
+    }
+
+    /// Closes a connection we will not serve. Through executeThenClose, never channel.close() alone: an
+    /// async channel whose writer is dropped unfinished stops the process.
+    private static func refuse(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        try? await channel.executeThenClose { _, _ in }
     }
 
     private func beginHandshake() -> Bool {
@@ -127,11 +145,14 @@ public actor Swarm {
 
     private func endHandshake() { handshaking -= 1 }
 
+    private var isStopping = false
+
     public func stop() async {
+        isStopping = true
+        try? await serverChannel?.close()
+        acceptedContinuation?.finish()  // connections already queued are still refused properly
         for info in connections.values.flatMap({ $0 }) { await info.session.close() }
         connections = [:]
-        try? await serverChannel?.close()
-        serverTask?.cancel()
         addressBook.save()
     }
 

@@ -12,6 +12,9 @@ struct YamuxHeader: Equatable {
     static let size = 12
     /// The window every stream starts with (yamux's default), and the most a peer may send unread.
     static let initialWindow = 256 * 1024
+    /// The window this node grants each stream right away (with the SYN or the ACK), as go-yamux does: with
+    /// only 256 KiB a fast sender waits for window updates even on loopback.
+    static let receiveWindow = 1024 * 1024
     /// Data per frame: one frame fits one Noise frame with its header.
     static let maxFrameData = NoiseCipher.maxPlaintext - size
 
@@ -108,7 +111,7 @@ public actor YamuxStream {
         }
         consumed += chunk.count
         if counted { session.release(chunk.count) }
-        if consumed >= YamuxHeader.initialWindow / 2 && !remoteClosed {
+        if consumed >= YamuxHeader.receiveWindow / 2 && !remoteClosed {
             let delta = consumed
             consumed = 0
             receiveWindow += delta
@@ -133,9 +136,11 @@ public actor YamuxStream {
         session.account(protocolName, sent: bytes.count)
     }
 
-    /// Announces the stream to the peer (the SYN) before anything is written.
+    /// Announces the stream (SYN) or accepts it (ACK), granting the larger window at once.
     func announce() async throws {
-        try await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(), stream: id, length: 0).bytes)
+        let extra = YamuxHeader.receiveWindow - YamuxHeader.initialWindow
+        receiveWindow += extra
+        try await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(), stream: id, length: UInt32(extra)).bytes)
     }
 
     /// Closes our side (FIN); the peer may still send until it closes too.
@@ -145,7 +150,7 @@ public actor YamuxStream {
         try? await session.send(YamuxHeader(kind: .windowUpdate, flags: flags(.fin), stream: id, length: 0).bytes)
         if remoteClosed {
             detach()
-            await session.forget(id)
+            session.forget(id)
         }
     }
 
@@ -153,7 +158,7 @@ public actor YamuxStream {
         guard !isReset else { return }
         markReset()
         try? await session.send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: id, length: 0).bytes)
-        await session.forget(id)
+        session.forget(id)
     }
 
     // MARK: - From the session's reader
@@ -206,72 +211,83 @@ public actor YamuxStream {
     }
 }
 
-/// A yamux session over a secure channel: opens streams, routes frames to them, answers pings.
-public actor YamuxSession {
-    public nonisolated let peer: PeerID
+/// A yamux session over a secure channel: opens streams, routes frames to them, answers pings. A class
+/// with a lock rather than an actor: every frame passes through it, and an actor would add two hops
+/// (two possible thread switches) per frame on the data path.
+public final class YamuxSession: Sendable {
+    public let peer: PeerID
     private let writer: SecureWriter
-    private var nextID: UInt32
-    private var streams: [UInt32: YamuxStream] = [:]
-    private var closed = false
     private let onInbound: @Sendable (YamuxStream) -> Void
-    private nonisolated let accounting: @Sendable (String, Int, Int) -> Void
+    private let accounting: @Sendable (String, Int, Int) -> Void
     static let maxStreams = 512
     /// Unread bytes a connection may hold across all its streams. Windows alone would allow 512 × 256 KiB;
     /// a peer that fills more than this while we read nothing is flooding us.
     static let maxBuffered = 16 << 20
-    private nonisolated let buffered = NIOLockedValueBox(0)
 
-    nonisolated func release(_ count: Int) { buffered.withLockedValue { $0 -= count } }
+    private struct State {
+        var nextID: UInt32
+        var streams: [UInt32: YamuxStream] = [:]
+        var closed = false
+        var buffered = 0
+    }
+
+    private let state: NIOLockedValueBox<State>
 
     init(peer: PeerID, writer: SecureWriter, isClient: Bool, accounting: @escaping @Sendable (String, Int, Int) -> Void,
          onInbound: @escaping @Sendable (YamuxStream) -> Void) {
         self.peer = peer
         self.writer = writer
-        nextID = isClient ? 1 : 2
         self.accounting = accounting
         self.onInbound = onInbound
+        state = NIOLockedValueBox(State(nextID: isClient ? 1 : 2))
     }
 
-    public var streamCount: Int { streams.count }
-    public var isClosed: Bool { closed }
+    public var streamCount: Int { state.withLockedValue { $0.streams.count } }
+    public var isClosed: Bool { state.withLockedValue { $0.closed } }
 
-    nonisolated func account(_ protocolName: String, received: Int = 0, sent: Int = 0) { accounting(protocolName, received, sent) }
+    func account(_ protocolName: String, received: Int = 0, sent: Int = 0) { accounting(protocolName, received, sent) }
+    func release(_ count: Int) { state.withLockedValue { $0.buffered -= count } }
 
     func send(_ frame: [UInt8]) async throws {
-        guard !closed else { throw YamuxError.sessionClosed }
+        guard !isClosed else { throw YamuxError.sessionClosed }
         try await writer.write(frame)
     }
 
     /// Opens a stream (SYN sent).
     public func open() async throws -> YamuxStream {
-        guard !closed else { throw YamuxError.sessionClosed }
-        guard streams.count < Self.maxStreams else { throw P2PError.limit("\(Self.maxStreams) streams on one connection") }
-        let stream = YamuxStream(id: nextID, peer: peer, session: self, outbound: true)
-        streams[nextID] = stream
-        nextID += 2
+        let stream: YamuxStream = try state.withLockedValue { state in
+            guard !state.closed else { throw YamuxError.sessionClosed }
+            guard state.streams.count < Self.maxStreams else { throw P2PError.limit("\(Self.maxStreams) streams on one connection") }
+            let stream = YamuxStream(id: state.nextID, peer: peer, session: self, outbound: true)
+            state.streams[state.nextID] = stream
+            state.nextID += 2
+            return stream
+        }
         try await stream.announce()
         return stream
     }
 
-    func forget(_ id: UInt32) { streams[id] = nil }
+    func forget(_ id: UInt32) { state.withLockedValue { _ = $0.streams.removeValue(forKey: id) } }
 
     /// Closes the session: a GoAway, then every stream fails.
     public func close() async {
-        guard !closed else { return }
+        guard !isClosed else { return }
         try? await writer.write(YamuxHeader(kind: .goAway, stream: 0, length: 0).bytes)
         await shutdown()
     }
 
     func shutdown() async {
-        closed = true
-        let all = streams.values
-        streams = [:]
+        let all: [YamuxStream] = state.withLockedValue { state in
+            state.closed = true
+            defer { state.streams = [:] }
+            return Array(state.streams.values)
+        }
         for stream in all { await stream.markReset() }
         await writer.finish()
     }
 
     /// Reads frames until the connection ends; throws on a protocol violation (the caller drops the peer).
-    nonisolated func run(reader: BufferedReader) async throws {
+    func run(reader: BufferedReader) async throws {
         defer { Task { await self.shutdown() } }
         while true {
             let headerBytes: [UInt8]
@@ -279,10 +295,35 @@ public actor YamuxSession {
             let header = try YamuxHeader(headerBytes)
             var data: [UInt8] = []
             if header.kind == .data {
-                guard header.length <= UInt32(YamuxHeader.initialWindow) else { throw WireError.tooLarge("yamux data frame of \(header.length) bytes") }
+                guard header.length <= UInt32(YamuxHeader.receiveWindow) else { throw WireError.tooLarge("yamux data frame of \(header.length) bytes") }
                 data = try await reader.readExactly(Int(header.length))
             }
             if try await handle(header, data) == false { return }
+        }
+    }
+
+    private enum Route {
+        case stream(YamuxStream, opened: Bool)
+        case refuse
+        case drop
+        case violation(String)
+    }
+
+    /// Finds (or, for a SYN, creates) the frame's stream under the lock.
+    private func route(_ header: YamuxHeader) -> Route {
+        state.withLockedValue { state -> Route in
+            if header.flags.contains(.syn) {
+                guard state.streams[header.stream] == nil, header.stream != 0 else { return .violation("yamux SYN for stream \(header.stream) already open") }
+                guard header.stream % 2 != state.nextID % 2 else { return .violation("yamux peer opened stream \(header.stream) with our parity") }
+                guard state.streams.count < Self.maxStreams else { return .refuse }
+                let opened = YamuxStream(id: header.stream, peer: peer, session: self, outbound: false)
+                state.streams[header.stream] = opened
+                return .stream(opened, opened: true)
+            }
+            // Frames for streams already forgotten (reset or fully closed) are dropped, as yamux allows.
+            guard let stream = state.streams[header.stream] else { return .drop }
+            if header.flags.contains(.rst) { state.streams[header.stream] = nil }
+            return .stream(stream, opened: false)
         }
     }
 
@@ -297,30 +338,30 @@ public actor YamuxSession {
         case .data, .windowUpdate:
             break
         }
-        var stream = streams[header.stream]
-        if header.flags.contains(.syn) {
-            guard stream == nil, header.stream != 0 else { throw WireError.malformed("yamux SYN for stream \(header.stream) already open") }
-            guard header.stream % 2 != nextID % 2 else { throw WireError.malformed("yamux peer opened stream \(header.stream) with our parity") }
-            guard streams.count < Self.maxStreams else {
-                try await send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: header.stream, length: 0).bytes)
-                return true
+        let stream: YamuxStream
+        switch route(header) {
+        case .violation(let detail):
+            throw WireError.malformed(detail)
+        case .drop:
+            return true
+        case .refuse:
+            try await send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: header.stream, length: 0).bytes)
+            return true
+        case .stream(let found, let opened):
+            stream = found
+            if opened {
+                try await stream.announce()
+                onInbound(stream)
             }
-            let opened = YamuxStream(id: header.stream, peer: peer, session: self, outbound: false)
-            streams[header.stream] = opened
-            stream = opened
-            onInbound(opened)
         }
-        // Frames for streams already forgotten (reset or fully closed) are dropped, as yamux allows.
-        guard let stream else { return true }
         if header.flags.contains(.rst) {
             await stream.markReset()
-            streams[header.stream] = nil
             return true
         }
         if header.kind == .data {
-            let total = buffered.withLockedValue { total -> Int in
-                total += data.count
-                return total
+            let total = state.withLockedValue { state -> Int in
+                state.buffered += data.count
+                return state.buffered
             }
             guard total <= Self.maxBuffered else { throw WireError.tooLarge("yamux peer left more than \(Self.maxBuffered >> 20) MiB unread") }
             try await stream.deliver(data)
@@ -329,7 +370,7 @@ public actor YamuxSession {
         }
         if header.flags.contains(.fin), await stream.remoteFinished() {
             await stream.detach()
-            streams[header.stream] = nil
+            forget(header.stream)
         }
         return true
     }
