@@ -220,7 +220,7 @@ public final class YamuxSession: Sendable {
     private let onInbound: @Sendable (YamuxStream) -> Void
     private let accounting: @Sendable (String, Int, Int) -> Void
     static let maxStreams = 512
-    /// Unread bytes a connection may hold across all its streams. Windows alone would allow 512 × 256 KiB;
+    /// Unread bytes a connection may hold across all its streams. Windows alone would allow 512 × 1 MiB;
     /// a peer that fills more than this while we read nothing is flooding us.
     static let maxBuffered = 16 << 20
 
