@@ -120,6 +120,27 @@ import Testing
         await server.stop()
     }
 
+    /// Records of other libp2p networks are refused without offence; a forged record of ours bans its sender.
+    @Test func foreignRecordsAreRefusedForgedOnesBanned() async throws {
+        let server = try await Self.swarm(80), client = try await Self.swarm(81)
+        let dht = DHT(swarm: server, tablePath: nil)
+        await dht.start()
+        let peer = try await client.dial(try #require(await server.addresses.first))
+        let foreign = KadMessage(kind: .putValue, key: Array("/pk/abc".utf8), record: KadMessage.Record(key: Array("/pk/abc".utf8), value: [1, 2]))
+        await #expect(throws: (any Error).self) { _ = try await DHT(swarm: client, tablePath: nil).request(foreign, to: peer) }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(server.peerGuard.banReason(client.peerID) == nil)
+        let owner = testKey(3), forger = testKey(4)
+        let key = "/ledgerd/addr/\(owner.publicKey.id.text)"
+        let forged = DHTRecord(key: key, value: [1], seq: 1, signer: forger)
+        let message = KadMessage(kind: .putValue, key: Array(key.utf8), record: KadMessage.Record(key: Array(key.utf8), value: forged.encoded))
+        _ = try? await DHT(swarm: client, tablePath: nil).request(message, to: peer)
+        for _ in 0..<100 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(server.peerGuard.banReason(client.peerID)?.contains("not signed by the key's owner") == true)
+        await client.stop()
+        await server.stop()
+    }
+
     /// Eight in-process nodes in a line of bootstraps: FIND_NODE, providers and signed records travel
     /// through the DHT to nodes that never met.
     @Test func dhtFindsPeersProvidersAndRecords() async throws {

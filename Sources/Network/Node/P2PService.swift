@@ -45,7 +45,7 @@ public struct P2PService: Service {
         // Known peers from the last run first, then the configured bootstrap peers.
         for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
-        var lastRepublish = Date(), lastSave = Date()
+        var lastRepublish = Date(), lastSave = Date(), lastRefresh = Date()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) } } catch { break }
             await keepConnected()
@@ -53,6 +53,12 @@ public struct P2PService: Service {
                 lastSave = Date()
                 swarm.addressBook.save()
                 await network.dht.save()
+            }
+            // Refresh the routing table every 10 minutes (libp2p's interval): our own ID and a random key.
+            if Date().timeIntervalSince(lastRefresh) > 600 {
+                lastRefresh = Date()
+                _ = await network.dht.closestPeers(to: swarm.peerID.bytes)
+                _ = await network.dht.closestPeers(to: (0..<32).map { _ in UInt8.random(in: 0...255) })
             }
             if Date().timeIntervalSince(lastRepublish) > DHT.republishSeconds {
                 lastRepublish = Date()

@@ -68,7 +68,8 @@ public actor DHT {
         await stream.close()
     }
 
-    func answer(_ request: KadMessage, from peer: PeerID) throws(WireError) -> KadMessage? {
+    /// A WireError bans the sender; any other error only resets the stream.
+    func answer(_ request: KadMessage, from peer: PeerID) throws -> KadMessage? {
         let now = PeerGuard.now()
         table.add(peer)
         switch request.kind {
@@ -91,12 +92,14 @@ public actor DHT {
             let record = values[key].map { KadMessage.Record(key: request.key, value: $0.encoded) }
             return KadMessage(kind: .getValue, key: request.key, record: record, closer: closerPeers(to: request.key, excluding: peer))
         case .putValue:
-            guard let record = request.record else { throw .malformed("PUT_VALUE without a record") }
+            guard let record = request.record else { throw WireError.malformed("PUT_VALUE without a record") }
             let key = String(decoding: request.key, as: UTF8.self)
+            // Other libp2p networks' records (/pk, /ipns, …) are not ours to hold: refused, but not an offence.
+            guard DHTRecord.owner(of: key) != nil else { throw P2PError.protocolNotSupported("records under \(key.prefix(40))") }
             do {
                 try store(DHTRecord(encoded: record.value, expectedKey: key))
             } catch {
-                throw .malformed("PUT_VALUE rejected: \(error)")
+                throw WireError.malformed("PUT_VALUE rejected: \(error)")
             }
             return request
         }
