@@ -96,7 +96,7 @@ struct RunCommand: AsyncParsableCommand {
         let router = Router()
         APIRoutes(queries: queries, adminToken: cookie).register(on: router)
         try ExplorerRoutes(queries: queries).register(on: router)
-        NodeMetrics.register(on: router, registry: registry)
+        NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 
         let pulseMillis = await node.parameters.pulseMillis
         let addressPath = directory.httpAddressPath

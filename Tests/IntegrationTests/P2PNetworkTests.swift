@@ -68,7 +68,9 @@ import Testing
         let found = try a.ctlJSON(["dht", "findpeer", c.peerID])
         #expect((found["addresses"] as? [String])?.isEmpty == false)
         let metrics = try await HTTP.get(a.url + "/metrics")
-        #expect(String(decoding: metrics.body, as: UTF8.self).contains("ledgerd_p2p_bytes_received_total"))
+        let exposition = String(decoding: metrics.body, as: UTF8.self)
+        #expect(exposition.contains("ledgerd_p2p_bytes_received_total"))
+        #expect(exposition.contains("ledgerd_p2p_peer_bytes_sent_total{peer=\"\(b.peerID)\",protocol=\"/ledgerd/sync/1.0.0\"}"))
 
         // Kill B without warning: C still reaches A, and a new node D joins though B is in its bootstrap list.
         b.stop(signal: SIGKILL)

@@ -11,10 +11,13 @@ public enum NodeMetrics {
         return registry
     }
 
-    public static func register(on router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry) {
+    /// `traffic`: per-peer, per-protocol byte totals, written at scrape time from the swarm's own table (so
+    /// peers that left do not linger as series, and bytes re-attributed after negotiation are exact).
+    public static func register(on router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry, traffic: TrafficStats? = nil) {
         router.get("metrics") { _, _ in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
+            if let traffic { buffer += Array(traffic.prometheusText().utf8) }
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))

@@ -55,6 +55,22 @@ public final class TrafficStats: Sendable {
         }
     }
 
+    /// Per-peer, per-protocol totals in Prometheus text format, for /metrics.
+    public func prometheusText() -> String {
+        let snapshot = state.withLockedValue { $0.byPeer }
+        var lines = ["# TYPE ledgerd_p2p_peer_bytes_received_total counter"]
+        var sent = ["# TYPE ledgerd_p2p_peer_bytes_sent_total counter"]
+        for (peer, protocols) in snapshot.sorted(by: { $0.key < $1.key }) {
+            for (name, totals) in protocols.sorted(by: { $0.key < $1.key }) {
+                // Protocol IDs come from peers: keep label values to a safe character set.
+                let label = String(name.unicodeScalars.filter { $0.isASCII && ($0.properties.isAlphabetic || "0123456789/._-".unicodeScalars.contains($0)) }.prefix(64))
+                lines.append("ledgerd_p2p_peer_bytes_received_total{peer=\"\(peer)\",protocol=\"\(label)\"} \(totals.received)")
+                sent.append("ledgerd_p2p_peer_bytes_sent_total{peer=\"\(peer)\",protocol=\"\(label)\"} \(totals.sent)")
+            }
+        }
+        return (lines + sent).joined(separator: "\n") + "\n"
+    }
+
     public func byProtocol(of peer: PeerID) -> [String: Totals] { state.withLockedValue { $0.byPeer[peer] ?? [:] } }
 
     public func total(of peer: PeerID) -> Totals {
