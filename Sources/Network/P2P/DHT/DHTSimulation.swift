@@ -79,6 +79,9 @@ public final class DHTSimulation: @unchecked Sendable {
         let hit = DoneFlag()
         let start = lock.withLock { tables[node]!.closest(to: target, count: RoutingTable.bucketSize) }
         let result = await KademliaLookup.run(target: target, start: start, query: { peer in
+            // The simulation is all computation; yielding per query keeps it from starving other tasks
+            // on the cooperative pool (a test process runs real swarms beside it).
+            await Task.yield()
             let answer = self.findNode(asker: node, peer: peer, target: target)
             if let answer { self.learn(node, answer + [peer]) }
             return answer
