@@ -60,6 +60,8 @@ import Testing
             let banned = try a.ctlJSON(["swarm", "peers"])["banned"] as? [[String: Any]] ?? []
             return banned.contains { $0["peer_id"] as? String == hostile.peerID.description }
         }
+        let page = String(decoding: try await HTTP.get(a.url + "/network").body, as: UTF8.self)
+        #expect(page.contains("Banned") && page.contains(hostile.peerID.description), "the explorer lists the ban")
         await #expect(throws: (any Error).self) {
             try await hostile.dial(address)
             _ = try await Ping.ping(address.peer!, swarm: hostile)

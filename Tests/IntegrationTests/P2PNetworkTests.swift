@@ -65,6 +65,9 @@ import Testing
         #expect(try b.ctl(["swarm", "peers"]).output.contains("/ledgerd/sync/1.0.0"))
         #expect(try a.ctlJSON(["swarm", "local"])["peer_id"] as? String == a.peerID)
         #expect(try a.ctl(["swarm", "addrs"]).output.contains(b.peerID))
+        // The explorer's network page lists the same peers.
+        let page = String(decoding: try await HTTP.get(b.url + "/network").body, as: UTF8.self)
+        #expect(page.contains(a.peerID) && page.contains(c.peerID) && page.contains("ledgerd/0.1.0"))
         let found = try a.ctlJSON(["dht", "findpeer", c.peerID])
         #expect((found["addresses"] as? [String])?.isEmpty == false)
         let metrics = try await HTTP.get(a.url + "/metrics")

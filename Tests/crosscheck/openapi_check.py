@@ -132,7 +132,7 @@ def main(base, token, spec_path):
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
-                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org)):
+                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org), ("/network", "/network")):
         check(b"<html" in call(template, path), path + " is HTML")
     call("/search", "/search?q=1", status=303)
     call("/search", "/search?q=nothing", status=404)
@@ -148,7 +148,7 @@ def main(base, token, spec_path):
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
-              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value"}
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/network"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))

@@ -21,6 +21,7 @@ public struct ExplorerRoutes: Sendable {
         try library.register(Templates.message, named: "message")
         try library.register(Templates.graph, named: "graph")
         try library.register(Templates.incomeEvent, named: "income")
+        try library.register(Templates.network, named: "network")
         self.library = library
     }
 
@@ -94,6 +95,20 @@ public struct ExplorerRoutes: Sendable {
                         ? "Verified: the split recomputed from the state before block \(event["height"] ?? "") hashes to the recorded root, adds up to the income, and the event is proven in that block's state."
                         : "NOT verified: the recomputed split and the recorded event disagree.",
                 ])
+            }
+        }
+        router.get("network") { _, _ in
+            try await page {
+                var swarm = try await queries.swarmPeers()
+                swarm["peers"] = (swarm["peers"] as? [[String: Any]] ?? []).map { peer in
+                    var row = peer
+                    row["in"] = Units.display((peer["bytes_in"] as? UInt64) ?? 0)
+                    row["out"] = Units.display((peer["bytes_out"] as? UInt64) ?? 0)
+                    return row
+                }
+                let banned = swarm["banned"] as? [[String: Any]] ?? []
+                return ("network", "Network", ["local": try await queries.swarmLocal(), "peers": swarm["peers"] ?? [], "banned": banned,
+                                               "has_banned": !banned.isEmpty])
             }
         }
         router.get("graph/:id") { _, context in

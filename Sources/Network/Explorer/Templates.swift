@@ -15,7 +15,7 @@ enum Templates {
         dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;padding:1em;border:1px solid #dde1e7}
         dt{font-weight:600} dd{margin:0} .verified{color:#17703a;font-weight:600} .mismatch{color:#b3261e;font-weight:600} .muted{color:#6b7480} form input[type=text]{width:28em;max-width:60vw;padding:.3em}
         </style></head><body>
-        <header><a href="/">ledgerd explorer</a><span class="muted">chain {{chain}}</span>
+        <header><a href="/">ledgerd explorer</a><a href="/network">Network</a><span class="muted">chain {{chain}}</span>
         <form action="/search" method="get" role="search"><input type="text" name="q" placeholder="height, ID (ld1…) or hash" aria-label="search">
         <button type="submit">Search</button></form></header><main>
         """
@@ -28,7 +28,7 @@ enum Templates {
         <dt>Node</dt><dd><a class="mono" href="/account/{{status.node_id}}">{{status.node_id}}</a></dd>
         <dt>Transactions</dt><dd>{{status.transactions}}</dd><dt>Pending</dt><dd>{{status.mempool}}</dd>
         <dt>State root</dt><dd class="mono">{{status.state_root}}</dd>
-        {{#status.p2p_enabled}}<dt>Peers</dt><dd id="peers">{{status.peers}} connected{{#status.sync.syncing}}; catching up, {{status.sync.behind}} blocks behind{{/status.sync.syncing}}</dd>
+        {{#status.p2p_enabled}}<dt>Peers</dt><dd id="peers"><a href="/network">{{status.peers}} connected</a>{{#status.sync.syncing}}; catching up, {{status.sync.behind}} blocks behind{{/status.sync.syncing}}</dd>
         <dt>Peer ID</dt><dd class="mono">{{status.peer_id}}</dd>{{/status.p2p_enabled}}</dl>
         <h2>Latest blocks</h2>
         <table id="blocks"><tr><th>Height</th><th>Hash</th><th>Transactions</th><th>Time</th></tr>
@@ -39,6 +39,23 @@ enum Templates {
         {{#organizations}}<tr><td><a href="/org/{{id}}">{{name}}</a></td><td class="mono">{{id}}</td><td>{{member_count}}</td></tr>{{/organizations}}
         {{^organizations}}<tr><td colspan="3" class="muted">none yet — try <code>ledgerctl org create --name "My org"</code></td></tr>{{/organizations}}
         </table>
+        {{> foot}}
+        """
+
+    static let network = """
+        {{> head}}
+        <h1>Network</h1>
+        <dl><dt>Peer ID</dt><dd class="mono">{{local.peer_id}}</dd><dt>Ledger ID</dt><dd class="mono"><a href="/account/{{local.ledger_id}}">{{local.ledger_id}}</a></dd>
+        {{#local.addresses}}<dt>Address</dt><dd class="mono">{{.}}</dd>{{/local.addresses}}</dl>
+        <h2>Connected peers</h2>
+        <table id="peers"><tr><th>Peer</th><th>Address</th><th>Direction</th><th>In</th><th>Out</th><th>Agent</th></tr>
+        {{#peers}}<tr><td class="mono">{{#ledger_id}}<a href="/account/{{ledger_id}}">{{peer_id}}</a>{{/ledger_id}}{{^ledger_id}}{{peer_id}}{{/ledger_id}}</td><td class="mono">{{address}}</td><td>{{direction}}</td><td>{{in}}</td><td>{{out}}</td><td>{{agent}}</td></tr>{{/peers}}
+        {{^peers}}<tr><td colspan="6" class="muted">none — join a network with <code>ledgerd run --bootstrap /ip4/…/tcp/…/p2p/…</code></td></tr>{{/peers}}
+        </table>
+        {{#has_banned}}<h2>Banned</h2>
+        <table id="banned"><tr><th>Peer</th><th>Reason</th></tr>
+        {{#banned}}<tr><td class="mono">{{peer_id}}</td><td>{{reason}}</td></tr>{{/banned}}
+        </table>{{/has_banned}}
         {{> foot}}
         """
 
