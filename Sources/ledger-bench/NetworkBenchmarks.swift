@@ -87,9 +87,7 @@ enum NetworkBenchmarks {
     }
 
     static func swarm(_ seed: Int) async throws -> Swarm {
-        var config = Swarm.Config()
-        config.listenHost = "127.0.0.1"
-        config.listenPort = 0
+        var config = Swarm.Config.loopback
         config.limits.streamsPerSecond = 1_000_000
         let key = try SecretKey(bytes: SHA256.hash(Array("bench swarm \(seed)".utf8)).bytes)
         let swarm = Swarm(identity: key, config: config)

@@ -48,10 +48,7 @@ import Testing
         }
 
         // An authenticated peer that sends a malformed DHT message and a malformed transaction.
-        var config = Swarm.Config()
-        config.listenHost = "127.0.0.1"
-        config.listenPort = 0
-        let hostile = Swarm(identity: SecretKey.generate(), config: config)
+        let hostile = Swarm(identity: SecretKey.generate(), config: .loopback)
         await hostile.registerCoreProtocols()
         _ = try await hostile.dial(address)
         let kad = try await hostile.openStream(to: address.peer!, protocols: ["/ipfs/kad/1.0.0"])

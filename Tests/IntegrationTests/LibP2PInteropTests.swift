@@ -37,7 +37,8 @@ import Testing
         var steps: [String: [String: Any]] = [:]
         var buffer = Data()
         let reader = output.fileHandleForReading
-        while process.isRunning || reader.availableData.count > 0 {
+        // availableData blocks until there is output, and is empty only at the end of it.
+        while true {
             let chunk = reader.availableData
             if chunk.isEmpty { break }
             buffer += chunk

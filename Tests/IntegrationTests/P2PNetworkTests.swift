@@ -6,10 +6,13 @@ import Testing
 @Suite(.serialized) struct P2PNetworkTests {
     static func height(_ node: NodeProcess) throws -> UInt64 { (try node.ctlJSON(["status"])["height"] as? NSNumber)?.uint64Value ?? 0 }
 
+    /// Polls until `condition` holds. It is checked once more after the deadline: tests that block threads
+    /// on child processes can keep this task from running for a while, and the deadline may pass unseen.
     static func waitUntil(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
+        while true {
             if (try? condition()) == true { return }
+            if Date() >= deadline { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw TestFailure("timed out after \(seconds) s waiting until \(what)")

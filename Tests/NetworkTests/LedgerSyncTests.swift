@@ -23,10 +23,7 @@ import Testing
     }
 
     static func peer(_ node: LedgerNode, key: SecretKey, genesis: Digest) async throws -> (Swarm, LedgerPeers) {
-        var config = Swarm.Config()
-        config.listenHost = "127.0.0.1"
-        config.listenPort = 0
-        let swarm = Swarm(identity: key, config: config)
+        let swarm = Swarm(identity: key, config: .loopback)
         await swarm.registerCoreProtocols()
         let peers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesis, logger: .quiet("ledgerd.test"))
         await peers.start()

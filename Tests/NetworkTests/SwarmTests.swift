@@ -10,10 +10,7 @@ import Testing
 /// between them, with nothing mocked.
 @Suite struct SwarmTests {
     static func swarm(_ n: Int) async throws -> Swarm {
-        var config = Swarm.Config()
-        config.listenHost = "127.0.0.1"
-        config.listenPort = 0
-        let swarm = Swarm(identity: testKey(500 + n), config: config)
+        let swarm = Swarm(identity: testKey(500 + n), config: .loopback)
         await swarm.registerCoreProtocols()
         try await swarm.listen()
         return swarm
@@ -49,9 +46,7 @@ import Testing
     }
 
     @Test func theConnectionLimitHoldsAndExternalAddressesAreAdvertised() async throws {
-        var config = Swarm.Config()
-        config.listenHost = "127.0.0.1"
-        config.listenPort = 0
+        var config = Swarm.Config.loopback
         config.limits.maxConnections = 2
         config.external = [try Multiaddr("/ip4/203.0.113.7/tcp/7650")]
         let server = Swarm(identity: testKey(40), config: config)

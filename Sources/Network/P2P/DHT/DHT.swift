@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Logging
+import NIOConcurrencyHelpers
 
 /// The Kademlia DHT over libp2p's `/ipfs/kad/1.0.0` (specs/p2p.md §DHT): serves FIND_NODE, GET_PROVIDERS,
 /// ADD_PROVIDER, GET_VALUE, PUT_VALUE and PING, and runs iterative lookups against other peers. The
@@ -260,25 +261,22 @@ public actor DHT {
 }
 
 /// Small lock-protected accumulators that lookup callbacks (which run concurrently) write into.
-final class DoneFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    func set() { lock.withLock { value = true } }
-    var isSet: Bool { lock.withLock { value } }
+final class DoneFlag: Sendable {
+    private let value = NIOLockedValueBox(false)
+    func set() { value.withLockedValue { $0 = true } }
+    var isSet: Bool { value.withLockedValue { $0 } }
 }
 
-final class FoundSet: @unchecked Sendable {
-    private let lock = NSLock()
-    private var peers: [PeerID] = []
-    func insert(_ peer: PeerID) { lock.withLock { if !peers.contains(peer) { peers.append(peer) } } }
-    var count: Int { lock.withLock { peers.count } }
-    var all: [PeerID] { lock.withLock { peers } }
+final class FoundSet: Sendable {
+    private let peers = NIOLockedValueBox([PeerID]())
+    func insert(_ peer: PeerID) { peers.withLockedValue { if !$0.contains(peer) { $0.append(peer) } } }
+    var count: Int { peers.withLockedValue { $0.count } }
+    var all: [PeerID] { peers.withLockedValue { $0 } }
 }
 
-final class BestRecord: @unchecked Sendable {
-    private let lock = NSLock()
-    private var best: DHTRecord?
-    init(_ initial: DHTRecord?) { best = initial }
-    func offer(_ record: DHTRecord) { lock.withLock { if best == nil || record.seq > best!.seq { best = record } } }
-    var record: DHTRecord? { lock.withLock { best } }
+final class BestRecord: Sendable {
+    private let best: NIOLockedValueBox<DHTRecord?>
+    init(_ initial: DHTRecord?) { best = NIOLockedValueBox(initial) }
+    func offer(_ record: DHTRecord) { best.withLockedValue { if $0 == nil || record.seq > $0!.seq { $0 = record } } }
+    var record: DHTRecord? { best.withLockedValue { $0 } }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -18,6 +19,14 @@ public actor Swarm {
         public var addressBookPath: String?
         public var handshakeTimeout: Duration = .seconds(10)
         public init() {}
+
+        /// Listening on a free loopback port: for nodes made in tests and benchmarks.
+        public static var loopback: Config {
+            var config = Config()
+            config.listenHost = "127.0.0.1"
+            config.listenPort = 0
+            return config
+        }
     }
 
     public typealias Handler = @Sendable (P2PStream) async throws -> Void
@@ -368,21 +377,19 @@ public actor Swarm {
 }
 
 /// Resumes a continuation exactly once (the connection task reports success or failure, not both).
-final class Once<Value: Sendable>: @unchecked Sendable {
-    private var continuation: CheckedContinuation<Value, Error>?
-    private let lock = NSLock()
+final class Once<Value: Sendable>: Sendable {
+    private let continuation: NIOLockedValueBox<CheckedContinuation<Value, Error>?>
 
-    init(_ continuation: CheckedContinuation<Value, Error>) { self.continuation = continuation }
+    init(_ continuation: CheckedContinuation<Value, Error>) { self.continuation = NIOLockedValueBox(continuation) }
 
     func resume(returning value: Value) { take()?.resume(returning: value) }
     func resume(throwing error: Error) { take()?.resume(throwing: error) }
 
     private func take() -> CheckedContinuation<Value, Error>? {
-        lock.lock()
-        defer { lock.unlock() }
-        let taken = continuation
-        continuation = nil
-        return taken
+        continuation.withLockedValue { taken in
+            defer { taken = nil }
+            return taken
+        }
     }
 }
 
