@@ -40,10 +40,23 @@ import Testing
             ["kind": "params", "parts": [String](), "id": ChainParameters.stateKey.text],
             ["kind": "bookkeepers", "parts": [String](), "id": BookkeeperSet.stateKey.text],
         ]
+        // Derived IDs over parts that are not all IDs: each part as {"id": text}, {"u64": n} (8 bytes
+        // big-endian) or {"text": s} (UTF-8), concatenated (specs/ids-and-signatures.md).
+        let (first, second, third) = (Self.keys[0].publicKey.id, Self.keys[1].publicKey.id, Self.keys[2].publicKey.id)
+        func part(_ form: String, _ value: Any) -> [String: Any] { [form: value] }
+        let forwardStream = UsageReceipt(chain: Self.chain, provider: first, consumer: second, service: .forward, contract: third, sequence: 1, units: 1).streamKey
+        let derivedData: [[String: Any]] = [
+            ["kind": "iou", "parts": [part("id", second.text), part("u64", 7)], "id": IOU.stateKey(borrower: second, nonce: 7).text],
+            ["kind": "orgcontract", "parts": [part("id", first.text), part("u64", 1)], "id": ConsensusContract.stateKey(first, version: 1).text],
+            ["kind": "reference", "parts": [part("id", first.text), part("text", "video-42")],
+             "id": Contribution.referenceID(organization: first, reference: "video-42").text],
+            ["kind": "settlement", "parts": [part("id", first.text), part("id", second.text), part("text", "forward"), part("id", third.text)],
+             "id": forwardStream.text],
+        ]
         var typo = Array(Self.keys[0].publicKey.id.text)
         typo[10] = typo[10] == "q" ? "p" : "q"
         try Self.check("ids.json", [
-            "keys": entries, "derived": derived,
+            "keys": entries, "derived": derived, "derived_data": derivedData,
             "invalid_text": [
                 ["text": String(typo), "why": "one character changed: checksum fails"],
                 ["text": Self.keys[0].publicKey.id.text.uppercased().prefix(10) + Self.keys[0].publicKey.id.text.dropFirst(10), "why": "mixed case"],

@@ -79,9 +79,12 @@ def decode(data):
             return out
         if major == 6:
             if argument(info) != 42: raise ValueError("tag")
-            inner = item(depth + 1)
-            if not isinstance(inner, bytes) or inner[:1] != b"\x00": raise ValueError("link")
-            return Link(inner[1:])
+            # The byte string inside a link is part of it: it does not add to the depth.
+            inner = take(1)[0]
+            if inner >> 5 != 2: raise ValueError("link")
+            content = take(argument(inner & 31))
+            if content[:1] != b"\x00" or len(content) < 2: raise ValueError("link")
+            return Link(content[1:])
         if h == 0xf4: return False
         if h == 0xf5: return True
         if h == 0xf6: return None
@@ -232,7 +235,8 @@ def main(folder):
         check(encode(decode(data)) == data, "encoding: " + v["name"])
     for v in encoding["invalid"]:
         try: decode(bytes.fromhex(v["hex"])); check(False, "encoding accepted: " + v["name"])
-        except (ValueError, UnicodeDecodeError): check(True, "")
+        except (ValueError, UnicodeDecodeError) as error:
+            check(v["error"] != "tooDeep" or str(error) == "too deep", "encoding rejected for another reason: " + v["name"])
 
     ids = load("ids.json")
     by_text = {}
@@ -244,6 +248,11 @@ def main(folder):
         by_text[k["id"]] = ledger_id(pub)
     for d in ids["derived"]:
         check(bech32m("ld", derived(d["kind"], [by_text[p] for p in d["parts"]])) == d["id"], "derived " + d["kind"])
+    def derived_part(part):
+        (form, value), = part.items()
+        return {"id": lambda: bech32m_bytes(value), "u64": lambda: value.to_bytes(8, "big"), "text": lambda: value.encode()}[form]()
+    for d in ids["derived_data"]:
+        check(bech32m("ld", derived(d["kind"], [derived_part(p) for p in d["parts"]])) == d["id"], "derived " + d["kind"] + " over mixed parts")
     for bad in ids["invalid_text"]:
         check(not (bech32m_valid(bad["text"]) and bad["text"].startswith("ld1")), "invalid id accepted: " + bad["why"])
 
