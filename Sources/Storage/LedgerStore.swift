@@ -95,8 +95,9 @@ public final class LedgerStore: @unchecked Sendable {
         }
     }
 
-    /// Appends a validated block and the state changes it made, atomically.
-    public func append(_ block: Block, applied: Chain.Applied) throws(StoreError) {
+    /// Appends a validated block, the state changes it made and the explorer's payout rows for it, in
+    /// one SQLite transaction: a crash leaves all of them or none.
+    public func append(_ block: Block, applied: Chain.Applied, payouts: [Payout] = []) throws(StoreError) {
         try locked {
             try database.transaction {
                 let latest = try latestHeightUnlocked()
@@ -104,6 +105,7 @@ public final class LedgerStore: @unchecked Sendable {
                     throw StoreError.damaged("block \(block.height) does not follow the stored height \(latest.map(String.init) ?? "none")")
                 }
                 try write(block, nodes: applied.createdNodes, changes: applied.changes)
+                try writePayouts(payouts)
             }
         }
     }
@@ -183,17 +185,12 @@ public final class LedgerStore: @unchecked Sendable {
         }
     }
 
-    /// Records payouts (after the block that made them is stored).
-    public func recordPayouts(_ payouts: [Payout]) throws(StoreError) {
+    private func writePayouts(_ payouts: [Payout]) throws {
         guard !payouts.isEmpty else { return }
-        try locked {
-            try database.transaction {
-                let insert = try database.statement("INSERT OR REPLACE INTO distributions(org, sequence, recipient, amount, height) VALUES (?, ?, ?, ?, ?)")
-                for payout in payouts {
-                    try insert.bind(.blob(payout.organization.bytes), .integer(Int64(payout.sequence)), .blob(payout.recipient.bytes),
-                                    .integer(Int64(bitPattern: payout.amount)), .integer(Int64(payout.height))).run()
-                }
-            }
+        let insert = try database.statement("INSERT OR REPLACE INTO distributions(org, sequence, recipient, amount, height) VALUES (?, ?, ?, ?, ?)")
+        for payout in payouts {
+            try insert.bind(.blob(payout.organization.bytes), .integer(Int64(payout.sequence)), .blob(payout.recipient.bytes),
+                            .integer(Int64(bitPattern: payout.amount)), .integer(Int64(payout.height))).run()
         }
     }
 

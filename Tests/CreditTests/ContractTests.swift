@@ -49,7 +49,7 @@ import Testing
         var world = CreditWorld()
         let contract = try create(&world)
         try world.chain.submit(StorageRules.challenge, StorageRules.contractBody(contract.id), [world[0]])
-        world.chain.pulseStep = 10
+        world.chain.pulseStep = 11  // past the answer window of one period
         let payer = world.balance(0)
         try world.chain.submit(StorageRules.claim, StorageRules.contractBody(contract.id), [world[0]])
         let after = world.chain.record(StorageContract.self, at: contract.id)!

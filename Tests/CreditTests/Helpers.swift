@@ -43,6 +43,13 @@ struct CreditWorld {
                                             contract: contract, sequence: sequence, units: units), key: keys[consumer])
     }
 
+    func acknowledgement(provider: Int, consumer: Int, sequence: UInt64, units: UInt64) -> ReceiptAcknowledgement {
+        ReceiptAcknowledgement(receipt: UsageReceipt(chain: TestChain.chainID, provider: id(provider), consumer: id(consumer), service: .bandwidth,
+                                                     sequence: sequence, units: units), providerKey: keys[provider])
+    }
+
+    func stream(provider: Int, consumer: Int) -> ID { receipt(provider: provider, consumer: consumer, sequence: 0, units: 0).receipt.streamKey }
+
     /// Receivables minus payables over every line: what netting and rippling must never change.
     func netPosition(_ account: ID) -> Int128 {
         chain.records(CreditLine.self).reduce(Int128(0)) { total, line in

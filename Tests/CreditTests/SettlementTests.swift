@@ -50,8 +50,11 @@ import Testing
         expectRejection(SettlementRules.staleReceipt) {
             try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 1, units: 100)), [world[0]])
         }
-        expectRejection(SettlementRules.badReceipt) {
+        expectRejection(SettlementRules.staleReceipt) {
             try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 3, units: 200)), [world[0]])
+        }
+        expectRejection(SettlementRules.staleReceipt) {  // a higher sequence with no more units books nothing
+            try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 3, units: 300)), [world[0]])
         }
         #expect(world.chain.state.rootHash == root)
         try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 3, units: 450)), [world[0]])
@@ -80,7 +83,9 @@ import Testing
         try world.grant(0, to: 1, limit: 1_000_000)
         try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 4, units: 400)), [world[0]])
         let before = (world.balance(0), world.balance(1))
-        try world.chain.submit(SettlementRules.dispute, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 2, units: 100)), [world[1]])
+        // The provider acknowledged 100 units at receipt 2: older than the settled receipt 4, so no contradiction.
+        let ack = world.acknowledgement(provider: 0, consumer: 1, sequence: 2, units: 100)
+        try world.chain.submit(SettlementRules.dispute, SettlementRules.disputeBody(acknowledgement: ack), [world[1]])
         let deposit = ChainParameters.settlementDepositDefault
         #expect(world.balance(1) == before.1 - deposit && world.balance(0) == before.0 + deposit)
         #expect(world.debt(1, to: 0) == 400, "the settlement stands")

@@ -150,3 +150,26 @@ import Testing
         #expect(throws: DecodeError.tooLarge) { try SignedTransaction.decodeUntrusted([UInt8](repeating: 0, count: Transaction.encodedBytesMax + 1)) }
     }
 }
+
+/// Issue 9, hole 9: text that differs in bytes is different text, whatever Unicode says is equivalent.
+@Suite struct CBORByteEqualityTests {
+    @Test func canonicallyEquivalentKeysDoNotCollapse() throws {
+        // {"K": 1, "\u{212A}": 2}: distinct, canonically ordered keys (1 byte, then 3 bytes).
+        let bytes: [UInt8] = [0xa2, 0x61, 0x4b, 0x01, 0x63, 0xe2, 0x84, 0xaa, 0x02]
+        #expect(throws: DecodeError.duplicateMapKey) { try CBORDecoder.decode(bytes) }
+    }
+
+    @Test func textComparesByBytes() throws {
+        #expect(CBOR.text("K") != CBOR.text("\u{212A}"))
+        #expect(CBOR.text("\u{e9}") != CBOR.text("e\u{301}"))
+        #expect(CBOR.map(["K": .unsigned(1)]) != CBOR.map(["\u{212A}": .unsigned(1)]))
+        #expect(Set([CBOR.text("K"), CBOR.text("\u{212A}")]).count == 2)
+        #expect(!"Kdev".sameBytes(as: "\u{212A}dev"))
+    }
+
+    @Test func aFieldIsFoundOnlyUnderItsExactBytes() throws {
+        var fields = try CBORFields(.map(["\u{212A}ind": .text("x")]), schema: "test")
+        #expect(!fields.hasField("Kind"))
+        #expect(throws: DecodeError.self) { _ = try fields.value("Kind") }
+    }
+}

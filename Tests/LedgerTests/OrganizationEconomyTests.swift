@@ -81,7 +81,7 @@ import Testing
         try world.vote(2, 1)
         try world.vote(2, 2)
         #expect(world.governance.approvals == 2)
-        try world.chain.submit(OrganizationRules.introduce, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(2)])
+        try world.chain.submit(OrganizationRules.introduce, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(2), testKey(4)])
         let key = Membership.stateKey(organization: world.org, person: testKey(4).publicKey.id)
         #expect(world.chain.record(Membership.self, at: key)?.introducedBy == testKey(2).publicKey.id)
         try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(1)])
@@ -116,6 +116,8 @@ import Testing
         #expect(throws: Rejection.self) {
             try world.chain.submit(EconomyRules.tokenTransfer, EconomyRules.tokenTransferBody(organization: world.org, to: testKey(3).publicKey.id, amount: 5), [testKey(2)])
         }
+        // 2 voted on proposal 4: its tokens stay until the deadline.
+        world.chain.pulseStep = 200
         try world.chain.submit(EconomyRules.tokenTransfer, EconomyRules.tokenTransferBody(organization: world.org, to: testKey(3).publicKey.id, amount: 5), [testKey(2), testKey(3)])
         #expect(world.tokens(2) == 895 && world.tokens(3) == 106)
     }

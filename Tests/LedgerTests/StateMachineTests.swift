@@ -124,7 +124,7 @@ import Testing
 
     @Test func joinApproveRoleLeaveLifecycle() throws {
         var chain = try created()
-        try chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(org), [applicant])
+        try chain.submit(OrganizationRules.join, OrganizationRules.joinBody(organization: org, role: .guest), [applicant])
         #expect(role(chain, applicant) == .applicant)
         // Only a supervisor approves.
         do {

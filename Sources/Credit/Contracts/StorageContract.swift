@@ -31,12 +31,18 @@ public struct StorageContract: StateRecord, Equatable {
     public var challengePeriod: UInt64?
     public var challengeIndex: UInt64
     public var challengeAnswered: Bool
+    /// The last pulse at which the open challenge may be answered: one full period after it was made,
+    /// wherever in its period it fell, so no challenge is unanswerable.
+    public var challengeDeadline: UInt64
     public var missed: UInt64
     public var ended: Bool
 
     public var segments: UInt64 { (size + UInt64(StorageContract.segmentBytes) - 1) / UInt64(StorageContract.segmentBytes) }
 
-    public func period(atPulse pulse: UInt64) -> UInt64 { pulse < start ? 0 : (pulse - start) / periodPulses }
+    public func period(atPulse pulse: UInt64) -> UInt64 { pulse < start || periodPulses == 0 ? 0 : (pulse - start) / periodPulses }
+
+    /// A challenge that is neither answered nor past its deadline.
+    public func challengeOpen(atPulse pulse: UInt64) -> Bool { challengePeriod != nil && !challengeAnswered && pulse <= challengeDeadline }
 
     public static func stateKey(payer: ID, provider: ID, nonce: UInt64) -> ID {
         ID.derived("storage", data: payer.bytes + provider.bytes + nonce.bigEndianBytes)
@@ -60,7 +66,7 @@ public struct StorageContract: StateRecord, Equatable {
             "pricePerPeriod": .unsigned(pricePerPeriod), "periodPulses": .unsigned(periodPulses), "periods": .unsigned(periods),
             "start": .unsigned(start), "escrow": .unsigned(escrow), "deposit": .unsigned(deposit), "penaltyPerMiss": .unsigned(penaltyPerMiss),
             "settledPeriods": .unsigned(settledPeriods), "challengeIndex": .unsigned(challengeIndex), "answered": .bool(challengeAnswered),
-            "missed": .unsigned(missed), "ended": .bool(ended),
+            "missed": .unsigned(missed), "ended": .bool(ended), "challengeDeadline": .unsigned(challengeDeadline),
         ]
         map["challengePeriod"] = challengePeriod.map { .unsigned($0) } ?? .null
         return map
@@ -88,6 +94,7 @@ public struct StorageContract: StateRecord, Equatable {
         }
         challengeIndex = try fields.unsigned("challengeIndex")
         challengeAnswered = try fields.bool("answered")
+        challengeDeadline = try fields.unsigned("challengeDeadline")
         missed = try fields.unsigned("missed")
         ended = try fields.bool("ended")
     }
@@ -111,6 +118,7 @@ public struct StorageContract: StateRecord, Equatable {
         self.challengePeriod = nil
         self.challengeIndex = 0
         self.challengeAnswered = false
+        self.challengeDeadline = 0
         self.missed = 0
         self.ended = false
     }

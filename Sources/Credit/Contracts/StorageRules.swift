@@ -64,7 +64,7 @@ public enum StorageRules {
         guard terms.size > 0, terms.periodPulses > 0, (1...StorageContract.periodsMax).contains(terms.periods) else {
             throw Rejection(.amountNotPositive, "size and period must be positive, periods 1 to \(StorageContract.periodsMax)")
         }
-        let parameters = try draft.record(ChainParameters.self, at: ChainParameters.stateKey)!
+        let parameters = try draft.parameters()
         let rate = terms.pricePerGiBDay ?? parameters.storageByteDayCoefficient << 30
         guard let price = StorageContract.price(size: terms.size, pricePerGiBDay: rate, periodPulses: terms.periodPulses, pulsesPerDay: parameters.pulsesPerDay),
             price > 0, !price.multipliedReportingOverflow(by: terms.periods).overflow
@@ -95,7 +95,9 @@ public enum StorageRules {
         let completed = min(contract.periods, contract.period(atPulse: context.pulse))
         while contract.settledPeriods < completed {
             let period = contract.settledPeriods
-            contract.escrow -= contract.pricePerPeriod
+            // A period whose challenge can still be answered waits for the answer or the deadline.
+            if contract.challengePeriod == period && contract.challengeOpen(atPulse: context.pulse) { break }
+            contract.escrow -= min(contract.pricePerPeriod, contract.escrow)
             if contract.challengePeriod == period && !contract.challengeAnswered {
                 contract.missed += 1
                 let penalty = min(contract.penaltyPerMiss, contract.deposit)
@@ -115,10 +117,14 @@ public enum StorageRules {
         let period = contract.period(atPulse: context.pulse)
         guard period < contract.periods else { throw Rejection(over, "storage contract \(contract.id) has run its \(contract.periods) periods") }
         guard contract.challengePeriod != period else { throw Rejection(.duplicate, "period \(period) is already challenged") }
+        guard !contract.challengeOpen(atPulse: context.pulse) else {
+            throw Rejection(.duplicate, "the challenge of period \(contract.challengePeriod ?? 0) is open until pulse \(contract.challengeDeadline)")
+        }
         try accrue(&contract, &draft, context)
         contract.challengePeriod = period
         contract.challengeIndex = StorageContract.challengeIndex(previousHash: context.previousHash, contract: contract.id, period: period, segments: contract.segments)
         contract.challengeAnswered = false
+        contract.challengeDeadline = try context.pulse.adding(contract.periodPulses, what: "challenge deadline")
         draft.put(contract, at: contract.id)
     }
 
@@ -136,8 +142,8 @@ public enum StorageRules {
         }
         var contract = try open(id, draft)
         guard tx.origin == contract.provider else { throw Rejection(.wrongSigners, "only the provider proves storage contract \(contract.id)") }
-        guard let period = contract.challengePeriod, period == contract.period(atPulse: context.pulse), !contract.challengeAnswered else {
-            throw Rejection(noChallenge, "storage contract \(contract.id) has no open challenge this period")
+        guard contract.challengeOpen(atPulse: context.pulse) else {
+            throw Rejection(noChallenge, "storage contract \(contract.id) has no open challenge (answered, or past its deadline)")
         }
         let index = contract.challengeIndex
         let expectedBytes = index == contract.segments - 1 ? Int(contract.size - index * UInt64(StorageContract.segmentBytes)) : StorageContract.segmentBytes

@@ -13,6 +13,9 @@ public struct Settlement: StateRecord, Equatable {
     /// The last settled receipt's sequence and cumulative units.
     public var sequence: UInt64
     public var units: UInt64
+    /// The same before the last settlement: what a won dispute against it goes back to.
+    public var previousSequence: UInt64
+    public var previousUnits: UInt64
     /// Bandwidth bytes settled on this stream so far.
     public var value: UInt64
     /// Of the last settlement: how much became debt and how much was paid from the consumer's balance.
@@ -31,6 +34,8 @@ public struct Settlement: StateRecord, Equatable {
         contract = receipt.contract
         sequence = 0
         units = 0
+        previousSequence = 0
+        previousUnits = 0
         value = 0
         lastDebt = 0
         lastPaid = 0
@@ -46,7 +51,7 @@ public struct Settlement: StateRecord, Equatable {
             "provider": .id(provider), "consumer": .id(consumer), "service": .text(service.rawValue), "sequence": .unsigned(sequence),
             "units": .unsigned(units), "value": .unsigned(value), "lastDebt": .unsigned(lastDebt), "lastPaid": .unsigned(lastPaid),
             "pending": .bool(pending), "windowEnd": .unsigned(windowEnd), "submitter": .id(submitter), "deposit": .unsigned(deposit),
-            "settled": .unsigned(settledHeight),
+            "settled": .unsigned(settledHeight), "previousSequence": .unsigned(previousSequence), "previousUnits": .unsigned(previousUnits),
         ]
         if let contract { map["contract"] = .id(contract) }
         return map
@@ -68,6 +73,8 @@ public struct Settlement: StateRecord, Equatable {
         submitter = try fields.id("submitter")
         deposit = try fields.unsigned("deposit")
         settledHeight = try fields.unsigned("settled")
+        previousSequence = try fields.unsigned("previousSequence")
+        previousUnits = try fields.unsigned("previousUnits")
     }
 
     public var streamKey: ID {
@@ -79,10 +86,12 @@ public struct Settlement: StateRecord, Equatable {
 /// line to the consumer (the rest is paid from the consumer's balance, never more debt than the line
 /// allows), pending for the publicity window.
 ///
-/// Challenges follow GongShi's dispute rule: the other side may show a newer receipt of the same stream
-/// (only the latest matters); the newer receipt is settled and the submitter of the stale one loses its
-/// deposit to the challenger. A challenge with a receipt that is not newer loses the challenger's
-/// deposit to the submitter. Forged receipts never get this far: every receipt's signature is checked.
+/// Challenges follow GongShi's dispute rule, with evidence the challenger could not have made alone:
+/// receipts are the consumer's signature, so only the provider can win with one (a receipt showing more
+/// use than the consumer settled); the consumer wins only with the provider's own acknowledgement of
+/// fewer units for a receipt at least as new as the one the provider settled. The side proven wrong
+/// loses its deposit to the other; a challenge that proves nothing loses the challenger's deposit.
+/// A receipt advances its stream only by showing more units, so no sequence number can freeze it.
 public enum SettlementRules {
     public static let settle = "receipt.settle"
     public static let dispute = "receipt.dispute"
@@ -94,6 +103,9 @@ public enum SettlementRules {
     public static let badReceipt: Rejection.Code = "bad_receipt"
     public static let inWindow: Rejection.Code = "in_publicity_window"
     public static let notPending: Rejection.Code = "nothing_to_dispute"
+    public static let badEvidence: Rejection.Code = "bad_evidence"
+
+    public static func disputeBody(acknowledgement: ReceiptAcknowledgement) -> CBOR { .map(["ack": acknowledgement.cbor]) }
 
     public static func body(_ receipt: SignedReceipt) -> CBOR { .map(["receipt": receipt.cbor]) }
 
@@ -102,14 +114,47 @@ public enum SettlementRules {
     static func decode(_ tx: Transaction, context: BlockContext) throws(Rejection) -> SignedReceipt {
         let signed = try tx.decodeBody { fields throws(DecodeError) in try SignedReceipt(cbor: try fields.value("receipt")) }
         do { try signed.verify() } catch { throw Rejection(badReceipt, "\(error)") }
-        guard signed.receipt.chain == context.chain else { throw Rejection(.wrongChain, "the receipt is for chain '\(signed.receipt.chain)'") }
-        guard signed.receipt.provider != signed.receipt.consumer else { throw Rejection(.selfReference, "a node does not bill itself") }
+        try check(signed.receipt, context)
         return signed
+    }
+
+    static func check(_ receipt: UsageReceipt, _ context: BlockContext) throws(Rejection) {
+        guard receipt.chain.sameBytes(as: context.chain) else { throw Rejection(.wrongChain, "the receipt is for chain '\(receipt.chain)'") }
+        guard receipt.provider != receipt.consumer else { throw Rejection(.selfReference, "a node does not bill itself") }
+    }
+
+    /// A dispute's evidence: a consumer-signed receipt (the provider's) or a provider-signed
+    /// acknowledgement (the consumer's).
+    enum Evidence {
+        case receipt(SignedReceipt)
+        case acknowledgement(ReceiptAcknowledgement)
+
+        var receipt: UsageReceipt {
+            switch self {
+            case .receipt(let signed): signed.receipt
+            case .acknowledgement(let ack): ack.receipt
+            }
+        }
+    }
+
+    static func decodeEvidence(_ tx: Transaction, context: BlockContext) throws(Rejection) -> Evidence {
+        let evidence = try tx.decodeBody { fields throws(DecodeError) -> Evidence in
+            if fields.hasField("ack") { return .acknowledgement(try ReceiptAcknowledgement(cbor: try fields.value("ack"))) }
+            return .receipt(try SignedReceipt(cbor: try fields.value("receipt")))
+        }
+        do {
+            switch evidence {
+            case .receipt(let signed): try signed.verify()
+            case .acknowledgement(let ack): try ack.verify()
+            }
+        } catch { throw Rejection(badReceipt, "\(error)") }
+        try check(evidence.receipt, context)
+        return evidence
     }
 
     /// The bandwidth value of `units` more of the receipt's service.
     static func value(of units: UInt64, _ receipt: UsageReceipt, _ draft: StateDraft) throws(Rejection) -> UInt64 {
-        let parameters = try draft.record(ChainParameters.self, at: ChainParameters.stateKey)!
+        let parameters = try draft.parameters()
         let coefficient: UInt64
         switch receipt.service {
         case .bandwidth: coefficient = 1
@@ -129,11 +174,8 @@ public enum SettlementRules {
 
     /// Books the usage from `record`'s last receipt up to `receipt`: debt within the line, the rest paid.
     static func book(_ receipt: UsageReceipt, into record: inout Settlement, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
-        guard receipt.sequence > record.sequence else {
-            throw Rejection(staleReceipt, "receipt \(receipt.sequence) is not newer than the settled receipt \(record.sequence) (each receipt counts once)")
-        }
-        guard receipt.units >= record.units else {
-            throw Rejection(badReceipt, "receipts are cumulative: \(receipt.units) units is less than the \(record.units) already settled")
+        guard receipt.units > record.units else {
+            throw Rejection(staleReceipt, "receipts are cumulative: \(receipt.units) units is not more than the \(record.units) already settled (each unit counts once)")
         }
         let value = try value(of: receipt.units - record.units, receipt, draft)
         var line = try draft.line(receipt.consumer, receipt.provider, height: context.height)
@@ -149,6 +191,8 @@ public enum SettlementRules {
             line.changedHeight = context.height
             draft.putLine(line)
         }
+        record.previousSequence = record.sequence
+        record.previousUnits = record.units
         record.sequence = receipt.sequence
         record.units = receipt.units
         record.value = try record.value.adding(value, what: "settled value")
@@ -166,7 +210,7 @@ public enum SettlementRules {
     }
 
     static func openWindow(_ record: inout Settlement, submitter: ID, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
-        let parameters = try draft.record(ChainParameters.self, at: ChainParameters.stateKey)!
+        let parameters = try draft.parameters()
         if !(record.pending && record.submitter == submitter) {
             try Holdings.withdraw(parameters.settlementDeposit, from: submitter, in: &draft)
             record.deposit = parameters.settlementDeposit
@@ -193,30 +237,71 @@ public enum SettlementRules {
         draft.put(record, at: receipt.streamKey)
     }
 
-    /// The other side challenges a pending settlement with its own receipt of the stream.
+    /// The other side challenges a pending settlement with evidence it could not have made alone.
     static let disputeRule = TransactionRule(type: dispute, signerCount: 1...1) { tx, draft, context throws(Rejection) in
-        let signed = try decode(tx, context: context)
-        let receipt = signed.receipt
+        let evidence = try decodeEvidence(tx, context: context)
+        let receipt = evidence.receipt
         guard var record = try draft.record(Settlement.self, at: receipt.streamKey), record.pending, context.pulse <= record.windowEnd else {
             throw Rejection(notPending, "no settlement of this stream is in its publicity window")
         }
         guard tx.origin != record.submitter, tx.origin == receipt.provider || tx.origin == receipt.consumer else {
             throw Rejection(.wrongSigners, "only the other side of the stream disputes its settlement")
         }
-        let parameters = try draft.record(ChainParameters.self, at: ChainParameters.stateKey)!
-        if receipt.sequence > record.sequence {
-            // The settled receipt was stale: the newer one is booked, the submitter's deposit goes to the
-            // challenger, whose own deposit now stands behind the new settlement.
-            try book(receipt, into: &record, &draft, context)
-            try Holdings.deposit(record.deposit, to: tx.origin, in: &draft)
-            record.deposit = 0
-            record.pending = false
-            try openWindow(&record, submitter: tx.origin, &draft, context)
-        } else {
-            // The challenge is wrong: the challenger's deposit goes to the submitter; the settlement stands.
+        let parameters = try draft.parameters()
+        let proven: Bool
+        switch evidence {
+        case .receipt:
+            guard tx.origin == receipt.provider else {
+                throw Rejection(badEvidence, "the consumer signs receipts, so its own receipt proves nothing for it; dispute with the provider's acknowledgement")
+            }
+            proven = receipt.units > record.units
+            if proven {
+                // The consumer settled a stale receipt: the newer one is booked, the consumer's deposit
+                // goes to the provider, whose own deposit now stands behind the new settlement.
+                try book(receipt, into: &record, &draft, context)
+                try Holdings.deposit(record.deposit, to: tx.origin, in: &draft)
+                record.deposit = 0
+                record.pending = false
+                try openWindow(&record, submitter: tx.origin, &draft, context)
+            }
+        case .acknowledgement:
+            guard tx.origin == receipt.consumer else {
+                throw Rejection(badEvidence, "the provider signs acknowledgements, so its own proves nothing for it; dispute with a receipt")
+            }
+            proven = receipt.sequence >= record.sequence && receipt.units < record.units
+            if proven {
+                // The provider settled more than it acknowledged: the settlement is undone and the
+                // provider's deposit goes to the consumer.
+                try undoLast(&record, &draft, context)
+                try Holdings.deposit(record.deposit, to: tx.origin, in: &draft)
+                record.deposit = 0
+                record.pending = false
+            }
+        }
+        if !proven {
+            // The challenge proves nothing: the challenger's deposit goes to the submitter; it stands.
             try Holdings.pay(parameters.settlementDeposit, from: tx.origin, to: record.submitter, in: &draft)
         }
         draft.put(record, at: receipt.streamKey)
+    }
+
+    /// Reverses the last booking: its debt comes off the line (as far as the line still carries it) and
+    /// what was paid goes back from the provider (as far as its balance allows).
+    static func undoLast(_ record: inout Settlement, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
+        var line = try draft.line(record.consumer, record.provider, height: context.height)
+        let debt = min(record.lastDebt, line.debt(of: record.consumer))
+        if debt > 0 {
+            line.addDebt(of: record.consumer, -Int128(debt))
+            line.changedHeight = context.height
+            draft.putLine(line)
+        }
+        let refund = min(record.lastPaid, try draft.account(record.provider).balance)
+        try Holdings.pay(refund, from: record.provider, to: record.consumer, in: &draft)
+        record.value -= min(record.value, record.lastDebt + record.lastPaid)
+        record.sequence = record.previousSequence
+        record.units = record.previousUnits
+        record.lastDebt = 0
+        record.lastPaid = 0
     }
 
     /// Anyone may close a settlement whose window has passed, returning the deposit.

@@ -100,11 +100,12 @@ public struct SignedReceipt: CBORCodable, Hashable, Sendable {
     }
 
     public enum Invalid: Error, Equatable, CustomStringConvertible {
-        case notTheConsumersKey, badSignature
+        case notTheConsumersKey, notTheProvidersKey, badSignature
 
         public var description: String {
             switch self {
             case .notTheConsumersKey: "the receipt is not signed with the consumer's key"
+            case .notTheProvidersKey: "the acknowledgement is not signed with the provider's key"
             case .badSignature: "the receipt's signature does not verify"
             }
         }

@@ -1,6 +1,9 @@
 /// What bookkeepers sign: a block's place in the chain and commitments to its transactions and to the
 /// state after them. The block hash is SHA-256 of this encoding (specs/blocks.md).
 public struct BlockHeader: CBORCodable, Hashable, Sendable {
+    /// How far ahead of a node's clock a block's time may be when it arrives (specs/blocks.md).
+    public static let timeDriftMillisMax: UInt64 = 10_000
+
     public var chain: String
     public var height: UInt64
     public var pulse: UInt64

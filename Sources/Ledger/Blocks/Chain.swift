@@ -10,15 +10,17 @@ public enum Chain {
 
     /// Validates `block` on top of `previous` and `state`, and returns the state after it.
     /// `verifyTransactionSignatures` may be false only for transactions already verified by this node.
+    /// `notAfterMillis` is the node's clock plus the allowed drift (`BlockHeader.timeDriftMillisMax`) for
+    /// a block arriving now; nil when replaying stored blocks, whose time was checked when they came.
     public static func apply(
         _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine,
-        verifyTransactionSignatures: Bool = true
+        verifyTransactionSignatures: Bool = true, notAfterMillis: UInt64? = nil
     ) throws(Rejection) -> Applied {
         let header = block.header
         guard let parameters = state.parameters, let bookkeepers = state.bookkeepers else {
             throw Rejection(.malformed, "state has no chain parameters or bookkeepers (not a ledger state)")
         }
-        guard header.chain == previous.chain else { throw Rejection(.wrongChain, "block is for chain '\(header.chain)'") }
+        guard header.chain.sameBytes(as: previous.chain) else { throw Rejection(.wrongChain, "block is for chain '\(header.chain)'") }
         guard header.height == previous.height + 1 else {
             throw Rejection(.malformed, "block height \(header.height) does not follow \(previous.height)")
         }
@@ -27,6 +29,11 @@ public enum Chain {
         }
         guard header.pulse == parameters.pulse(atMillis: header.timeMillis), header.pulse > previous.pulse else {
             throw Rejection(.malformed, "block \(header.height) pulse \(header.pulse) does not match its time or does not advance")
+        }
+        // A proposer's clock alone moves the pulse, which expires lines and transactions and closes
+        // windows: a block from the future is refused until the node's own clock catches up.
+        if let notAfterMillis, header.timeMillis > notAfterMillis {
+            throw Rejection(.timeTooFarAhead, "block \(header.height) time \(header.timeMillis) ms is more than \(BlockHeader.timeDriftMillisMax) ms ahead of this node's clock")
         }
         guard header.transactionCount == UInt64(block.transactions.count), !block.transactions.isEmpty else {
             throw Rejection(.malformed, "block \(header.height) transaction count is wrong or zero (no empty blocks)")

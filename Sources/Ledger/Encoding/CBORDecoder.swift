@@ -115,6 +115,9 @@ public struct CBORDecoder {
                 }
                 guard let key = String(validating: keyBytes, as: UTF8.self) else { throw .invalidUTF8 }
                 previousKey = keyBytes
+                // Distinct bytes that Swift's String equality merges (canonically equivalent text, such
+                // as "K" and U+212A) would collapse into one key: refuse them as a duplicate.
+                guard entries[key] == nil else { throw .duplicateMapKey }
                 entries[key] = try readValue(depth: depth + 1)
             }
             return .map(entries)

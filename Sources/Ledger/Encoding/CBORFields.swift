@@ -18,13 +18,19 @@ public struct CBORFields {
     }
 
     public mutating func value(_ key: String) throws(DecodeError) -> CBOR {
-        guard let value = entries.removeValue(forKey: key) else { throw .schema("\(schema): missing field '\(key)'") }
-        return value
+        guard let index = exactIndex(key) else { throw .schema("\(schema): missing field '\(key)'") }
+        return entries.remove(at: index).value
     }
 
-    public mutating func optional(_ key: String) -> CBOR? { entries.removeValue(forKey: key) }
+    public mutating func optional(_ key: String) -> CBOR? { exactIndex(key).map { entries.remove(at: $0).value } }
 
-    public func hasField(_ key: String) -> Bool { entries[key] != nil }
+    public func hasField(_ key: String) -> Bool { exactIndex(key) != nil }
+
+    /// The entry whose key has exactly these bytes: a canonically equivalent key is another field.
+    private func exactIndex(_ key: String) -> Dictionary<String, CBOR>.Index? {
+        guard let index = entries.index(forKey: key), entries[index].key.sameBytes(as: key) else { return nil }
+        return index
+    }
 
     public mutating func unsigned(_ key: String) throws(DecodeError) -> UInt64 {
         guard case .unsigned(let n) = try value(key) else { throw .schema("\(schema): '\(key)' must be an unsigned integer") }

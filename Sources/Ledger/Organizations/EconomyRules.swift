@@ -15,6 +15,8 @@ public enum EconomyRules {
     public static let unknownProposal: Rejection.Code = "unknown_proposal"
     public static let proposalClosed: Rejection.Code = "proposal_closed"
     public static let noGovernance: Rejection.Code = "no_governance"
+    public static let tokensLocked: Rejection.Code = "tokens_locked"
+    public static let notEligible: Rejection.Code = "not_eligible"
 
     // MARK: bodies
 
@@ -59,25 +61,35 @@ public enum EconomyRules {
         try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: person))?.role
     }
 
-    static func tokens(of holder: ID, in organization: ID, _ draft: StateDraft) throws(Rejection) -> UInt64 {
-        try draft.record(TokenBalance.self, at: TokenBalance.stateKey(organization: organization, holder: holder))?.balance ?? 0
+    static func tokens(of holder: ID, in organization: ID, _ draft: StateDraft) throws(Rejection) -> TokenBalance {
+        try draft.record(TokenBalance.self, at: TokenBalance.stateKey(organization: organization, holder: holder))
+            ?? TokenBalance(organization: organization, holder: holder, balance: 0)
     }
 
-    static func setTokens(_ balance: UInt64, of holder: ID, in organization: ID, _ draft: inout StateDraft) {
-        let key = TokenBalance.stateKey(organization: organization, holder: holder)
-        draft.set(key, balance == 0 ? nil : TokenBalance(organization: organization, holder: holder, balance: balance).cbor)
+    /// Stores a holding, or removes it when it is empty (an empty holding has no lock worth keeping).
+    static func putTokens(_ holding: TokenBalance, _ draft: inout StateDraft) {
+        let key = TokenBalance.stateKey(organization: holding.organization, holder: holding.holder)
+        draft.set(key, holding.balance == 0 ? nil : holding.cbor)
+    }
+
+    /// Adds to a holding and marks it as grown at this height.
+    static func receiveTokens(_ amount: UInt64, to holder: ID, in organization: ID, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
+        var holding = try tokens(of: holder, in: organization, draft)
+        holding.balance = try holding.balance.adding(amount, what: "token balance")
+        holding.receivedHeight = context.height
+        putTokens(holding, &draft)
     }
 
     /// Issues new tokens (rewards); the supply is capped at 2^64−1.
-    static func issueTokens(_ amount: UInt64, to holder: ID, in governance: inout Governance, _ draft: inout StateDraft) throws(Rejection) {
+    static func issueTokens(_ amount: UInt64, to holder: ID, in governance: inout Governance, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
         governance.tokenSupply = try governance.tokenSupply.adding(amount, what: "token supply")
-        setTokens(try tokens(of: holder, in: governance.organization, draft) + amount, of: holder, in: governance.organization, &draft)
+        try receiveTokens(amount, to: holder, in: governance.organization, &draft, context)
     }
 
     // MARK: tokens
 
     /// Both holders sign, as for any transfer.
-    static let tokenTransferRule = TransactionRule(type: tokenTransfer, signerCount: 2...2) { tx, draft, _ throws(Rejection) in
+    static let tokenTransferRule = TransactionRule(type: tokenTransfer, signerCount: 2...2) { tx, draft, context throws(Rejection) in
         let (organization, to, amount) = try tx.decodeBody { fields throws(DecodeError) in
             (try fields.id("org"), try fields.id("to"), try fields.unsigned("amount"))
         }
@@ -85,10 +97,14 @@ public enum EconomyRules {
         guard to != tx.origin else { throw Rejection(.selfReference, "cannot transfer tokens to the same account") }
         guard amount > 0 else { throw Rejection(.amountNotPositive, "amount must be positive") }
         _ = try governance(organization, draft)
-        let held = try tokens(of: tx.origin, in: organization, draft)
-        guard held >= amount else { throw Rejection(.insufficientBalance, "\(tx.origin) holds \(held) tokens of \(organization)") }
-        setTokens(held - amount, of: tx.origin, in: organization, &draft)
-        setTokens(try tokens(of: to, in: organization, draft) + amount, of: to, in: organization, &draft)
+        var held = try tokens(of: tx.origin, in: organization, draft)
+        guard held.balance >= amount else { throw Rejection(.insufficientBalance, "\(tx.origin) holds \(held.balance) tokens of \(organization)") }
+        guard context.pulse > held.lockedUntil else {
+            throw Rejection(tokensLocked, "\(tx.origin) voted with these tokens; they stay until pulse \(held.lockedUntil), the proposal's deadline")
+        }
+        held.balance -= amount
+        putTokens(held, &draft)
+        try receiveTokens(amount, to: to, in: organization, &draft, context)
     }
 
     // MARK: contributions
@@ -134,7 +150,7 @@ public enum EconomyRules {
         // an organization created in this block, its first).
         let version = draft.base.record(Governance.self, at: Governance.stateKey(organization))?.contractVersion ?? governance.contractVersion
         guard let contract = try draft.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: version)) else {
-            preconditionFailure("an organization always has its contract in force")
+            throw Rejection(.unreadableRecord, "organization \(organization) has no contract version \(version) in force")
         }
         try Holdings.withdraw(amount, from: tx.origin, in: &draft)
         let result = Distribution.compute(inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: draft.base))
@@ -165,7 +181,7 @@ public enum EconomyRules {
         }
         guard let kind = Proposal.Kind(rawValue: kindText) else { throw Rejection(.malformed, "proposal kind must be reward, contract, role or policy") }
         var governance = try governance(organization, draft)
-        guard let role = try role(of: tx.origin, in: organization, draft), role >= .member else {
+        guard let role = try role(of: tx.origin, in: organization, draft), role.votes else {
             throw Rejection(.notMember, "only members and supervisors of \(organization) propose")
         }
         guard duration > 0, duration <= 10 * 86_400 * 365 else { throw Rejection(.malformed, "duration must be 1 pulse to 10 years") }
@@ -173,8 +189,8 @@ public enum EconomyRules {
         let profile = try OrganizationRules.existing(organization, in: draft)
         governance.proposalCount += 1
         let proposal = Proposal(organization: organization, sequence: governance.proposalCount, kind: kind, payload: payload, proposer: tx.origin,
-                                deadline: context.pulse + duration,
-                                eligible: governance.voting == .member ? profile.memberCount : governance.tokenSupply)
+                                deadline: context.pulse + duration, createdHeight: context.height,
+                                eligible: governance.voting == .member ? profile.votingMemberCount : governance.tokenSupply)
         guard proposal.eligible > 0 else { throw Rejection(.malformed, "no voting weight exists yet (token voting with no tokens)") }
         draft.put(proposal, at: proposal.stateKey)
         draft.put(governance, at: Governance.stateKey(organization))
@@ -227,7 +243,7 @@ public enum EconomyRules {
                 var fields = try CBORFields(proposal.payload, schema: "reward")
                 return (try fields.unsigned("amount"), try fields.id("recipient"))
             }
-            try issueTokens(amount, to: recipient, in: &governance, &draft)
+            try issueTokens(amount, to: recipient, in: &governance, &draft, context)
         case .contract:
             let version = governance.contractVersion + 1
             let contract = try decoded { () throws(DecodeError) in
@@ -245,20 +261,19 @@ public enum EconomyRules {
             guard var membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
                 throw Rejection(.notMember, "\(person) is no longer a member")
             }
-            if membership.role == .supervisor && newRole != .supervisor {
-                guard profile.supervisorCount > 1 else { throw Rejection(.lastSupervisor, "\(person) is the last supervisor") }
-                profile.supervisorCount -= 1
-            } else if membership.role != .supervisor && newRole == .supervisor {
-                profile.supervisorCount += 1
-            }
-            membership.role = newRole
+            try OrganizationRules.changeRole(&membership, to: newRole, in: &profile, context: context)
             draft.put(membership, at: key)
             draft.put(profile, at: Organization.stateKey(organization))
         case .policy:
             var updated = governance
             try decoded { () throws(DecodeError) in try updated.apply(policy: proposal.payload, pulse: context.pulse) }
-            // A policy changes the rules, never the counters.
-            updated.operation?.issued = governance.operation?.issued ?? 0
+            // The schedule being replaced (or removed) first issues what it accrued and was not claimed,
+            // so a policy neither takes accrued tokens away nor lets the new schedule inherit a count.
+            if let old = governance.operation {
+                let accrued = old.accrued(atPulse: context.pulse)
+                let due = accrued - min(old.issued, accrued)
+                if due > 0 { try issueTokens(due, to: old.account, in: &governance, &draft, context) }
+            }
             governance.approvals = updated.approvals
             governance.voting = updated.voting
             governance.quorumPPM = updated.quorumPPM
@@ -279,13 +294,37 @@ public enum EconomyRules {
         guard proposal.status == .open, context.pulse <= proposal.deadline else {
             throw Rejection(proposalClosed, "proposal \(sequence) is \(proposal.status == .executed ? "already executed" : "past its deadline")")
         }
-        guard let role = try role(of: tx.origin, in: organization, draft), role != .applicant else {
-            throw Rejection(.notMember, "only members of \(organization) vote")
+        guard let membership = try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: tx.origin)),
+            membership.role.votes
+        else {
+            throw Rejection(.notMember, "only members and supervisors of \(organization) vote")
         }
         let voteKey = Vote.stateKey(proposal: key, voter: tx.origin)
         guard try draft.record(Vote.self, at: voteKey) == nil else { throw Rejection(.duplicate, "\(tx.origin) has already voted on proposal \(sequence)") }
-        let weight = governance.voting == .member ? 1 : try tokens(of: tx.origin, in: organization, draft)
-        guard weight > 0 else { throw Rejection(.notMember, "\(tx.origin) holds no tokens of \(organization) to vote with") }
+        // The weight is what was eligible when the proposal was made: a voting member since an earlier
+        // block, or tokens held since an earlier block and locked by the vote until the deadline. So
+        // no vote or token counts twice and yes + no never exceeds the eligible weight.
+        let weight: UInt64
+        switch governance.voting {
+        case .member:
+            guard membership.sinceHeight < proposal.createdHeight else {
+                throw Rejection(notEligible, "\(tx.origin) became a voting member after proposal \(sequence) was made")
+            }
+            weight = 1
+        case .token:
+            var holding = try tokens(of: tx.origin, in: organization, draft)
+            guard holding.balance > 0 else { throw Rejection(.notMember, "\(tx.origin) holds no tokens of \(organization) to vote with") }
+            guard holding.receivedHeight < proposal.createdHeight else {
+                throw Rejection(notEligible, "\(tx.origin) received tokens after proposal \(sequence) was made; they vote on later proposals")
+            }
+            weight = holding.balance
+            holding.lockedUntil = max(holding.lockedUntil, proposal.deadline)
+            putTokens(holding, &draft)
+        }
+        let counted = try proposal.yes.adding(proposal.no, what: "votes")
+        guard try counted.adding(weight, what: "votes") <= proposal.eligible else {
+            throw Rejection(notEligible, "proposal \(sequence) has counted \(counted) of \(proposal.eligible) eligible; \(weight) more would exceed it")
+        }
         draft.put(Vote(proposal: key, voter: tx.origin, yes: yes, weight: weight), at: voteKey)
         if yes { proposal.yes = try proposal.yes.adding(weight, what: "yes votes") } else { proposal.no = try proposal.no.adding(weight, what: "no votes") }
         if proposal.passes(governance) {
@@ -308,7 +347,7 @@ public enum EconomyRules {
         guard due > 0 else { throw Rejection(.amountNotPositive, "no operation reward has accrued since the last claim") }
         operation.issued += due
         governance.operation = operation
-        try issueTokens(due, to: operation.account, in: &governance, &draft)
+        try issueTokens(due, to: operation.account, in: &governance, &draft, context)
         draft.put(governance, at: Governance.stateKey(organization))
     }
 }

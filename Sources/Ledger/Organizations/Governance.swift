@@ -79,15 +79,19 @@ public struct Governance: StateRecord, Equatable {
         quorumPPM = try fields.unsigned("quorum")
         thresholdPPM = try fields.unsigned("threshold")
         remainder = try fields.id("remainder")
+        // A policy states the whole schedule: without `operation` there is none, and a new one starts
+        // now with nothing issued (the proposal's execution first issues what the old one accrued).
         if fields.hasField("operation") {
             var op = try CBORFields(try fields.value("operation"), schema: "operation")
             operation = Operation(perPulse: try op.unsigned("perPulse"), cap: try op.unsigned("cap"), end: try op.unsigned("end"), since: pulse,
                                   account: try op.id("account"))
             try op.finish()
+        } else {
+            operation = nil
         }
         try fields.finish()
-        guard approvals >= 1, quorumPPM <= 1_000_000, thresholdPPM <= 1_000_000, thresholdPPM > 0 else {
-            throw .schema("policy: approvals ≥ 1; quorum and threshold are parts per million, threshold > 0")
+        guard approvals >= 1, approvals <= UInt64(Membership.approvalsMax), quorumPPM <= 1_000_000, thresholdPPM <= 1_000_000, thresholdPPM > 0 else {
+            throw .schema("policy: approvals 1 to \(Membership.approvalsMax); quorum and threshold are parts per million, threshold > 0")
         }
     }
 
@@ -151,6 +155,12 @@ public struct TokenBalance: StateRecord, Equatable {
     public var organization: ID
     public var holder: ID
     public var balance: UInt64
+    /// The height at which the balance last grew: tokens that arrive after a proposal was made do not
+    /// vote on it, so no token is counted twice (specs/organizations.md, votes).
+    public var receivedHeight: UInt64 = 0
+    /// The balance cannot leave before this pulse: a holder who voted keeps the tokens until the
+    /// proposal's deadline.
+    public var lockedUntil: UInt64 = 0
 
     public static func stateKey(organization: ID, holder: ID) -> ID { ID.derived("token", [organization, holder]) }
     public static func group(_ organization: ID) -> ID { ID.derived("tokens", [organization]) }
@@ -162,7 +172,8 @@ public struct TokenBalance: StateRecord, Equatable {
     }
 
     public var fields: [String: CBOR] {
-        ["org": .id(organization), "holder": .id(holder), "balance": .unsigned(balance), "group": .id(TokenBalance.group(organization))]
+        ["org": .id(organization), "holder": .id(holder), "balance": .unsigned(balance), "group": .id(TokenBalance.group(organization)),
+         "received": .unsigned(receivedHeight), "lockedUntil": .unsigned(lockedUntil)]
     }
 
     public init(fields: inout CBORFields) throws(DecodeError) {
@@ -170,6 +181,8 @@ public struct TokenBalance: StateRecord, Equatable {
         holder = try fields.id("holder")
         balance = try fields.unsigned("balance")
         _ = try fields.id("group")
+        receivedHeight = try fields.unsigned("received")
+        lockedUntil = try fields.unsigned("lockedUntil")
     }
 }
 

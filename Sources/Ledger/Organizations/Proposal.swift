@@ -25,6 +25,8 @@ public struct Proposal: StateRecord, Equatable {
     public var payload: CBOR
     public var proposer: ID
     public var deadline: UInt64
+    /// The height of the block that made it: the weight eligible is what existed before it.
+    public var createdHeight: UInt64
     public var eligible: UInt64
     public var yes: UInt64
     public var no: UInt64
@@ -49,18 +51,19 @@ public struct Proposal: StateRecord, Equatable {
     public var fields: [String: CBOR] {
         [
             "org": .id(organization), "sequence": .unsigned(sequence), "type": .text(kind.rawValue), "payload": payload,
-            "proposer": .id(proposer), "deadline": .unsigned(deadline), "eligible": .unsigned(eligible), "yes": .unsigned(yes),
+            "proposer": .id(proposer), "deadline": .unsigned(deadline), "created": .unsigned(createdHeight), "eligible": .unsigned(eligible), "yes": .unsigned(yes),
             "no": .unsigned(no), "status": .text(status.rawValue),
         ]
     }
 
-    public init(organization: ID, sequence: UInt64, kind: Kind, payload: CBOR, proposer: ID, deadline: UInt64, eligible: UInt64) {
+    public init(organization: ID, sequence: UInt64, kind: Kind, payload: CBOR, proposer: ID, deadline: UInt64, createdHeight: UInt64, eligible: UInt64) {
         self.organization = organization
         self.sequence = sequence
         self.kind = kind
         self.payload = payload
         self.proposer = proposer
         self.deadline = deadline
+        self.createdHeight = createdHeight
         self.eligible = eligible
         self.yes = 0
         self.no = 0
@@ -75,6 +78,7 @@ public struct Proposal: StateRecord, Equatable {
         payload = try fields.value("payload")
         proposer = try fields.id("proposer")
         deadline = try fields.unsigned("deadline")
+        createdHeight = try fields.unsigned("created")
         eligible = try fields.unsigned("eligible")
         yes = try fields.unsigned("yes")
         no = try fields.unsigned("no")

@@ -12,6 +12,8 @@ public enum Holdings {
 
     /// Takes units out of a balance (into a record's holding).
     public static func withdraw(_ amount: UInt64, from account: ID, in draft: inout StateDraft) throws(Rejection) {
+        // Moving nothing writes nothing (an untouched account must not appear as a change).
+        guard amount > 0 else { return }
         var record = try draft.account(account)
         guard record.balance >= amount else {
             throw Rejection(.insufficientBalance, "\(account) has \(record.balance), needs \(amount)")
@@ -22,6 +24,7 @@ public enum Holdings {
 
     /// Puts units into a balance (out of a record's holding).
     public static func deposit(_ amount: UInt64, to account: ID, in draft: inout StateDraft) throws(Rejection) {
+        guard amount > 0 else { return }
         var record = try draft.account(account)
         record.balance = try record.balance.adding(amount, what: "balance")
         draft.putAccount(record, at: account)

@@ -61,14 +61,25 @@ public enum OrganizationRules {
 
     public static func organizationBody(_ organization: ID) -> CBOR { .map(["org": .id(organization)]) }
 
+    /// Applies to join, for a role (member by default). Only the person's own signature makes an application.
+    public static func joinBody(organization: ID, role: Role? = nil) -> CBOR {
+        var map: [String: CBOR] = ["org": .id(organization)]
+        if let role { map["role"] = .text(role.rawValue) }
+        return .map(map)
+    }
+
     static let joinRule = TransactionRule(type: join, signerCount: 1...1) { tx, draft, context throws(Rejection) in
-        let organization = try tx.decodeBody { fields throws(DecodeError) in try fields.id("org") }
+        let (organization, requested) = try tx.decodeBody { fields throws(DecodeError) in
+            (try fields.id("org"), fields.hasField("role") ? try decodeRole(&fields, type: tx.type) : nil)
+        }
         _ = try existing(organization, in: draft)
         let key = Membership.stateKey(organization: organization, person: tx.origin)
         if let current = try draft.record(Membership.self, at: key) {
             throw Rejection(.alreadyMember, "\(tx.origin) is already \(current.role.rawValue) of \(organization)")
         }
-        draft.put(Membership(organization: organization, person: tx.origin, role: .applicant, sinceHeight: context.height), at: key)
+        var membership = Membership(organization: organization, person: tx.origin, role: .applicant, sinceHeight: context.height)
+        membership.requested = requested ?? .member
+        draft.put(membership, at: key)
     }
 
     public static func memberBody(organization: ID, person: ID, role: Role? = nil) -> CBOR {
@@ -77,32 +88,38 @@ public enum OrganizationRules {
         return .map(map)
     }
 
+    static func decodeRole(_ fields: inout CBORFields, type: String) throws(DecodeError) -> Role {
+        let text = try fields.text("role", lengthMax: 16)
+        guard let parsed = Role(rawValue: text), parsed != .applicant else {
+            throw .schema("\(type): role must be supervisor, member or guest")
+        }
+        return parsed
+    }
+
     static func decodeMember(_ tx: Transaction, roleRequired: Bool) throws(Rejection) -> (ID, ID, Role?) {
         try tx.decodeBody { fields throws(DecodeError) in
             let organization = try fields.id("org"), person = try fields.id("person")
-            var role: Role? = nil
-            if roleRequired || fields.hasField("role") {
-                let text = try fields.text("role", lengthMax: 16)
-                guard let parsed = Role(rawValue: text), parsed != .applicant else {
-                    throw .schema("\(tx.type): role must be supervisor, member or guest")
-                }
-                role = parsed
-            }
+            let role: Role? = roleRequired || fields.hasField("role") ? try decodeRole(&fields, type: tx.type) : nil
             return (organization, person, role)
         }
     }
 
-    /// Approves an application; the body may name the role to grant (member by default).
+    /// Approves an application for the role it names. A body may repeat that role, never change it:
+    /// under a k-of-n policy every supervisor approves the same thing, so the last one cannot pick.
     static let approveRule = TransactionRule(type: approve, signerCount: 1...1) { tx, draft, context throws(Rejection) in
-        let (organization, person, requested) = try decodeMember(tx, roleRequired: false)
+        let (organization, person, named) = try decodeMember(tx, roleRequired: false)
         var profile = try existing(organization, in: draft)
         try requireSupervisor(tx.origin, of: organization, in: draft)
         let key = Membership.stateKey(organization: organization, person: person)
         guard var membership = try draft.record(Membership.self, at: key), membership.role == .applicant else {
             throw Rejection(.notApplicant, "\(person) has no pending application to \(organization)")
         }
+        let role = membership.requested ?? .member
+        if let named, named != role {
+            throw Rejection(.invalidRole, "\(person) applied to be \(role.rawValue); an approval approves that role, not \(named.rawValue)")
+        }
         // A k-of-n policy gathers approvals from distinct supervisors first.
-        let needed = try draft.record(Governance.self, at: Governance.stateKey(organization))?.approvals ?? 1
+        let needed = min(try draft.record(Governance.self, at: Governance.stateKey(organization))?.approvals ?? 1, UInt64(Membership.approvalsMax))
         guard !membership.approvals.contains(tx.origin) else { throw Rejection(.duplicate, "\(tx.origin) already approved \(person)") }
         membership.approvals.append(tx.origin)
         guard UInt64(membership.approvals.count) >= needed else {
@@ -111,10 +128,10 @@ public enum OrganizationRules {
         }
         membership.approvals = []
         membership.introducedBy = nil
-        membership.role = requested ?? .member
+        membership.requested = nil
+        membership.role = role
         membership.sinceHeight = context.height
-        profile.memberCount += 1
-        if membership.role == .supervisor { profile.supervisorCount += 1 }
+        profile.count(from: nil, to: role)
         draft.put(membership, at: key)
         draft.put(profile, at: Organization.stateKey(organization))
     }
@@ -132,7 +149,7 @@ public enum OrganizationRules {
 
     // MARK: role, leave
 
-    static let roleRule = TransactionRule(type: role, signerCount: 1...1) { tx, draft, _ throws(Rejection) in
+    static let roleRule = TransactionRule(type: role, signerCount: 1...1) { tx, draft, context throws(Rejection) in
         let (organization, person, requested) = try decodeMember(tx, roleRequired: true)
         var profile = try existing(organization, in: draft)
         try requireSupervisor(tx.origin, of: organization, in: draft)
@@ -140,18 +157,21 @@ public enum OrganizationRules {
         guard var membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
             throw Rejection(.notMember, "\(person) is not a member of \(organization)")
         }
-        let newRole = requested!
-        if membership.role == .supervisor && newRole != .supervisor {
-            guard profile.supervisorCount > 1 else {
-                throw Rejection(.lastSupervisor, "\(person) is the last supervisor of \(organization)")
-            }
-            profile.supervisorCount -= 1
-        } else if membership.role != .supervisor && newRole == .supervisor {
-            profile.supervisorCount += 1
-        }
-        membership.role = newRole
+        guard let newRole = requested else { throw Rejection(.malformed, "\(tx.type): role is required") }
+        try changeRole(&membership, to: newRole, in: &profile, context: context)
         draft.put(membership, at: key)
         draft.put(profile, at: Organization.stateKey(organization))
+    }
+
+    /// Moves a member to another role, keeping the organization's counts; never leaves it without a
+    /// supervisor. One who starts to vote (a guest made member) votes only on later proposals.
+    static func changeRole(_ membership: inout Membership, to newRole: Role, in profile: inout Organization, context: BlockContext) throws(Rejection) {
+        if membership.role == .supervisor && newRole != .supervisor && profile.supervisorCount <= 1 {
+            throw Rejection(.lastSupervisor, "\(membership.person) is the last supervisor of \(membership.organization)")
+        }
+        if !membership.role.votes && newRole.votes { membership.sinceHeight = context.height }
+        profile.count(from: membership.role, to: newRole)
+        membership.role = newRole
     }
 
     /// A member leaves, or an applicant withdraws. The last supervisor cannot leave.
@@ -163,13 +183,10 @@ public enum OrganizationRules {
             throw Rejection(.notMember, "\(tx.origin) is not a member of \(organization)")
         }
         if membership.role != .applicant {
-            if membership.role == .supervisor {
-                guard profile.supervisorCount > 1 else {
-                    throw Rejection(.lastSupervisor, "the last supervisor of \(organization) cannot leave; make another member supervisor first")
-                }
-                profile.supervisorCount -= 1
+            guard membership.role != .supervisor || profile.supervisorCount > 1 else {
+                throw Rejection(.lastSupervisor, "the last supervisor of \(organization) cannot leave; make another member supervisor first")
             }
-            profile.memberCount -= 1
+            profile.count(from: membership.role, to: nil)
             draft.put(profile, at: Organization.stateKey(organization))
         }
         draft.set(key, nil)
@@ -177,9 +194,11 @@ public enum OrganizationRules {
 
     // MARK: introduce, remove
 
-    /// A member puts someone forward; supervisors approve as for an application.
-    static let introduceRule = TransactionRule(type: introduce, signerCount: 1...1) { tx, draft, context throws(Rejection) in
-        let (organization, person, _) = try decodeMember(tx, roleRequired: false)
+    /// A member puts someone forward, and that person co-signs (signer 1): nobody joins without their
+    /// own signature. Supervisors then approve as for an application, for the role it names.
+    static let introduceRule = TransactionRule(type: introduce, signerCount: 2...2) { tx, draft, context throws(Rejection) in
+        let (organization, person, requested) = try decodeMember(tx, roleRequired: false)
+        guard tx.signers[1].id == person else { throw Rejection(.wrongSigners, "the second signer must be the person introduced, \(person)") }
         _ = try existing(organization, in: draft)
         let sponsor = try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: tx.origin))
         guard let sponsor, sponsor.role >= .member else { throw Rejection(.notMember, "\(tx.origin) is not a member of \(organization)") }
@@ -189,6 +208,7 @@ public enum OrganizationRules {
         }
         var membership = Membership(organization: organization, person: person, role: .applicant, sinceHeight: context.height)
         membership.introducedBy = tx.origin
+        membership.requested = requested ?? .member
         draft.put(membership, at: key)
     }
 
@@ -201,11 +221,10 @@ public enum OrganizationRules {
         guard let membership = try draft.record(Membership.self, at: key), membership.role != .applicant else {
             throw Rejection(.notMember, "\(person) is not a member of \(organization)")
         }
-        if membership.role == .supervisor {
-            guard profile.supervisorCount > 1 else { throw Rejection(.lastSupervisor, "\(person) is the last supervisor of \(organization)") }
-            profile.supervisorCount -= 1
+        guard membership.role != .supervisor || profile.supervisorCount > 1 else {
+            throw Rejection(.lastSupervisor, "\(person) is the last supervisor of \(organization)")
         }
-        profile.memberCount -= 1
+        profile.count(from: membership.role, to: nil)
         draft.put(profile, at: Organization.stateKey(organization))
         draft.set(key, nil)
     }

@@ -17,11 +17,16 @@ public struct StateMachine: Sendable {
     /// Checks that need no state: chain, expiry, signer count and signatures.
     public func checkStateless(_ signed: SignedTransaction, context: BlockContext, verifySignatures: Bool = true) throws(Rejection) {
         let tx = signed.transaction
-        guard tx.chain == context.chain else {
+        guard tx.chain.sameBytes(as: context.chain) else {
             throw Rejection(.wrongChain, "transaction is for chain '\(tx.chain)', this node keeps '\(context.chain)'")
         }
         guard tx.expiry >= context.pulse else {
             throw Rejection(.expired, "transaction expired at pulse \(tx.expiry); the chain is at pulse \(context.pulse)")
+        }
+        // The size bound is a rule of the chain, checked in blocks too, not only where a node admits.
+        let size = signed.encoded.count
+        guard size <= Transaction.encodedBytesMax else {
+            throw Rejection(.tooLarge, "transaction is \(size) bytes encoded with its signatures; the limit is \(Transaction.encodedBytesMax)")
         }
         guard let rule = rules[tx.type] else {
             throw Rejection(.unknownType, "unknown transaction type '\(tx.type)'")
@@ -48,7 +53,7 @@ public struct StateMachine: Sendable {
             }
             origin.nonce += 1
             draft.putAccount(origin, at: tx.origin)
-            try rules[tx.type]!.apply(tx, &draft, context)
+            try rules[tx.type]?.apply(tx, &draft, context)
         } catch {
             draft.rollbackTransaction()
             throw error

@@ -12,6 +12,11 @@ public struct Organization: StateRecord, Equatable {
     /// Members of any role except applicants.
     public var memberCount: UInt64
     public var supervisorCount: UInt64
+    /// Of `memberCount`, the guests: they take part but do not vote, so member voting counts the rest.
+    public var guestCount: UInt64
+
+    /// Those who vote under one-member-one-vote: members and supervisors.
+    public var votingMemberCount: UInt64 { memberCount - min(guestCount, memberCount) }
 
     public static func stateKey(_ organization: ID) -> ID { ID.derived("org", [organization]) }
 
@@ -23,13 +28,26 @@ public struct Organization: StateRecord, Equatable {
         self.createdHeight = createdHeight
         self.memberCount = 1
         self.supervisorCount = 1
+        self.guestCount = 0
+    }
+
+    /// Keeps the counts in step with one person's move from `old` to `new` (nil: not a member).
+    public mutating func count(from old: Role?, to new: Role?) {
+        func adjust(_ role: Role?, by delta: Int) {
+            guard let role, role != .applicant else { return }
+            memberCount = delta > 0 ? memberCount + 1 : memberCount - min(1, memberCount)
+            if role == .supervisor { supervisorCount = delta > 0 ? supervisorCount + 1 : supervisorCount - min(1, supervisorCount) }
+            if role == .guest { guestCount = delta > 0 ? guestCount + 1 : guestCount - min(1, guestCount) }
+        }
+        adjust(old, by: -1)
+        adjust(new, by: +1)
     }
 
     public var fields: [String: CBOR] {
         [
             "id": .id(id), "name": .text(name), "description": .text(description), "founder": .id(founder),
             "created": .unsigned(createdHeight), "members": .unsigned(memberCount),
-            "supervisors": .unsigned(supervisorCount),
+            "supervisors": .unsigned(supervisorCount), "guests": .unsigned(guestCount),
         ]
     }
 
@@ -41,6 +59,7 @@ public struct Organization: StateRecord, Equatable {
         createdHeight = try fields.unsigned("created")
         memberCount = try fields.unsigned("members")
         supervisorCount = try fields.unsigned("supervisors")
+        guestCount = try fields.unsigned("guests")
     }
 }
 
@@ -48,9 +67,19 @@ public struct Organization: StateRecord, Equatable {
 public enum Role: String, Sendable, CaseIterable, Comparable {
     case applicant, guest, member, supervisor
 
-    public static func < (a: Role, b: Role) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    private var rank: Int {
+        switch self {
+        case .applicant: 0
+        case .guest: 1
+        case .member: 2
+        case .supervisor: 3
+        }
     }
+
+    public static func < (a: Role, b: Role) -> Bool { a.rank < b.rank }
+
+    /// Members and supervisors vote; guests and applicants do not (specs/organizations.md).
+    public var votes: Bool { self >= .member }
 }
 
 /// One person's place in one organization, stored at `ID.derived("member", [organization, person])`.
@@ -62,6 +91,11 @@ public struct Membership: StateRecord, Equatable {
     public var sinceHeight: UInt64
     /// For an applicant: the supervisors who approved so far (the policy may need several).
     public var approvals: [ID] = []
+    /// For an applicant: the role applied for. Every approval approves this role and no other.
+    public var requested: Role?
+    /// The most approvals a policy may require, and so the most an application record holds: the rule
+    /// and the decoder share this bound, so every record a rule writes can be read back.
+    public static let approvalsMax = 64
     /// For an applicant introduced by a member rather than applying itself.
     public var introducedBy: ID?
 
@@ -76,12 +110,13 @@ public struct Membership: StateRecord, Equatable {
         self.sinceHeight = sinceHeight
     }
 
-    /// `approvals` and `introducedBy` are written only when present, so a member's record has one form.
+    /// `approvals`, `introducedBy` and `requested` are written only when present, so a member's record has one form.
     public var fields: [String: CBOR] {
         var map: [String: CBOR] = ["org": .id(organization), "person": .id(person), "role": .text(role.rawValue), "since": .unsigned(sinceHeight),
                                    "group": .id(Membership.group(organization))]
         if !approvals.isEmpty { map["approvals"] = .array(approvals.map { .id($0) }) }
         if let introducedBy { map["introducedBy"] = .id(introducedBy) }
+        if let requested { map["requested"] = .text(requested.rawValue) }
         return map
     }
 
@@ -93,11 +128,17 @@ public struct Membership: StateRecord, Equatable {
         sinceHeight = try fields.unsigned("since")
         _ = try fields.id("group")
         if fields.hasField("approvals") {
-            for item in try fields.array("approvals", countMax: 64) {
+            for item in try fields.array("approvals", countMax: Membership.approvalsMax) {
                 guard case .bytes(let raw) = item, let id = ID(bytes: raw) else { throw .schema("member: approvals are IDs") }
                 approvals.append(id)
             }
         }
         introducedBy = fields.hasField("introducedBy") ? try fields.id("introducedBy") : nil
+        if fields.hasField("requested") {
+            guard let requested = Role(rawValue: try fields.text("requested", lengthMax: 16)), requested != .applicant else {
+                throw .schema("member: requested must be supervisor, member or guest")
+            }
+            self.requested = requested
+        }
     }
 }

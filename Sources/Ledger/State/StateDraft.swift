@@ -20,9 +20,18 @@ public struct StateDraft {
     public func record<R: StateRecord>(_ type: R.Type, at key: ID) throws(Rejection) -> R? {
         guard let value = value(key), stateRecordKind(value) == R.kind else { return nil }
         do { return try R(cbor: value) } catch {
-            // State is only ever written by rules, so an unreadable record is a bug, not bad input.
-            preconditionFailure("state record at \(key) does not decode as \(R.kind): \(error)")
+            // State is only ever written by rules, so an unreadable record is a bug; but a bug that any
+            // transaction could reach must refuse that transaction, not stop every node.
+            throw Rejection(.unreadableRecord, "state record at \(key) does not decode as \(R.kind): \(error)")
         }
+    }
+
+    /// The chain parameters (a ledger state always has them; a state without them refuses the rule).
+    public func parameters() throws(Rejection) -> ChainParameters {
+        guard let parameters = try record(ChainParameters.self, at: ChainParameters.stateKey) else {
+            throw Rejection(.unreadableRecord, "the state has no chain parameters")
+        }
+        return parameters
     }
 
     public mutating func put<R: StateRecord>(_ record: R, at key: ID) { set(key, record.cbor) }

@@ -120,9 +120,9 @@ public actor LedgerNode {
             if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return false }
             throw Rejection(.malformed, "block \(block.height) does not follow this node's height \(latest.height)")
         }
-        let applied = try Chain.apply(block, after: latest, state: state, machine: machine)
-        try store.append(block, applied: applied)
-        recordPayouts(of: block, before: state, after: applied.state)
+        let applied = try Chain.apply(block, after: latest, state: state, machine: machine,
+                                      notAfterMillis: clock() + BlockHeader.timeDriftMillisMax)
+        try store.append(block, applied: applied, payouts: payouts(of: block, before: state, after: applied.state))
         state = applied.state
         latest = block.header
         let included = Set(block.transactions.map(\.id))
@@ -180,9 +180,9 @@ public actor LedgerNode {
         mempoolGauge.record(mempool.count)
     }
 
-    /// Recomputes each income event's split from the state before the block, for the explorer. A
-    /// failure here loses only explorer tables, never ledger data, so it is logged, not thrown.
-    private func recordPayouts(of block: Block, before: LedgerState, after: LedgerState) {
+    /// Recomputes each income event's split from the state before the block, for the explorer; the rows
+    /// are stored in the block's own SQLite transaction.
+    private func payouts(of block: Block, before: LedgerState, after: LedgerState) -> [LedgerStore.Payout] {
         var payouts: [LedgerStore.Payout] = []
         var sequences: [ID: UInt64] = [:]
         for signed in block.transactions where signed.transaction.type == EconomyRules.income {
@@ -200,7 +200,7 @@ public actor LedgerNode {
             let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: before))
             payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
         }
-        do { try store.recordPayouts(payouts) } catch { logger.error("could not record payouts", metadata: ["error": "\(error)"]) }
+        return payouts
     }
 
     // MARK: - Sealing
@@ -232,13 +232,12 @@ public actor LedgerNode {
         do {
             let seals = try await sealer.seal(proposal.header)
             block = Block(header: proposal.header, transactions: proposal.accepted, seals: seals)
-            try store.append(block, applied: proposal.applied)
+            try store.append(block, applied: proposal.applied, payouts: payouts(of: block, before: state, after: proposal.applied.state))
         } catch {
             // Not committed: put everything back in front of what arrived meanwhile, re-checked.
             recheck(proposal.accepted + mempool.removeAll(), on: state)
             throw error
         }
-        recordPayouts(of: block, before: state, after: proposal.applied.state)
         state = proposal.applied.state
         latest = proposal.header
         blocksCounter.increment()

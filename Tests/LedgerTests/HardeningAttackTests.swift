@@ -1,0 +1,183 @@
+import Credit
+import Ledger
+import LedgerTestSupport
+import Testing
+
+/// Issue 9, part 1: each hole found in the rules, written as the attack. Every one of these passed (the
+/// attack worked, or the node trapped) on the code before the fix.
+@Suite struct HardeningAttackTests {
+    var someone: ID { testKey(9).publicKey.id }
+
+    // 1. An approval policy above the bound a member record can hold would store a record that no rule
+    //    could read back, and the next rule to read it stopped the process.
+    @Test func anApprovalPolicyBeyondWhatARecordHoldsIsRefused() throws {
+        let policy = Governance.policy(approvals: UInt64(Membership.approvalsMax) + 1, voting: .member, quorumPPM: 500_000, thresholdPPM: 500_001,
+                                       remainder: testKey(1).publicKey.id)
+        var chain = TestChain(balances: [(testKey(1), 1 << 30)])
+        do {
+            try chain.submit(OrganizationRules.create, OrganizationRules.createBody(name: "Too Many", description: "", policy: policy), [testKey(1), testKey(50)])
+            Issue.record("a policy needing \(Membership.approvalsMax + 1) approvals was accepted")
+        } catch { #expect(error.code == .malformed) }
+    }
+
+    @Test func anUnreadableRecordRefusesTheTransactionInsteadOfTrapping() throws {
+        let world = try OrgWorld(members: [])
+        // A member record with more approvals than the decoder reads, as the old rules could write.
+        let key = Membership.stateKey(organization: world.org, person: someone)
+        var record = Membership(organization: world.org, person: someone, role: .applicant, sinceHeight: 1)
+        record.approvals = (0...Membership.approvalsMax).map { testKey(100 + $0).publicKey.id }
+        var draft = StateDraft(base: world.chain.state)
+        draft.set(key, record.cbor)
+        do {
+            _ = try draft.record(Membership.self, at: key)
+            Issue.record("an unreadable record was read")
+        } catch { #expect(error.code == .unreadableRecord) }
+    }
+
+    // 4. Votes counted twice: vote, hand the tokens on, vote again.
+    @Test func tokensVoteOnceAndOnlyIfHeldBeforeTheProposal() throws {
+        var world = try tokenWorld()
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(4).publicKey.id, amount: 1, reason: "r", proof: "p"), by: 2)
+        let sequence = world.governance.proposalCount
+        try world.vote(sequence, 2, yes: false)
+        expectCode(EconomyRules.tokensLocked) {
+            try world.chain.submit(EconomyRules.tokenTransfer, EconomyRules.tokenTransferBody(organization: world.org, to: testKey(4).publicKey.id, amount: 500),
+                                   [testKey(2), testKey(4)])
+        }
+        // Tokens handed on before the holder votes arrive after the proposal: they do not vote on it.
+        try world.chain.submit(EconomyRules.tokenTransfer, EconomyRules.tokenTransferBody(organization: world.org, to: testKey(4).publicKey.id, amount: 50),
+                               [testKey(3), testKey(4)])
+        try world.chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(world.org), [testKey(4)])
+        try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(1)])
+        expectCode(EconomyRules.notEligible) { try world.vote(sequence, 4) }
+        // 3 held its tokens before the proposal and still holds 50 of them: those vote, once.
+        try world.vote(sequence, 3)
+        #expect(world.chain.record(Vote.self, at: Vote.stateKey(proposal: Proposal.stateKey(world.org, sequence: sequence), voter: testKey(3).publicKey.id))?.weight == 50)
+        let proposal = world.chain.record(Proposal.self, at: Proposal.stateKey(world.org, sequence: sequence))!
+        #expect(proposal.yes + proposal.no <= proposal.eligible)
+    }
+
+    @Test func membersApprovedAfterAProposalAndGuestsDoNotVoteOnIt() throws {
+        var world = try OrgWorld(members: [2])
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 1, reason: "r", proof: "p"))
+        try world.chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(world.org), [testKey(3)])
+        try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(3).publicKey.id), [testKey(1)])
+        expectCode(EconomyRules.notEligible) { try world.vote(1, 3) }
+        try world.chain.submit(OrganizationRules.join, OrganizationRules.joinBody(organization: world.org, role: .guest), [testKey(4)])
+        try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(1)])
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 1, reason: "r", proof: "p"))
+        expectCode(.notMember) { try world.vote(2, 4) }
+        let proposal = world.chain.record(Proposal.self, at: Proposal.stateKey(world.org, sequence: 2))!
+        #expect(proposal.eligible == 3, "founder, 2 and 3 vote; the guest does not count")
+    }
+
+    // 7. k-of-n approvals: the last approver alone picked the role.
+    @Test func anApprovalCannotChangeTheRoleAppliedFor() throws {
+        var world = try OrgWorld(members: [])
+        try world.chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(world.org), [testKey(3)])
+        expectCode(.invalidRole) {
+            try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(3).publicKey.id, role: .supervisor),
+                                   [testKey(1)])
+        }
+        try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(3).publicKey.id, role: .member), [testKey(1)])
+        #expect(world.chain.record(Membership.self, at: Membership.stateKey(organization: world.org, person: testKey(3).publicKey.id))?.role == .member)
+    }
+
+    // 8. Membership without consent.
+    @Test func nobodyIsIntroducedWithoutTheirOwnSignature() throws {
+        var world = try OrgWorld(members: [2])
+        expectCode(.wrongSigners) {
+            try world.chain.submit(OrganizationRules.introduce, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(2)])
+        }
+        expectCode(.wrongSigners) {
+            try world.chain.submit(OrganizationRules.introduce, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(2), testKey(5)])
+        }
+        try world.chain.submit(OrganizationRules.introduce, OrganizationRules.memberBody(organization: world.org, person: testKey(4).publicKey.id), [testKey(2), testKey(4)])
+    }
+
+    // 12. A policy removes an operation schedule, and a new one neither inherits nor loses a count.
+    @Test func aPolicyReplacesOrRemovesTheOperationScheduleCleanly() throws {
+        let schedule = Governance.policy(approvals: 1, voting: .member, quorumPPM: 500_000, thresholdPPM: 500_001, remainder: testKey(1).publicKey.id,
+                                         operation: (perPulse: 10, cap: 1_000, end: 1_000_000, account: testKey(4).publicKey.id))
+        var world = try OrgWorld(policy: schedule, members: [])
+        world.chain.pulseStep = 5
+        try world.chain.submit(EconomyRules.claimOperation, EconomyRules.organizationBody(world.org), [testKey(1)])
+        let claimed = world.tokens(4)
+        #expect(claimed > 0)
+        world.chain.pulseStep = 3
+        let none = Governance.policy(approvals: 1, voting: .member, quorumPPM: 500_000, thresholdPPM: 500_001, remainder: testKey(1).publicKey.id)
+        try world.propose(.policy, none)
+        try world.vote(1, 1)
+        #expect(world.governance.operation == nil, "a policy without a schedule removes it")
+        #expect(world.tokens(4) > claimed, "what accrued before the change was issued, not lost")
+        let issued = world.tokens(4)
+        world.chain.pulseStep = 50
+        #expect(throws: Rejection.self) { try world.chain.submit(EconomyRules.claimOperation, EconomyRules.organizationBody(world.org), [testKey(1)]) }
+        #expect(world.tokens(4) == issued)
+    }
+
+    // 12. A mining reward smaller than the bookkeeper count changed nothing but wrote empty rows.
+    @Test func aTinyMiningRewardWritesNoEmptyChanges() throws {
+        var genesis = Genesis.development(chainID: "tiny", timeMillis: 0, bookkeeper: testKey(0).publicKey, balances: [(testKey(1).publicKey.id, 10)])
+        genesis.bookkeepers.append(testKey(7).publicKey.hex)
+        genesis.parameters.miningRewardPerBlock = 1
+        let built = try genesis.build()
+        var draft = StateDraft(base: built.state)
+        MiningReward.apply(to: &draft, proposer: testKey(0).publicKey.id)
+        #expect(draft.changes.count == 1, "only the proposer's balance changes")
+        #expect(draft.changes.keys.first == testKey(0).publicKey.id)
+    }
+
+    // 5. A block from the future is refused; 6. the size bound holds inside blocks.
+    @Test func aBlockTooFarAheadOfTheClockIsRefused() throws {
+        var chain = TestChain()
+        let signed = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)])
+        let time = 1_000_000 + (chain.header.pulse + 1_000) * 1000
+        let proposal = try #require(Chain.propose([signed], after: chain.header, state: chain.state, machine: chain.machine, timeMillis: time,
+                                                  proposer: chain.bookkeeper.publicKey.id))
+        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: chain.bookkeeper)])
+        do {
+            _ = try Chain.apply(block, after: chain.header, state: chain.state, machine: chain.machine, notAfterMillis: time - 1)
+            Issue.record("a block from the future was accepted")
+        } catch { #expect(error.code == .timeTooFarAhead) }
+        _ = try Chain.apply(block, after: chain.header, state: chain.state, machine: chain.machine, notAfterMillis: time)
+    }
+
+    @Test func anOversizedTransactionIsRefusedByTheRulesNotOnlyAtAdmission() throws {
+        var chain = TestChain()
+        let padding = [UInt8](repeating: 7, count: Transaction.encodedBytesMax)
+        let signed = chain.transaction(TransferRule.type, .map(["to": .id(testKey(2).publicKey.id), "amount": .unsigned(1), "pad": .bytes(padding)]),
+                                       [testKey(1), testKey(2)])
+        var draft = StateDraft(base: chain.state)
+        do {
+            try chain.machine.apply(signed, to: &draft, context: chain.context)
+            Issue.record("an oversized transaction was applied")
+        } catch { #expect(error.code == .tooLarge) }
+    }
+
+    func tokenWorld() throws -> OrgWorld {
+        var world = try OrgWorld()
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 900, reason: "r", proof: "p"))
+        try world.vote(1, 1)
+        try world.vote(1, 2)
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(3).publicKey.id, amount: 100, reason: "r", proof: "p"))
+        try world.vote(2, 1)
+        try world.vote(2, 3)
+        try world.propose(.policy, Governance.policy(approvals: 1, voting: .token, quorumPPM: 900_000, thresholdPPM: 900_000, remainder: testKey(1).publicKey.id))
+        try world.vote(3, 2)
+        try world.vote(3, 3)
+        return world
+    }
+}
+
+/// Expects a rejection with a given code.
+func expectCode(_ code: Rejection.Code, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+        Issue.record("expected a rejection with code \(code.rawValue)", sourceLocation: sourceLocation)
+    } catch let rejection as Rejection {
+        #expect(rejection.code == code, "got \(rejection)", sourceLocation: sourceLocation)
+    } catch {
+        Issue.record("expected a rejection, got \(error)", sourceLocation: sourceLocation)
+    }
+}
