@@ -2,7 +2,8 @@
 # `make run`: start the newcomer's own node from the release build, creating it on first use.
 set -euo pipefail
 bin="$(cd "$(dirname "$0")/.." && pwd)/.build/release"
-data="${LEDGERD_DATA:-$HOME/.ledgerd}"
+# The same rule as ledgerd and ledgerctl (DataDirectory.defaultPath): $LEDGERD_DATA, else $HOME/.ledgerd.
+data="${LEDGERD_DATA:-${HOME:-$(getent passwd "$(id -u)" | cut -d: -f6)}/.ledgerd}"
 http="${LEDGERD_HTTP:-127.0.0.1:8650}"
 if [[ ! -f "$data/ledger.sqlite" ]]; then
     "$bin/ledgerd" init --data "$data"

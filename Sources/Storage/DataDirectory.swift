@@ -9,11 +9,23 @@ import Ledger
 public struct DataDirectory: Sendable {
     public let path: String
 
-    public init(path: String) { self.path = (path as NSString).expandingTildeInPath }
+    public init(path: String) {
+        // "~" follows the same rule as the default: $HOME first.
+        if path == "~" || path.hasPrefix("~/"), let home = ProcessInfo.processInfo.environment["HOME"], !home.isEmpty {
+            self.path = home + path.dropFirst()
+        } else {
+            self.path = (path as NSString).expandingTildeInPath
+        }
+    }
 
-    /// `~/.ledgerd`, or `$LEDGERD_DATA` when set.
+    /// `$LEDGERD_DATA` when set, else `$HOME/.ledgerd`, else the account's home directory from the
+    /// password database. The same rule in `ledgerd`, `ledgerctl` and `make run` (scripts/run-local.sh),
+    /// so that all three find one node even when `HOME` is not the passwd home.
     public static var defaultPath: String {
-        ProcessInfo.processInfo.environment["LEDGERD_DATA"] ?? (NSHomeDirectory() + "/.ledgerd")
+        let environment = ProcessInfo.processInfo.environment
+        if let data = environment["LEDGERD_DATA"], !data.isEmpty { return data }
+        if let home = environment["HOME"], !home.isEmpty { return home + "/.ledgerd" }
+        return NSHomeDirectory() + "/.ledgerd"
     }
 
     public var databasePath: String { path + "/" + LedgerStore.fileName }

@@ -171,22 +171,30 @@ struct Benchmarks {
     /// Idle memory of a real `ledgerd`, and the stripped sizes of both binaries.
     func process(_ report: inout Report, binaries: String) throws {
         let ledgerd = binaries + "/ledgerd", ledgerctl = binaries + "/ledgerctl"
-        guard FileManager.default.isExecutableFile(atPath: ledgerd) else {
-            print("note: \(ledgerd) not built; skipping memory and size figures (make bench builds it)")
+        let memoryFigure = "ledgerd resident memory, idle (goal ≤ 50 MB)"
+        guard FileManager.default.isExecutableFile(atPath: ledgerd), FileManager.default.isExecutableFile(atPath: ledgerctl) else {
+            report.fail(memoryFigure, "\(ledgerd) or ledgerctl is not built (make bench builds them)", key: "ledgerd_idle_rss_bytes")
             return
         }
         let data = NSTemporaryDirectory() + "ledger-bench-node-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: data) }
         try launch(ledgerd, ["init", "--data", data]).waitUntilExit()
-        let node = try launch(ledgerd, ["run", "--data", data, "--http", "127.0.0.1:0"])
+        // Free ports for both listeners: a taken default port would end the node before it is measured.
+        let node = try launch(ledgerd, ["run", "--data", data, "--http", "127.0.0.1:0", "--p2p", "127.0.0.1:0"])
         Thread.sleep(forTimeInterval: 5)
         let status = (try? String(contentsOfFile: "/proc/\(node.processIdentifier)/status", encoding: .utf8)) ?? ""
         let rssKiB = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }
-            .flatMap { $0.split(separator: " ").compactMap { Int($0) }.first } ?? 0
-        kill(node.processIdentifier, SIGTERM)
+            .flatMap { $0.split(separator: " ").compactMap { Int($0) }.first }
+        let running = node.isRunning
+        if running { kill(node.processIdentifier, SIGTERM) }
         node.waitUntilExit()
-        report.add("ledgerd resident memory, idle (goal ≤ 50 MB)", "\(formatted(Double(rssKiB) * 1024 / 1_000_000, decimals: 1)) MB",
-                   "VmRSS 5 s after start, release build, empty development chain", key: "ledgerd_idle_rss_bytes", rssKiB * 1024)
+        if running, let rssKiB, rssKiB > 0 {
+            report.add(memoryFigure, "\(formatted(Double(rssKiB) * 1024 / 1_000_000, decimals: 1)) MB",
+                       "VmRSS 5 s after start, release build, empty development chain", key: "ledgerd_idle_rss_bytes", rssKiB * 1024)
+        } else {
+            report.fail(memoryFigure, running ? "no VmRSS in /proc for the node" : "the ledgerd it started exited (status \(node.terminationStatus)) before it was measured",
+                        key: "ledgerd_idle_rss_bytes")
+        }
         for binary in [ledgerd, ledgerctl] {
             let copy = NSTemporaryDirectory() + "stripped-\(UUID().uuidString.prefix(8))"
             try FileManager.default.copyItem(atPath: binary, toPath: copy)

@@ -17,6 +17,17 @@ struct Report {
         print("\(name): \(value)\(note.isEmpty ? "" : "  (\(note))")")
     }
 
+    /// Figures that could not be measured: shown as failures, never as numbers.
+    var failures: [String] = []
+
+    /// Records that a figure could not be measured, and why.
+    mutating func fail(_ name: String, _ reason: String, key: String) {
+        rows.append(Row(name: name, value: "**not measured (failure)**", note: reason))
+        json[key] = ["failed": reason]
+        failures.append(name)
+        print("FAILED: \(name): \(reason)")
+    }
+
     func write(to path: String, machine: String) throws {
         var text = """
             # Benchmarks

@@ -36,3 +36,7 @@ if wanted("p2p") || only == "p2p-stream" {
 let machineDescription = "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(formatted(Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824)) GiB"
 try report.write(to: outputPath, machine: machineDescription)
 print("wrote \(outputPath)")
+if !report.failures.isEmpty {
+    print("\(report.failures.count) figure(s) could not be measured: \(report.failures.joined(separator: "; "))")
+    exit(1)
+}

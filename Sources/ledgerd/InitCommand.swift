@@ -20,7 +20,7 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         let directory = options.directory
         guard !directory.isInitialized else {
-            throw ValidationError("\(directory.path) already holds a ledger; use another --data directory")
+            throw RuntimeFailure("\(directory.path) already holds a ledger; use another --data directory")
         }
         guard let funding = Units.parse(fund), funding > 0 else { throw ValidationError("--fund '\(fund)' is not an amount such as 1048576 or 1TiB") }
         try directory.createDirectories()
@@ -31,7 +31,7 @@ struct InitCommand: ParsableCommand {
         }
         let document: Genesis
         if let genesis {
-            guard let data = FileManager.default.contents(atPath: genesis) else { throw ValidationError("cannot read genesis file \(genesis)") }
+            guard let data = FileManager.default.contents(atPath: genesis) else { throw RuntimeFailure("cannot read genesis file \(genesis)") }
             document = try Genesis.decode(json: data)
         } else {
             let now = UInt64(Date().timeIntervalSince1970 * 1000)

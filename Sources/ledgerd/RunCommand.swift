@@ -58,7 +58,7 @@ struct RunCommand: AsyncParsableCommand {
             nodeKey = try directory.loadKey("node")
             cookie = try directory.readCookie()
         } catch {
-            throw ValidationError("\(error)")
+            throw RuntimeFailure("\(error)")
         }
         let store = try LedgerStore(path: directory.databasePath, create: false)
         let storedChain = try store.meta("chain_id") ?? ""

@@ -66,6 +66,16 @@ import Ledger
         #expect(proof["verified"] as? Bool == true && proof["outcome"] as? String == "present")
         let absent = try node.ctlJSON(["proof", alice["id"] as! String, "--height", "1"])
         #expect(absent["outcome"] as? String == "absent")
+        // The bookkeepers come from a genesis file the user holds, never from the node: against another
+        // network's genesis the node's seals prove nothing. A named header works instead of a genesis.
+        let other = node.data + "/other-network"
+        #expect(try run(Paths.ledgerd, ["init", "--data", other]).status == 0)
+        let foreign = try node.ctl(["proof", "alice", "--genesis", other + "/genesis.json"])
+        #expect(foreign.status != 0 && foreign.error.contains("not sealed by the trusted bookkeepers"), "\(foreign.error)")
+        let trusted = try node.ctlJSON(["proof", "alice", "--trust", "1:\(block["hash"] as? String ?? "")"])
+        #expect(trusted["verified"] as? Bool == true)
+        let wrong = try node.ctl(["proof", "alice", "--trust", "1:" + String(repeating: "ab", count: 32)])
+        #expect(wrong.status != 0 && wrong.error.contains("not the trusted"))
 
         // The chain on disk replays cleanly.
         node.stop()

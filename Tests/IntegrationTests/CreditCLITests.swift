@@ -56,8 +56,13 @@ import Ledger
         _ = try node.ctlJSON(["receipt", "settle", r2])
         let stale = try node.ctl(["receipt", "settle", r1])
         #expect(stale.status != 0 && stale.error.contains("stale_receipt"))
-        // Alice challenges with her older receipt: wrong, she loses her deposit; the settlement stands.
-        _ = try node.ctlJSON(["receipt", "dispute", r1, "--as", "alice"])
+        // Alice's own receipt is no evidence for her; the node's acknowledgement of an older receipt
+        // proves nothing either: she loses her deposit and the settlement stands.
+        let own = try node.ctl(["receipt", "dispute", r1, "--as", "alice"])
+        #expect(own.status != 0 && own.error.contains("bad_evidence"))
+        let a1 = node.data + "/a1.json"
+        _ = try node.ctlJSON(["receipt", "ack", r1, "--out", a1])
+        _ = try node.ctlJSON(["receipt", "dispute", a1, "--as", "alice"])
         let settlements = try node.ctlJSON(["account", "show", "alice"])["settlements"] as? [[String: Any]] ?? []
         #expect(settlements.first?["units"] as? Int == 30 << 20 && settlements.first?["pending"] as? Bool == true)
 

@@ -131,10 +131,27 @@ import Ledger
         let empty = Paths.temporaryFolder("empty")
         result = try run(Paths.ledgerd, ["run", "--data", empty])
         #expect(result.status != 0 && result.error.contains("ledgerd init"), "\(result.error)")
+        // A failure at run time is one line and exit 1, not the usage text and 64 of a wrong command line.
+        #expect(result.status == 1 && !result.error.contains("USAGE") && result.error.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1,
+                "\(result.status): \(result.error)")
         result = try run(Paths.ledgerd, ["run", "--http", "nonsense"])
-        #expect(result.status != 0)
+        #expect(result.status == 64)
         result = try run(Paths.ledgerd, ["init", "--data", other.data])
-        #expect(result.status != 0 && result.error.contains("already holds a ledger"))
+        #expect(result.status == 1 && result.error.contains("already holds a ledger") && !result.error.contains("USAGE"))
+    }
+
+    @Test func everyToolFindsTheNodeUnderHOME() throws {
+        // HOME elsewhere than the passwd home: ledgerd and ledgerctl both use $HOME/.ledgerd, as make run does.
+        let home = Paths.temporaryFolder("home")
+        let environment = ["HOME": home, "LEDGERD_DATA": ""]
+        var result = try run(Paths.ledgerd, ["init"], environment: environment)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(FileManager.default.fileExists(atPath: home + "/.ledgerd/genesis.json"))
+        result = try run(Paths.ledgerctl, ["key", "new", "alice"], environment: environment)
+        #expect(result.status == 0, "\(result.error)")
+        #expect(FileManager.default.fileExists(atPath: home + "/.ledgerd/keys/alice.key"))
+        let script = try String(contentsOfFile: Paths.root.path + "/scripts/run-local.sh", encoding: .utf8)
+        #expect(script.contains("${HOME:-"), "make run takes the data directory from the same rule")
     }
 
     @Test func metricsAreExposedForPrometheus() async throws {

@@ -70,30 +70,32 @@ struct OrgCommand: AsyncParsableCommand {
     }
 
     struct Join: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "join", abstract: "Apply to join an organization; a supervisor approves.",
-                                                        discussion: "Example: ledgerctl org join ld1… --as alice")
+        static let configuration = CommandConfiguration(commandName: "join", abstract: "Apply to join an organization, for a role; supervisors approve that role.",
+                                                        discussion: "Example: ledgerctl org join ld1… --role member --as alice")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var wait: WaitOption
         @Argument(help: "Organization ID.") var organization: String
+        @Option(help: "Role applied for: member, guest or supervisor.") var role: String = "member"
 
         func run() async throws {
-            try await submitOrg(options, wait, type: OrganizationRules.join, body: OrganizationRules.organizationBody(try options.resolve(organization)))
+            try await submitOrg(options, wait, type: OrganizationRules.join,
+                                body: OrganizationRules.joinBody(organization: try options.resolve(organization), role: try parseRole(role)))
         }
     }
 
     struct Approve: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve an application (supervisors only).",
-                                                        discussion: "Example: ledgerctl org approve ld1…(org) alice --role member")
+        static let configuration = CommandConfiguration(commandName: "approve", abstract: "Approve an application for the role it names (supervisors only).",
+                                                        discussion: "Example: ledgerctl org approve ld1…(org) alice")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var wait: WaitOption
         @Argument(help: "Organization ID.") var organization: String
         @Argument(help: "Applicant: ID or local key name.") var person: String
-        @Option(help: "Role to grant: member, guest or supervisor.") var role: String = "member"
+        @Option(help: "The role applied for, to make sure of what you approve (an approval never changes it).") var role: String?
 
         func run() async throws {
-            let granted = try parseRole(role)
+            let expected = try role.map(parseRole)
             try await submitOrg(options, wait, type: OrganizationRules.approve,
-                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person), role: granted))
+                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person), role: expected))
         }
     }
 
@@ -142,16 +144,21 @@ struct OrgCommand: AsyncParsableCommand {
 
 extension OrgCommand {
     struct Introduce: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "introduce", abstract: "As a member, put someone forward for membership.",
-                                                        discussion: "Example: ledgerctl org introduce ld1…(org) carol --as alice")
+        static let configuration = CommandConfiguration(commandName: "introduce", abstract: "As a member, put someone forward for membership; they co-sign.",
+                                                        discussion: "Example: ledgerctl org introduce ld1…(org) carol --as alice   (carol's key local, or --out FILE for carol to sign)")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var wait: WaitOption
+        @OptionGroup var counterparty: CounterpartyOptions
         @Argument(help: "Organization ID.") var organization: String
         @Argument(help: "Who: ID or local key name.") var person: String
+        @Option(help: "Role put forward for: member, guest or supervisor.") var role: String = "member"
 
         func run() async throws {
-            try await submitOrg(options, wait, type: OrganizationRules.introduce,
-                                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: try options.resolve(person)))
+            let who = try options.resolve(person)
+            try await Submitter(options: options).submitCosigned(
+                type: OrganizationRules.introduce,
+                body: OrganizationRules.memberBody(organization: try options.resolve(organization), person: who, role: try parseRole(role)),
+                first: try options.key(), second: who, counterparty: counterparty, wait: !wait.noWait)
         }
     }
 

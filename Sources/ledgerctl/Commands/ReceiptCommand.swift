@@ -5,8 +5,21 @@ import Ledger
 
 struct ReceiptCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "receipt", abstract: "Usage receipts: sign (as consumer), verify, settle, dispute, finalize.",
-        subcommands: [Sign.self, Verify.self, Settle.self, Dispute.self, Finalize.self])
+        commandName: "receipt", abstract: "Usage receipts: sign (as consumer), ack (as provider), verify, settle, dispute, finalize.",
+        subcommands: [Sign.self, Acknowledge.self, Verify.self, Settle.self, Dispute.self, Finalize.self])
+
+    /// A dispute's evidence file: a receipt file, or `{"ack": "<hex of the acknowledgement's DAG-CBOR>"}`.
+    static func readEvidence(_ path: String) throws -> CBOR {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read \(path)") }
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw CLIError("\(path) is not a JSON file") }
+        if let hex = object["ack"] as? String {
+            guard let bytes = Hex.decode(hex) else { throw CLIError("\(path): 'ack' is not hex") }
+            do { return SettlementRules.disputeBody(acknowledgement: try ReceiptAcknowledgement(encoded: bytes)) } catch {
+                throw CLIError("\(path): the acknowledgement does not decode: \(error)")
+            }
+        }
+        return SettlementRules.body(try read(path))
+    }
 
     /// A receipt file: `{"receipt": "<hex of the signed receipt's DAG-CBOR>"}`.
     static func read(_ path: String) throws -> SignedReceipt {
@@ -56,6 +69,30 @@ struct ReceiptCommand: AsyncParsableCommand {
         }
     }
 
+    struct Acknowledge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "ack", abstract: "As the provider, acknowledge a consumer's receipt (the consumer's evidence if you later settle more).",
+            discussion: "Example: ledgerctl receipt ack r3.json --out a3.json")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Receipt file (signed by the consumer).") var file: String
+        @Option(help: ArgumentHelp("Write the acknowledgement file here.", valueName: "file")) var out: String
+
+        func run() async throws {
+            let signed = try ReceiptCommand.read(file)
+            do { try signed.verify() } catch { throw CLIError("invalid receipt: \(error)") }
+            let key = try options.key()
+            guard key.publicKey.id == signed.receipt.provider else {
+                throw CLIError("the receipt's provider is \(signed.receipt.provider); acknowledge it with that key (--as)")
+            }
+            let ack = ReceiptAcknowledgement(receipt: signed.receipt, providerKey: key)
+            let data = try JSONSerialization.data(withJSONObject: ["ack": Hex.encode(ack.encoded)], options: [.prettyPrinted])
+            guard FileManager.default.createFile(atPath: out, contents: data) else { throw CLIError("cannot write \(out)") }
+            var view = ReceiptCommand.view(signed)
+            view["file"] = out
+            options.output(view) { "acknowledged receipt \(signed.receipt.sequence) at \(signed.receipt.units) units -> \(out)" }
+        }
+    }
+
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify", abstract: "Check a receipt's signature, and what a provider's meter would do with it.",
@@ -101,14 +138,16 @@ struct ReceiptCommand: AsyncParsableCommand {
 
     struct Dispute: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "dispute", abstract: "Challenge the other side's pending settlement with a newer receipt of the same stream.",
-            discussion: "Example: ledgerctl receipt dispute r7.json")
+            commandName: "dispute", abstract: "Challenge the other side's pending settlement with evidence it signed.",
+            discussion: "A provider disputes with a receipt showing more use than the consumer settled; a consumer with the provider's "
+                + "acknowledgement of fewer units for a receipt at least as new. Evidence that proves nothing costs your deposit.\n"
+                + "Example: ledgerctl receipt dispute r7.json   (provider);   ledgerctl receipt dispute a4.json --as alice   (consumer)")
         @OptionGroup var options: GlobalOptions
         @OptionGroup var wait: WaitOption
-        @Argument(help: "Receipt file.") var file: String
+        @Argument(help: "Receipt file (provider) or acknowledgement file (consumer).") var file: String
 
         func run() async throws {
-            try await Submitter(options: options).submitAndPrint(type: SettlementRules.dispute, body: SettlementRules.body(try ReceiptCommand.read(file)), wait: wait)
+            try await Submitter(options: options).submitAndPrint(type: SettlementRules.dispute, body: try ReceiptCommand.readEvidence(file), wait: wait)
         }
     }
 
