@@ -70,6 +70,11 @@ import Ledger
         // network's genesis the node's seals prove nothing. A named header works instead of a genesis.
         let other = node.data + "/other-network"
         #expect(try run(Paths.ledgerd, ["init", "--data", other]).status == 0)
+        // Same chain name, other bookkeeper: exactly what a lying node would claim.
+        let chain = try node.ctlJSON(["status"])["chain"] as? String ?? ""
+        let otherGenesis = try String(contentsOfFile: other + "/genesis.json", encoding: .utf8)
+        let otherChain = otherGenesis.range(of: "ledgerd-dev-[0-9a-f]+", options: .regularExpression).map { String(otherGenesis[$0]) } ?? ""
+        try otherGenesis.replacingOccurrences(of: otherChain, with: chain).write(toFile: other + "/genesis.json", atomically: true, encoding: .utf8)
         let foreign = try node.ctl(["proof", "alice", "--genesis", other + "/genesis.json"])
         #expect(foreign.status != 0 && foreign.error.contains("not sealed by the trusted bookkeepers"), "\(foreign.error)")
         let trusted = try node.ctlJSON(["proof", "alice", "--trust", "1:\(block["hash"] as? String ?? "")"])

@@ -155,6 +155,36 @@ import Testing
         } catch { #expect(error.code == .tooLarge) }
     }
 
+    // Part 2: an income event's work is bounded. Each group it pays has a bound its rule enforces.
+    @Test func incomeRecipientsAreBoundedByTheirRules() throws {
+        var world = try OrgWorld(members: [])
+        for n in 0..<Contribution.contributorsPerReferenceMax {
+            try world.chain.submit(EconomyRules.contribute, EconomyRules.contributeBody(organization: world.org, reference: "v", contributor: testKey(1000 + n).publicKey.id,
+                                                                                          role: "c", weight: 1), [testKey(1)])
+        }
+        expectCode(EconomyRules.groupFull) {
+            try world.chain.submit(EconomyRules.contribute, EconomyRules.contributeBody(organization: world.org, reference: "v", contributor: testKey(999).publicKey.id,
+                                                                                          role: "c", weight: 1), [testKey(1)])
+        }
+        // Members and holders: fill the counters as many transactions would, then try one more.
+        var profile = world.chain.record(Organization.self, at: Organization.stateKey(world.org))!
+        profile.memberCount = Organization.membersMax
+        var governance = world.governance
+        governance.holderCount = Governance.holdersMax
+        var created: [TreeNode] = []
+        world.chain.state.commit([Organization.stateKey(world.org): profile.cbor, Governance.stateKey(world.org): governance.cbor],
+                                 height: world.chain.state.height, created: &created)
+        try world.chain.submit(OrganizationRules.join, OrganizationRules.organizationBody(world.org), [testKey(3)])
+        expectCode(EconomyRules.groupFull) {
+            try world.chain.submit(OrganizationRules.approve, OrganizationRules.memberBody(organization: world.org, person: testKey(3).publicKey.id), [testKey(1)])
+        }
+        profile.memberCount = 1  // so that the founder's vote alone passes the next proposal
+        world.chain.state.commit([Organization.stateKey(world.org): profile.cbor], height: world.chain.state.height, created: &created)
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(4).publicKey.id, amount: 5, reason: "r", proof: "p"))
+        expectCode(EconomyRules.groupFull) { try world.vote(1, 1) }  // the vote that would pass it cannot add a holder
+        #expect(Distribution.payoutsPerTransactionMax == 2_256)
+    }
+
     func tokenWorld() throws -> OrgWorld {
         var world = try OrgWorld()
         try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 900, reason: "r", proof: "p"))

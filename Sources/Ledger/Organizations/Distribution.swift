@@ -7,6 +7,10 @@
 /// parts, parts with nobody to receive them, every remainder of a division) goes to the remainder
 /// account. So the payouts and the remainder add up to the income exactly: not one unit is created or lost.
 public enum Distribution {
+    /// The most payouts one income event makes: every member, every token holder and every contributor
+    /// to its reference, each bounded by its own rule. So `org.income`'s work is bounded by a constant.
+    public static let payoutsPerTransactionMax = Int(Organization.membersMax + Governance.holdersMax) + Contribution.contributorsPerReferenceMax
+
     public struct Inputs: Sendable {
         public var income: UInt64
         public var contract: ConsensusContract

@@ -17,6 +17,7 @@ public enum EconomyRules {
     public static let noGovernance: Rejection.Code = "no_governance"
     public static let tokensLocked: Rejection.Code = "tokens_locked"
     public static let notEligible: Rejection.Code = "not_eligible"
+    public static let groupFull: Rejection.Code = "group_full"
 
     // MARK: bodies
 
@@ -66,9 +67,23 @@ public enum EconomyRules {
             ?? TokenBalance(organization: organization, holder: holder, balance: 0)
     }
 
-    /// Stores a holding, or removes it when it is empty (an empty holding has no lock worth keeping).
-    static func putTokens(_ holding: TokenBalance, _ draft: inout StateDraft) {
+    /// Stores a holding, or removes it when it is empty (an empty holding has no lock worth keeping),
+    /// keeping the organization's count of holders, which never passes `Governance.holdersMax`.
+    static func putTokens(_ holding: TokenBalance, _ draft: inout StateDraft) throws(Rejection) {
         let key = TokenBalance.stateKey(organization: holding.organization, holder: holding.holder)
+        let held = try draft.record(TokenBalance.self, at: key) != nil
+        if held != (holding.balance > 0) {
+            var governance = try governance(holding.organization, draft)
+            if held {
+                governance.holderCount -= min(1, governance.holderCount)
+            } else {
+                guard governance.holderCount < Governance.holdersMax else {
+                    throw Rejection(groupFull, "\(holding.organization) has \(Governance.holdersMax) token holders, the most an income split pays")
+                }
+                governance.holderCount += 1
+            }
+            draft.put(governance, at: Governance.stateKey(holding.organization))
+        }
         draft.set(key, holding.balance == 0 ? nil : holding.cbor)
     }
 
@@ -77,13 +92,17 @@ public enum EconomyRules {
         var holding = try tokens(of: holder, in: organization, draft)
         holding.balance = try holding.balance.adding(amount, what: "token balance")
         holding.receivedHeight = context.height
-        putTokens(holding, &draft)
+        try putTokens(holding, &draft)
     }
 
     /// Issues new tokens (rewards); the supply is capped at 2^64−1.
     static func issueTokens(_ amount: UInt64, to holder: ID, in governance: inout Governance, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
+        // The governance record in the draft carries the holder count; write the caller's copy first and
+        // read it back after, so neither loses the other's change.
         governance.tokenSupply = try governance.tokenSupply.adding(amount, what: "token supply")
+        draft.put(governance, at: Governance.stateKey(governance.organization))
         try receiveTokens(amount, to: holder, in: governance.organization, &draft, context)
+        governance = try EconomyRules.governance(governance.organization, draft)
     }
 
     // MARK: tokens
@@ -103,7 +122,7 @@ public enum EconomyRules {
             throw Rejection(tokensLocked, "\(tx.origin) voted with these tokens; they stay until pulse \(held.lockedUntil), the proposal's deadline")
         }
         held.balance -= amount
-        putTokens(held, &draft)
+        try putTokens(held, &draft)
         try receiveTokens(amount, to: to, in: organization, &draft, context)
     }
 
@@ -119,6 +138,12 @@ public enum EconomyRules {
         try OrganizationRules.requireSupervisor(tx.origin, of: organization, in: draft)
         guard weight <= Contribution.weightMax else { throw Rejection(.overflow, "weight is at most 2^32") }
         let key = Contribution.stateKey(organization: organization, reference: reference, contributor: contributor)
+        if weight > 0, try draft.record(Contribution.self, at: key) == nil {
+            let group = Contribution.referenceID(organization: organization, reference: reference)
+            guard draft.groupCount(group) < Contribution.contributorsPerReferenceMax else {
+                throw Rejection(groupFull, "'\(reference)' has \(Contribution.contributorsPerReferenceMax) contributors, the most an income split pays")
+            }
+        }
         draft.set(key, weight == 0 ? nil : Contribution(organization: organization, reference: reference, contributor: contributor, role: role, weight: weight).cbor)
     }
 
@@ -319,7 +344,7 @@ public enum EconomyRules {
             }
             weight = holding.balance
             holding.lockedUntil = max(holding.lockedUntil, proposal.deadline)
-            putTokens(holding, &draft)
+            try putTokens(holding, &draft)
         }
         let counted = try proposal.yes.adding(proposal.no, what: "votes")
         guard try counted.adding(weight, what: "votes") <= proposal.eligible else {

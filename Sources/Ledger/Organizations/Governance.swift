@@ -51,7 +51,12 @@ public struct Governance: StateRecord, Equatable {
     public var incomeCount: UInt64
     public var incomeTotal: UInt64
     public var proposalCount: UInt64
+    /// Accounts holding a positive balance of the organization's token (bounded by `holdersMax`).
+    public var holderCount: UInt64
     public var operation: Operation?
+
+    /// Token holders at most: an income event pays each pro rata, so this bounds its work.
+    public static let holdersMax: UInt64 = 1_000
 
     public static func stateKey(_ organization: ID) -> ID { ID.derived("governance", [organization]) }
 
@@ -67,6 +72,7 @@ public struct Governance: StateRecord, Equatable {
         incomeCount = 0
         incomeTotal = 0
         proposalCount = 0
+        holderCount = 0
         operation = nil
     }
 
@@ -113,7 +119,7 @@ public struct Governance: StateRecord, Equatable {
             "org": .id(organization), "approvals": .unsigned(approvals), "voting": .text(voting.rawValue), "quorum": .unsigned(quorumPPM),
             "threshold": .unsigned(thresholdPPM), "remainder": .id(remainder), "contractVersion": .unsigned(contractVersion),
             "tokenSupply": .unsigned(tokenSupply), "incomeCount": .unsigned(incomeCount), "incomeTotal": .unsigned(incomeTotal),
-            "proposalCount": .unsigned(proposalCount),
+            "proposalCount": .unsigned(proposalCount), "holderCount": .unsigned(holderCount),
         ]
         if let operation {
             map["operation"] = .map([
@@ -137,6 +143,7 @@ public struct Governance: StateRecord, Equatable {
         incomeCount = try fields.unsigned("incomeCount")
         incomeTotal = try fields.unsigned("incomeTotal")
         proposalCount = try fields.unsigned("proposalCount")
+        holderCount = try fields.unsigned("holderCount")
         if fields.hasField("operation") {
             var op = try CBORFields(try fields.value("operation"), schema: "operation")
             var operation = Operation(perPulse: try op.unsigned("perPulse"), cap: try op.unsigned("cap"), end: try op.unsigned("end"),
@@ -193,6 +200,8 @@ public struct Contribution: StateRecord, Equatable {
     public static let kind = "contribution"
     public static let weightMax: UInt64 = 1 << 32
     public static let referenceBytesMax = 128
+    /// Contributors to one reference at most: an income event for it pays each, so this bounds its work.
+    public static let contributorsPerReferenceMax = 256
 
     public var organization: ID
     public var reference: String

@@ -126,6 +126,9 @@ public enum OrganizationRules {
             draft.put(membership, at: key)
             return
         }
+        guard profile.memberCount < Organization.membersMax else {
+            throw Rejection(EconomyRules.groupFull, "\(organization) has \(Organization.membersMax) members, the most an income split pays")
+        }
         membership.approvals = []
         membership.introducedBy = nil
         membership.requested = nil

@@ -3,6 +3,9 @@ public struct Organization: StateRecord, Equatable {
     public static let kind = "org"
     public static let nameBytesMax = 128
     public static let descriptionBytesMax = 1024
+    /// Members of all roles but applicants: an income event pays each role's members, so this bounds
+    /// its work (specs/organizations.md, bounded work).
+    public static let membersMax: UInt64 = 1_000
 
     public var id: ID
     public var name: String
@@ -102,6 +105,8 @@ public struct Membership: StateRecord, Equatable {
     public static func stateKey(organization: ID, person: ID) -> ID { ID.derived("member", [organization, person]) }
     /// Memberships are grouped by organization, so a distribution can enumerate them.
     public static func group(_ organization: ID) -> ID { ID.derived("members", [organization]) }
+    /// Applications are grouped apart: anyone may apply, so no rule enumerates them.
+    public static func applicantsGroup(_ organization: ID) -> ID { ID.derived("applicants", [organization]) }
 
     public init(organization: ID, person: ID, role: Role, sinceHeight: UInt64) {
         self.organization = organization
@@ -113,7 +118,7 @@ public struct Membership: StateRecord, Equatable {
     /// `approvals`, `introducedBy` and `requested` are written only when present, so a member's record has one form.
     public var fields: [String: CBOR] {
         var map: [String: CBOR] = ["org": .id(organization), "person": .id(person), "role": .text(role.rawValue), "since": .unsigned(sinceHeight),
-                                   "group": .id(Membership.group(organization))]
+                                   "group": .id(role == .applicant ? Membership.applicantsGroup(organization) : Membership.group(organization))]
         if !approvals.isEmpty { map["approvals"] = .array(approvals.map { .id($0) }) }
         if let introducedBy { map["introducedBy"] = .id(introducedBy) }
         if let requested { map["requested"] = .text(requested.rawValue) }

@@ -34,6 +34,18 @@ public struct StateDraft {
         return parameters
     }
 
+    /// How many keys the group holds with this draft's changes: the base's count, corrected by the keys
+    /// this block has changed (so the cost is that of the block, not of the group).
+    public func groupCount(_ group: ID) -> Int {
+        var count = base.groups[group]?.count ?? 0
+        for key in Set(changes.keys).union(pending.keys) {
+            let before = base.value(key).flatMap(LedgerState.group(of:)) == group
+            let after = value(key).flatMap(LedgerState.group(of:)) == group
+            if before != after { count += after ? 1 : -1 }
+        }
+        return count
+    }
+
     public mutating func put<R: StateRecord>(_ record: R, at key: ID) { set(key, record.cbor) }
 
     public func account(_ id: ID) throws(Rejection) -> Account { try record(Account.self, at: id) ?? Account() }

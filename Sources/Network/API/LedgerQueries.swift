@@ -117,7 +117,8 @@ public struct LedgerQueries: Sendable {
         let pulse = await node.currentPulse
         guard let org = state.record(Organization.self, at: Organization.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
         var view = JSONView.organization(org)
-        let members = state.members(ofGroup: Membership.group(id)).compactMap { state.record(Membership.self, at: $0) }
+        let members = (state.members(ofGroup: Membership.group(id)) + state.members(ofGroup: Membership.applicantsGroup(id)))
+            .compactMap { state.record(Membership.self, at: $0) }
             .sorted { $0.role != $1.role ? $0.role > $1.role : $0.sinceHeight < $1.sinceHeight }
         view["members"] = members.map(JSONView.membership)
         guard let governance = state.record(Governance.self, at: Governance.stateKey(id)) else { return view }
