@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
 SWIFT ?= swift
 
-.PHONY: run test bench build release deps test-deps clean
+.PHONY: run test bench fuzz build release deps test-deps clean
 
 run: release
 	@./scripts/run-local.sh
@@ -14,6 +14,13 @@ test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test --disable-xctest --filter '$(IN_PROCESS_NETWORK)'
 	$(SWIFT) test --disable-xctest --skip '$(IN_PROCESS_NETWORK)'
+
+# The seeded adversarial search with a larger budget than make test's (32 seeds of 50,000 transactions).
+# LEDGERD_FUZZ_SEED=S replays one seed exactly; LEDGERD_FUZZ_SEEDS and LEDGERD_FUZZ_TRANSACTIONS override.
+fuzz: test-deps
+	$(SWIFT) build --build-tests
+	LEDGERD_FUZZ_SEEDS=$${LEDGERD_FUZZ_SEEDS:-32} LEDGERD_FUZZ_TRANSACTIONS=$${LEDGERD_FUZZ_TRANSACTIONS:-50000} \
+		$(SWIFT) test --disable-xctest --filter AdversarialSearchTests
 
 bench: deps
 	$(SWIFT) build -c release

@@ -65,6 +65,18 @@ import Testing
         #expect(world.debt(1, to: 0) == 300)
     }
 
+    /// Found by the adversarial search: a contract for 2^64−1 bytes made every node trap on its first
+    /// challenge (the segment count overflowed).
+    @Test func aContractTooLargeToIndexIsRefused() throws {
+        var world = CreditWorld()
+        let terms = StorageRules.Terms(provider: world.id(1), cid: "Qm", size: .max, root: .zero, periodPulses: 10, periods: 1, deposit: 0,
+                                       pricePerGiBDay: 1)
+        expectRejection(.tooLarge) { try world.chain.submit(StorageRules.create, terms.body, [world[0], world[1]]) }
+        var contract = try StorageContractTests().create(&world)
+        contract.size = .max
+        #expect(contract.segments == UInt64.max / 1024 + 1)
+    }
+
     @Test func aChallengeInTheLastPulseOfAPeriodCanStillBeAnswered() throws {
         var world = CreditWorld()
         let contract = try StorageContractTests().create(&world)

@@ -37,7 +37,15 @@ public struct StorageContract: StateRecord, Equatable {
     public var missed: UInt64
     public var ended: Bool
 
-    public var segments: UInt64 { (size + UInt64(StorageContract.segmentBytes) - 1) / UInt64(StorageContract.segmentBytes) }
+    /// Content a contract may cover, at most (1 PiB): proofs index segments, and no size may wrap.
+    public static let sizeBytesMax: UInt64 = 1 << 50
+
+    /// ⌈size / 1 KiB⌉, without the overflow that `size + 1023` would have near 2^64 (found by the
+    /// adversarial search: a contract of 2^64−1 bytes trapped every node on its first challenge).
+    public var segments: UInt64 {
+        let segment = UInt64(StorageContract.segmentBytes)
+        return size / segment + (size % segment == 0 ? 0 : 1)
+    }
 
     public func period(atPulse pulse: UInt64) -> UInt64 { pulse < start || periodPulses == 0 ? 0 : (pulse - start) / periodPulses }
 

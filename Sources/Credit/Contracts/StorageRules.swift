@@ -64,6 +64,9 @@ public enum StorageRules {
         guard terms.size > 0, terms.periodPulses > 0, (1...StorageContract.periodsMax).contains(terms.periods) else {
             throw Rejection(.amountNotPositive, "size and period must be positive, periods 1 to \(StorageContract.periodsMax)")
         }
+        guard terms.size <= StorageContract.sizeBytesMax else {
+            throw Rejection(.tooLarge, "a storage contract covers at most \(StorageContract.sizeBytesMax) bytes")
+        }
         let parameters = try draft.parameters()
         let rate = terms.pricePerGiBDay ?? parameters.storageByteDayCoefficient << 30
         guard let price = StorageContract.price(size: terms.size, pricePerGiBDay: rate, periodPulses: terms.periodPulses, pulsesPerDay: parameters.pulsesPerDay),
