@@ -4,6 +4,7 @@ in plain Python (hashlib only), so the specs can be shown to be enough to build 
 
 Usage: crosscheck.py SPECS_VECTORS_DIR      (exit 0 and "N checks passed, 0 failed" when all agree)
 """
+import unicodedata
 import hashlib, json, sys, os
 
 checks = {"passed": 0, "failed": 0}
@@ -68,14 +69,18 @@ def decode(data):
         if major == 3: return take(argument(info)).decode("utf-8")
         if major == 4: return [item(depth + 1) for _ in range(argument(info))]
         if major == 5:
-            out, last = {}, None
+            out, last, equivalents = {}, None, set()
             for _ in range(argument(info)):
                 kh = take(1)[0]
                 if kh >> 5 != 3: raise ValueError("key not text")
                 kb = bytes(take(argument(kh & 31)))
                 if last is not None and not ((len(last), last) < (len(kb), kb)): raise ValueError("key order")
                 last = kb
-                out[kb.decode("utf-8")] = item(depth + 1)
+                key = kb.decode("utf-8")
+                # encoding.md: canonically equivalent keys with other bytes are duplicates.
+                if unicodedata.normalize("NFD", key) in equivalents: raise ValueError("duplicate key")
+                equivalents.add(unicodedata.normalize("NFD", key))
+                out[key] = item(depth + 1)
             return out
         if major == 6:
             if argument(info) != 42: raise ValueError("tag")
