@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
 SWIFT ?= swift
 
-.PHONY: run test bench build release deps test-deps clean
+.PHONY: run test bench build release deps test-deps clean fuzz
 
 run: release
 	@./scripts/run-local.sh
@@ -14,6 +14,11 @@ test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test --disable-xctest --filter '$(IN_PROCESS_NETWORK)'
 	$(SWIFT) test --disable-xctest --skip '$(IN_PROCESS_NETWORK)'
+
+# Longer fuzzing than `make test` runs: schemathesis against specs/openapi.yaml, more cases per operation.
+fuzz: test-deps
+	$(SWIFT) build
+	LEDGERD_SCHEMATHESIS_EXAMPLES=$${LEDGERD_SCHEMATHESIS_EXAMPLES:-200} $(SWIFT) test --disable-xctest --filter SchemathesisTests
 
 bench: deps
 	$(SWIFT) build -c release
