@@ -238,7 +238,7 @@ public struct LedgerQueries: Sendable {
         view["balance_proofs"] = balanceProofs
         let total = result.paidOut &+ result.remainder
         view["payouts"] = payouts.map { ["recipient": $0.recipient.text, "amount": $0.amount, "amount_display": Units.display($0.amount),
-                                         "share_ppm": event.amount == 0 ? 0 : UInt64((UInt128($0.amount) * 1_000_000 / UInt128(event.amount)))] }
+                                         "share_ppm": event.amount == 0 ? 0 : UInt64(clamping: UInt128($0.amount) * 1_000_000 / UInt128(event.amount))] }
         view["audit"] = [
             "recomputed_root": result.root.hex, "root_matches": result.root == event.payoutRoot, "adds_up": total == event.amount,
             "event_proven": proven, "balances_proven": balanceProofs.allSatisfy { $0["proven"] as? Bool == true },

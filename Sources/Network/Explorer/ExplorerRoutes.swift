@@ -43,8 +43,8 @@ public struct ExplorerRoutes: Sendable {
             return try await page {
                 let tx = try await queries.transaction(id[...])
                 let body = tx["body"] as? [String: Any] ?? [:]
-                let fields: [[String: Any]] = body.keys.sorted().map { name in
-                    let value = "\(body[name]!)"
+                let fields: [[String: Any]] = body.sorted { $0.key < $1.key }.map { name, field in
+                    let value = "\(field)"
                     return ["name": name, "value": value, "link": value.hasPrefix("ld1") ? "/account/\(value)" : false]
                 }
                 return ("transaction", "Transaction", ["tx": tx, "fields": fields])
