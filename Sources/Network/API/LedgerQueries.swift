@@ -137,7 +137,8 @@ public struct LedgerQueries: Sendable {
         view["contract"] = contracts.last.map(JSONView.contract) ?? [:]
         view["contract_history"] = contracts.map(JSONView.contract)
         // The largest holders and dividends need every record of the organization: computed once per height.
-        let ranked = try await cached("organization-ranks:\(id.text)") { try await organizationRanks(id, state: state) }
+        // (The state is read again inside, after the height: an answer is never filed under a newer height than its data.)
+        let ranked = try await cached("organization-ranks:\(id.text)") { try await organizationRanks(id, state: await node.state) }
         view["token_holders"] = ranked.holders.map { ["id": $0.holder.text, "holder": $0.holder.text, "balance": $0.balance] }
         view["token_holder_count"] = ranked.holderCount
         view["dividends"] = ranked.dividends.map { ["id": $0.person.text, "person": $0.person.text, "total": $0.total, "total_display": Units.display($0.total), "events": $0.events] }

@@ -21,8 +21,9 @@ public final class QueryCache: Sendable {
     public init(capacity: Int = 512) { self.capacity = max(capacity, 1) }
 
     /// The answer for `key` at `height`, computed by `compute` when absent. Read `height` before
-    /// `compute` reads the chain, so that an answer is never filed under an older height than its data
-    /// (it may be filed under a newer one's predecessor, and is then replaced at the next height).
+    /// `compute` reads the chain: then an answer's data is never older than the height it is filed under
+    /// (it may be newer, if a block landed in between; the next read at that block's height recomputes).
+    /// A read at an older height than the cache's computes without filing.
     public func value<T: Sendable>(_ key: String, height: UInt64, compute: () async throws -> T) async rethrows -> T {
         let cached: T? = contents.withLockedValue { contents in
             if contents.height.map({ height > $0 }) ?? true { contents = Contents(height: height) }
