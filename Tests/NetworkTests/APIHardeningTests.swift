@@ -146,6 +146,23 @@ import Testing
         #expect(queries.cache.misses == misses + 1)
     }
 
+    /// The credit graph behind path finding is built once per height and pulse, and the dividends CSV
+    /// (every payout of an organization) is made once per height.
+    @Test func pathGraphAndDividendsExportAreMadeOncePerHeight() async throws {
+        let (_, queries, org, _) = try await Self.organizationNode(events: 3)
+        let (a, b) = (testKey(1).publicKey.id.text[...], testKey(2).publicKey.id.text[...])
+        _ = try? await queries.creditPath(from: a, to: b, amount: "1")
+        let misses = queries.cache.misses, hits = queries.cache.hits
+        for _ in 0..<5 { _ = try? await queries.creditPath(from: a, to: b, amount: "1") }
+        #expect(queries.cache.misses == misses && queries.cache.hits == hits + 5)
+
+        let csv = try await queries.dividendsCSV(org.text[...])
+        #expect(csv.split(separator: "\n").count == 1 + 3 * 5)
+        let reads = queries.reads.total
+        for _ in 0..<5 { #expect(try await queries.dividendsCSV(org.text[...]) == csv) }
+        #expect(queries.reads.total == reads && queries.exports.hits == 5)
+    }
+
     @Test func theCacheHoldsOneHeightAndAtMostItsCapacity() async throws {
         let cache = QueryCache(capacity: 3)
         for key in 0..<10 { _ = await cache.value("k\(key)", height: 1) { key } }

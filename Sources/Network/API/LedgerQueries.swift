@@ -15,11 +15,15 @@ public struct LedgerQueries: Sendable {
     /// Every store read these queries make (tests hold pages to a bound with it).
     public let reads = StoreReadCounter()
 
-    public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil, cache: QueryCache = QueryCache()) {
+    /// Whole exports (an organization's dividends CSV), per height too, but few: each can be large.
+    public let exports: QueryCache
+
+    public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil, cache: QueryCache = QueryCache(), exports: QueryCache = QueryCache(capacity: 8)) {
         self.node = node
         self.info = info
         self.network = network
         self.cache = cache
+        self.exports = exports
     }
 
     /// `compute`'s answer, cached for the current chain height under `key`.
@@ -249,14 +253,19 @@ public struct LedgerQueries: Sendable {
         return view
     }
 
-    /// Every payout of an organization, as CSV: the export Blockscout users asked for most.
+    /// Every payout of an organization, as CSV: the export Blockscout users asked for most. It reads
+    /// every payout, so it is made once per height (in the small `exports` cache).
     func dividendsCSV(_ text: Substring) async throws -> String {
         let id = try Parse.id(text, what: "organization")
-        guard let governance = await node.state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
-        let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: governance.incomeCount) }
-        var csv = "event,height,recipient,amount_bytes\n"
-        for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
-        return csv
+        guard await node.state.record(Governance.self, at: Governance.stateKey(id)) != nil else { throw APIError.notFound("organization \(text)") }
+        let height = await node.latest.height
+        return try await exports.value("dividends-csv:\(id.text)", height: height) {
+            let count = await node.state.record(Governance.self, at: Governance.stateKey(id))?.incomeCount ?? 0
+            let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: count) }
+            var csv = "event,height,recipient,amount_bytes\n"
+            for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
+            return csv
+        }
     }
 
     /// Letters of credit, one direction each: granted by `from`, to `to`, or both.
@@ -301,7 +310,9 @@ public struct LedgerQueries: Sendable {
         guard let fromText, let toText, let amountText else { throw APIError.badRequest("from, to and amount are required") }
         let from = try Parse.id(fromText, what: "from"), to = try Parse.id(toText, what: "to")
         guard let amount = Units.parse(String(amountText)), amount > 0 else { throw APIError.badRequest("amount must be a positive number of bytes") }
-        let graph = CreditGraph(lines: await node.creditLines(), pulse: await node.currentPulse)
+        // The graph of every line, built once per height and pulse (capacities depend on both).
+        let pulse = await node.currentPulse
+        let graph = try await cached("credit-graph:\(pulse)") { CreditGraph(lines: await node.creditLines(), pulse: pulse) }
         guard let path = graph.path(from: from, to: to, amount: amount) else {
             throw APIError(.notFound, PaymentRule.noPath.rawValue, "no path from \(from) to \(to) can carry \(amount) (lines need room and intermediaries must allow rippling)")
         }
