@@ -13,6 +13,26 @@ import Testing
 @Suite struct SchemathesisTests {
     static let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"
 
+    /// Runs a program to completion in `directory` (schemathesis keeps a `.schemathesis` cache in its
+    /// working directory: the node's temporary one, not the repository).
+    static func run(in directory: String, _ program: String, _ arguments: [String]) throws -> ProcessResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var environment = ProcessInfo.processInfo.environment
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        process.environment = environment
+        // One pipe for both streams, read before waiting, so that a full pipe cannot block it.
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return ProcessResult(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: "")
+    }
+
     @Test func theAPIConformsToItsSpecUnderGeneratedRequests() throws {
         let schemathesis = Paths.root.appendingPathComponent(".build/api-venv/bin/schemathesis").path
         guard FileManager.default.isExecutableFile(atPath: schemathesis) else {
@@ -35,17 +55,18 @@ import Testing
         _ = try node.ctlJSON(["iou", "issue", "--to", "node", "--amount", "1MiB", "--as", "alice"])
 
         let reports = node.data + "/schemathesis"
-        let result = try run(schemathesis, [
+        let result = try Self.run(in: node.data, schemathesis, [
             "run", Paths.root.appendingPathComponent("specs/openapi.yaml").path, "--url", node.url,
             "--checks", Self.checks, "--max-examples", String(examples), "--seed", String(seed),
             "--header", "Authorization: Bearer \(try node.cookie())", "--workers", "2", "--request-timeout", "20",
             "--generation-database", "none", "--report", "junit", "--report-dir", reports, "--no-color",
             // Hypothesis's generation-speed health check only: a loaded CI machine must not fail the run for being slow.
             "--suppress-health-check", "too_slow",
-        ], environment: ["PYTHONDONTWRITEBYTECODE": "1"])
+        ])
         // The node survived everything it was sent.
         #expect(node.process?.isRunning == true, "ledgerd died under schemathesis: \(node.log().suffix(2000))")
         #expect(result.status == 0, "schemathesis found failures (seed \(seed)):\n\(result.output.suffix(12_000))\(result.error.suffix(2000))")
         #expect(!result.output.contains("FAILURES"), "\(result.output.suffix(12_000))")
     }
 }
+
