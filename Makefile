@@ -15,12 +15,14 @@ test: test-deps
 	$(SWIFT) test --disable-xctest --filter '$(IN_PROCESS_NETWORK)'
 	$(SWIFT) test --disable-xctest --skip '$(IN_PROCESS_NETWORK)'
 
-# The seeded adversarial search with a larger budget than make test's (32 seeds of 50,000 transactions).
-# LEDGERD_FUZZ_SEED=S replays one seed exactly; LEDGERD_FUZZ_SEEDS and LEDGERD_FUZZ_TRANSACTIONS override.
+# Longer searches than make test's: the seeded adversarial search over transactions (32 seeds of
+# 50,000; LEDGERD_FUZZ_SEED=S replays one seed exactly; LEDGERD_FUZZ_SEEDS and LEDGERD_FUZZ_TRANSACTIONS
+# override), and schemathesis against specs/openapi.yaml with more cases per operation.
 fuzz: test-deps
 	$(SWIFT) build --build-tests
 	LEDGERD_FUZZ_SEEDS=$${LEDGERD_FUZZ_SEEDS:-32} LEDGERD_FUZZ_TRANSACTIONS=$${LEDGERD_FUZZ_TRANSACTIONS:-50000} \
 		$(SWIFT) test --disable-xctest --filter AdversarialSearchTests
+	LEDGERD_SCHEMATHESIS_EXAMPLES=$${LEDGERD_SCHEMATHESIS_EXAMPLES:-200} $(SWIFT) test --disable-xctest --filter SchemathesisTests
 
 bench: deps
 	$(SWIFT) build -c release

@@ -21,11 +21,21 @@ install_p2p_venv() {
     fi
 }
 
+# schemathesis, the property-based HTTP API fuzzer of the SchemathesisTests suite (and `make fuzz`), in
+# its own virtualenv under .build. Pinned: its CLI flags changed across major versions.
+api_venv="$(dirname "$0")/../.build/api-venv"
+install_api_venv() {
+    if [[ "${1:-}" == "--test" ]] && ! "$api_venv/bin/schemathesis" --version 2>/dev/null | grep -q "4.32.5"; then
+        python3 -m venv "$api_venv"
+        "$api_venv/bin/pip" install --quiet schemathesis==4.32.5
+    fi
+}
+
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [[ ${#missing[@]} -eq 0 ]]; then install_p2p_venv "${1:-}"; exit 0; fi
+if [[ ${#missing[@]} -eq 0 ]]; then install_p2p_venv "${1:-}"; install_api_venv "${1:-}"; exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -eq 0 ]]; then
@@ -39,3 +49,4 @@ else
     exit 1
 fi
 install_p2p_venv "${1:-}"
+install_api_venv "${1:-}"

@@ -56,7 +56,9 @@ struct RunCommand: AsyncParsableCommand {
             try directory.lock()
             genesis = try directory.readGenesis()
             nodeKey = try directory.loadKey("node")
-            cookie = try directory.readCookie()
+            let loaded = try AdminCookie.load(directory)
+            cookie = loaded.token
+            if loaded.regenerated { logger.warning("the admin cookie \(directory.cookiePath) was missing or empty; wrote a new one") }
         } catch {
             throw RuntimeFailure("\(error)")
         }

@@ -10,10 +10,38 @@ public struct APIError: HTTPResponseError {
     public let code: String
     public let message: String
 
+    /// Longest message sent, in characters (specs/openapi.yaml, Error).
+    public static let messageMax = 300
+
     public init(_ status: HTTPResponse.Status, _ code: String, _ message: String) {
         self.status = status
         self.code = code
-        self.message = message
+        self.message = APIError.oneLine(message, max: APIError.messageMax)
+    }
+
+    /// `text` on one line: control characters (newlines included) escaped as `\n`, `\u{7f}`…, and at
+    /// most `max` Unicode scalars (as JSON Schema counts `maxLength`; cut text ends in `…`), so that no
+    /// message echoes unbounded or multi-line input.
+    public static func oneLine(_ text: some StringProtocol, max: Int) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case "\t": out.append(contentsOf: "\\t".unicodeScalars)
+            default:
+                let category = scalar.properties.generalCategory
+                if category == .control || category == .format || category == .lineSeparator || category == .paragraphSeparator {
+                    out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+                } else {
+                    out.append(scalar)
+                }
+            }
+            // Enough to know it must be cut: stop reading unbounded input early.
+            if out.count > max { break }
+        }
+        guard out.count > max else { return String(out) }
+        return String(String.UnicodeScalarView(out.prefix(Swift.max(max - 1, 0)))) + "…"
     }
 
     public static func notFound(_ what: String) -> APIError { APIError(.notFound, "not_found", "\(what) not found") }
@@ -37,8 +65,11 @@ enum JSONResponse {
 
 /// Parses path and query values, turning bad ones into a 400 with the reason.
 enum Parse {
+    /// Input quoted in an error message: on one line, at most 64 characters.
+    static func quote(_ text: some StringProtocol) -> String { "'" + APIError.oneLine(text, max: 64) + "'" }
+
     static func id(_ text: Substring, what: String = "ID") throws -> ID {
-        do { return try ID(text: String(text)) } catch { throw APIError.badRequest("\(what) '\(text)': \(error)") }
+        do { return try ID(text: String(text)) } catch { throw APIError.badRequest("\(what) \(quote(text)): \(error)") }
     }
 
     static func digest(_ text: Substring, what: String) throws -> Digest {
@@ -47,7 +78,7 @@ enum Parse {
     }
 
     static func height(_ text: Substring) throws -> UInt64 {
-        guard let height = UInt64(text) else { throw APIError.badRequest("height '\(text)' is not a non-negative integer") }
+        guard let height = UInt64(text) else { throw APIError.badRequest("height \(quote(text)) is not a non-negative integer") }
         return height
     }
 

@@ -38,7 +38,7 @@ public enum JSONView {
         switch value {
         case .unsigned(let n): return n
         case .negative(let n): return n < UInt64(Int64.max) ? -Int64(n) - 1 : "-\(n)-1"
-        case .bytes(let bytes): return bytes.count == ID.byteCount ? ID(bytes: bytes)!.text : Hex.encode(bytes)
+        case .bytes(let bytes): return (bytes.count == ID.byteCount ? ID(bytes: bytes)?.text : nil) ?? Hex.encode(bytes)
         case .text(let text): return text
         case .array(let items): return items.map(cbor)
         case .map(let entries): return entries.mapValues(cbor)

@@ -10,11 +10,26 @@ public struct LedgerQueries: Sendable {
     let node: LedgerNode
     let info: NodeInfo
     let network: P2PNetwork?
+    /// Expensive answers, per chain height (netting, an organization's dividends and audits).
+    public let cache: QueryCache
+    /// Every store read these queries make (tests hold pages to a bound with it).
+    public let reads = StoreReadCounter()
 
-    public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil) {
+    /// Whole exports (an organization's dividends CSV), per height too, but few: each can be large.
+    public let exports: QueryCache
+
+    public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil, cache: QueryCache = QueryCache(), exports: QueryCache = QueryCache(capacity: 8)) {
         self.node = node
         self.info = info
         self.network = network
+        self.cache = cache
+        self.exports = exports
+    }
+
+    /// `compute`'s answer, cached for the current chain height under `key`.
+    func cached<T: Sendable>(_ key: String, _ compute: () async throws -> T) async throws -> T {
+        let height = await node.latest.height
+        return try await cache.value(key, height: height, compute: compute)
     }
 
     func status() async throws -> [String: Any] {
@@ -126,16 +141,57 @@ public struct LedgerQueries: Sendable {
         let contracts = (1...max(governance.contractVersion, 1)).compactMap { state.record(ConsensusContract.self, at: ConsensusContract.stateKey(id, version: $0)) }
         view["contract"] = contracts.last.map(JSONView.contract) ?? [:]
         view["contract_history"] = contracts.map(JSONView.contract)
-        let holders = state.members(ofGroup: TokenBalance.group(id)).compactMap { state.record(TokenBalance.self, at: $0) }.sorted { $0.balance > $1.balance }
-        view["token_holders"] = holders.prefix(100).map { ["id": $0.holder.text, "holder": $0.holder.text, "balance": $0.balance] }
-        view["token_holder_count"] = holders.count
-        let dividends = try await storeCall { try node.store.keys(kind: DividendTotal.kind, first: id, limit: 10_000) }
-            .compactMap { state.record(DividendTotal.self, at: $0) }.sorted { $0.total > $1.total }
-        view["dividends"] = dividends.prefix(100).map { ["id": $0.person.text, "person": $0.person.text, "total": $0.total, "total_display": Units.display($0.total), "events": $0.events] }
-        let proposals = try await storeCall { try node.store.keys(kind: Proposal.kind, first: id, limit: 10_000) }
-            .compactMap { state.record(Proposal.self, at: $0) }.sorted { $0.sequence > $1.sequence }
-        view["proposals"] = proposals.prefix(50).map { JSONView.proposal($0, pulse: pulse) }
+        // The largest holders and dividends need every record of the organization: computed once per height.
+        // (The state is read again inside, after the height: an answer is never filed under a newer height than its data.)
+        let ranked = try await cached("organization-ranks:\(id.text)") { try await organizationRanks(id, state: await node.state) }
+        view["token_holders"] = ranked.holders.map { ["id": $0.holder.text, "holder": $0.holder.text, "balance": $0.balance] }
+        view["token_holder_count"] = ranked.holderCount
+        view["dividends"] = ranked.dividends.map { ["id": $0.person.text, "person": $0.person.text, "total": $0.total, "total_display": Units.display($0.total), "events": $0.events] }
+        // The newest 50 proposals by sequence number, read directly (their status depends on the pulse, so not cached).
+        let newest = governance.proposalCount
+        let proposals = stride(from: newest, to: newest > 50 ? newest - 50 : 0, by: -1).compactMap {
+            state.record(Proposal.self, at: Proposal.stateKey(id, sequence: $0))
+        }
+        view["proposals"] = proposals.map { JSONView.proposal($0, pulse: pulse) }
         return view
+    }
+
+    /// An organization's 100 largest token holders and dividend recipients, and how many hold tokens.
+    struct OrganizationRanks: Sendable {
+        let holders: [TokenBalance]
+        let holderCount: Int
+        let dividends: [DividendTotal]
+    }
+
+    private func organizationRanks(_ id: ID, state: LedgerState) async throws -> OrganizationRanks {
+        let holders = state.members(ofGroup: TokenBalance.group(id)).compactMap { state.record(TokenBalance.self, at: $0) }
+            .sorted { $0.balance != $1.balance ? $0.balance > $1.balance : $0.holder < $1.holder }
+        let dividends = try await storeCall { try node.store.keys(kind: DividendTotal.kind, first: id, limit: 10_000) }
+            .compactMap { state.record(DividendTotal.self, at: $0) }.sorted { $0.total != $1.total ? $0.total > $1.total : $0.person < $1.person }
+        return OrganizationRanks(holders: Array(holders.prefix(100)), holderCount: holders.count, dividends: Array(dividends.prefix(100)))
+    }
+
+    /// Whether each of an organization's income events `sequences` is verified: its recorded split
+    /// recomputes to the recorded root and adds up to the income, and the event is proven in its block's
+    /// state. The work is bounded by the number of events (one payouts read for all, a header and a proof
+    /// each); the recipients' balance proofs are on each event's own page (`incomeEvent`).
+    func incomeAudits(_ id: ID, sequences: [UInt64]) async throws -> [UInt64: Bool] {
+        guard let low = sequences.min(), let high = sequences.max() else { return [:] }
+        let state = await node.state
+        let payouts = Dictionary(grouping: try await storeCall { try node.store.payouts(organization: id, from: low, to: high) }, by: \.sequence)
+        var verified: [UInt64: Bool] = [:]
+        for sequence in sequences {
+            let key = IncomeEvent.stateKey(id, sequence: sequence)
+            guard let event = state.record(IncomeEvent.self, at: key) else { continue }
+            let paid = payouts[sequence] ?? []
+            let result = Distribution.Result(payouts: paid.map { (recipient: $0.recipient, amount: $0.amount) }, remainder: event.remainder)
+            guard let header = try await storeCall({ try node.store.header(at: event.height) }),
+                let proof = try await storeCall({ try node.store.proof(key, atHeight: event.height) })
+            else { verified[sequence] = false; continue }
+            let proven = (try? proof.verify(root: header.stateRoot)) == .present(valueHash: SHA256.hash(CBOREncoder.encode(event.cbor)))
+            verified[sequence] = result.root == event.payoutRoot && result.paidOut &+ result.remainder == event.amount && proven
+        }
+        return verified
     }
 
     /// Income events `from`…`to` (sequence numbers; default the latest 50), newest first.
@@ -188,7 +244,7 @@ public struct LedgerQueries: Sendable {
         view["balance_proofs"] = balanceProofs
         let total = result.paidOut &+ result.remainder
         view["payouts"] = payouts.map { ["recipient": $0.recipient.text, "amount": $0.amount, "amount_display": Units.display($0.amount),
-                                         "share_ppm": event.amount == 0 ? 0 : UInt64((UInt128($0.amount) * 1_000_000 / UInt128(event.amount)))] }
+                                         "share_ppm": event.amount == 0 ? 0 : UInt64(clamping: UInt128($0.amount) * 1_000_000 / UInt128(event.amount))] }
         view["audit"] = [
             "recomputed_root": result.root.hex, "root_matches": result.root == event.payoutRoot, "adds_up": total == event.amount,
             "event_proven": proven, "balances_proven": balanceProofs.allSatisfy { $0["proven"] as? Bool == true },
@@ -198,14 +254,19 @@ public struct LedgerQueries: Sendable {
         return view
     }
 
-    /// Every payout of an organization, as CSV: the export Blockscout users asked for most.
+    /// Every payout of an organization, as CSV: the export Blockscout users asked for most. It reads
+    /// every payout, so it is made once per height (in the small `exports` cache).
     func dividendsCSV(_ text: Substring) async throws -> String {
         let id = try Parse.id(text, what: "organization")
-        guard let governance = await node.state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
-        let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: governance.incomeCount) }
-        var csv = "event,height,recipient,amount_bytes\n"
-        for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
-        return csv
+        guard await node.state.record(Governance.self, at: Governance.stateKey(id)) != nil else { throw APIError.notFound("organization \(text)") }
+        let height = await node.latest.height
+        return try await exports.value("dividends-csv:\(id.text)", height: height) {
+            let count = await node.state.record(Governance.self, at: Governance.stateKey(id))?.incomeCount ?? 0
+            let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: count) }
+            var csv = "event,height,recipient,amount_bytes\n"
+            for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
+            return csv
+        }
     }
 
     /// Letters of credit, one direction each: granted by `from`, to `to`, or both.
@@ -250,7 +311,9 @@ public struct LedgerQueries: Sendable {
         guard let fromText, let toText, let amountText else { throw APIError.badRequest("from, to and amount are required") }
         let from = try Parse.id(fromText, what: "from"), to = try Parse.id(toText, what: "to")
         guard let amount = Units.parse(String(amountText)), amount > 0 else { throw APIError.badRequest("amount must be a positive number of bytes") }
-        let graph = CreditGraph(lines: await node.creditLines(), pulse: await node.currentPulse)
+        // The graph of every line, built once per height and pulse (capacities depend on both).
+        let pulse = await node.currentPulse
+        let graph = try await cached("credit-graph:\(pulse)") { CreditGraph(lines: await node.creditLines(), pulse: pulse) }
         guard let path = graph.path(from: from, to: to, amount: amount) else {
             throw APIError(.notFound, PaymentRule.noPath.rawValue, "no path from \(from) to \(to) can carry \(amount) (lines need room and intermediaries must allow rippling)")
         }
@@ -283,13 +346,24 @@ public struct LedgerQueries: Sendable {
         return ["id": center.text, "nodes": seen.map(\.text).sorted(), "edges": edges]
     }
 
-    /// The debt cycles that netting would clear now, and the debt they relieve.
+    /// The debt cycles that netting would clear now, and the debt they relieve. The cycle search reads
+    /// every credit line, so it runs once per chain height (its input changes only with a block).
     func netting() async throws -> [String: Any] {
+        let answer = try await cached("netting") { await nettingAnswer() }
+        return ["cycles": answer.cycles.map { ["nodes": $0.nodes.map(\.text), "amount": $0.amount] }, "relieved": answer.relieved, "total_debt": answer.total]
+    }
+
+    struct NettingAnswer: Sendable {
+        let cycles: [(nodes: [ID], amount: UInt64)]
+        let relieved: UInt64
+        let total: UInt64
+    }
+
+    private func nettingAnswer() async -> NettingAnswer {
         let debts = Netting.debts(of: await node.creditLines())
         let cycles = Netting.findCycles(debts, cyclesMax: Netting.cyclesMax)
-        let total = debts.reduce(UInt64(0)) { $0 &+ $1.amount }
-        let relieved = cycles.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) }
-        return ["cycles": cycles.map { ["nodes": $0.nodes.map(\.text), "amount": $0.amount] }, "relieved": relieved, "total_debt": total]
+        return NettingAnswer(cycles: cycles.map { (nodes: $0.nodes, amount: $0.amount) }, relieved: cycles.reduce(UInt64(0)) { $0 &+ ($1.relieved ?? 0) },
+                             total: debts.reduce(UInt64(0)) { $0 &+ $1.amount })
     }
 
     func ious(party text: Substring?) async throws -> [String: Any] {
@@ -353,6 +427,7 @@ public struct LedgerQueries: Sendable {
     }
 
     private func storeCall<T>(_ body: () throws -> T) async throws -> T {
+        reads.add(1)
         do { return try body() } catch let error as StoreError { throw APIError.store(error) }
     }
 }

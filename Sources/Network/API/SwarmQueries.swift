@@ -47,10 +47,13 @@ extension LedgerQueries {
 
     func swarmConnect(_ text: String) async throws -> [String: Any] {
         let address: Multiaddr
-        do { address = try Multiaddr(text) } catch { throw APIError.badRequest("address '\(text.prefix(200))': \(error)") }
-        guard address.peer != nil else { throw APIError.badRequest("address must end in /p2p/<peer-id>") }
+        do { address = try Multiaddr(text) } catch { throw APIError.badRequest("address \(Parse.quote(text)): \(error)") }
+        guard let target = address.peer else { throw APIError.badRequest("address must end in /p2p/<peer-id>") }
+        let swarm = try p2p.swarm
+        // Dialing itself is the caller's mistake, not a failure of the network: 400, not 502.
+        guard target != swarm.peerID else { throw APIError.badRequest("\(target) is this node's own peer ID; a node does not dial itself") }
         do {
-            let peer = try await p2p.swarm.dial(address)
+            let peer = try await swarm.dial(address)
             return ["peer_id": peer.description, "connected": true]
         } catch {
             throw APIError(.badGateway, "dial_failed", "\(error)")
@@ -58,19 +61,19 @@ extension LedgerQueries {
     }
 
     func swarmDisconnect(_ text: String) async throws -> [String: Any] {
-        guard let peer = PeerID(text) else { throw APIError.badRequest("'\(text.prefix(100))' is not a peer ID") }
+        guard let peer = PeerID(text) else { throw APIError.badRequest("\(Parse.quote(text)) is not a peer ID") }
         guard try await p2p.swarm.disconnect(peer) else { throw APIError.notFound("connection to \(peer)") }
         return ["peer_id": peer.description, "connected": false]
     }
 
     func dhtFindPeer(_ text: Substring) async throws -> [String: Any] {
-        guard let peer = PeerID(String(text)) else { throw APIError.badRequest("'\(text.prefix(100))' is not a peer ID") }
+        guard let peer = PeerID(String(text)) else { throw APIError.badRequest("\(Parse.quote(text)) is not a peer ID") }
         guard let found = try await p2p.dht.findPeer(peer) else { throw APIError.notFound("peer \(peer) in the DHT") }
         return ["peer_id": peer.description, "addresses": found.addresses.map { $0.with(peer: peer).description }, "hops": found.hops]
     }
 
     func dhtFindProviders(_ text: Substring) async throws -> [String: Any] {
-        guard let key = ContentKey.parse(String(text)) else { throw APIError.badRequest("'\(text.prefix(100))' is not a CID or 64 hex characters") }
+        guard let key = ContentKey.parse(String(text)) else { throw APIError.badRequest("\(Parse.quote(text)) is not a CID or 64 hex characters") }
         let network = try p2p
         let providers = await network.dht.findProviders(key)
         return ["key": String(text), "providers": providers.map { peer in
@@ -79,7 +82,7 @@ extension LedgerQueries {
     }
 
     func dhtProvide(_ text: String) async throws -> [String: Any] {
-        guard let key = ContentKey.parse(text) else { throw APIError.badRequest("'\(text.prefix(100))' is not a CID or 64 hex characters") }
+        guard let key = ContentKey.parse(text) else { throw APIError.badRequest("\(Parse.quote(text)) is not a CID or 64 hex characters") }
         return ["key": text, "told": try await p2p.dht.provide(key)]
     }
 

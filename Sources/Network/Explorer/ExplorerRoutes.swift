@@ -43,8 +43,8 @@ public struct ExplorerRoutes: Sendable {
             return try await page {
                 let tx = try await queries.transaction(id[...])
                 let body = tx["body"] as? [String: Any] ?? [:]
-                let fields: [[String: Any]] = body.keys.sorted().map { name in
-                    let value = "\(body[name]!)"
+                let fields: [[String: Any]] = body.sorted { $0.key < $1.key }.map { name, field in
+                    let value = "\(field)"
                     return ["name": name, "value": value, "link": value.hasPrefix("ld1") ? "/account/\(value)" : false]
                 }
                 return ("transaction", "Transaction", ["tx": tx, "fields": fields])
@@ -56,32 +56,7 @@ public struct ExplorerRoutes: Sendable {
         }
         router.get("org/:id") { _, context in
             let id = try context.parameters.require("id")
-            return try await page {
-                let org = try await queries.organization(id[...])
-                var data: [String: Any] = ["org": org]
-                if let governance = org["governance"] as? [String: Any] {
-                    let events = (try await queries.incomeEvents(id[...], from: nil, to: nil))["events"] as? [[String: Any]] ?? []
-                    var rows: [[String: Any]] = []
-                    for event in events.prefix(50) {
-                        var row = event
-                        let audit = (try? await queries.incomeEvent(id[...], sequence: "\(event["sequence"] ?? 0)"[...]))?["audit"] as? [String: Any]
-                        let verified = audit?["verified"] as? Bool == true
-                        row["audit_class"] = verified ? "verified" : "mismatch"
-                        row["audit_text"] = verified ? "verified" : "NOT verified"
-                        rows.append(row)
-                    }
-                    data["events"] = rows
-                    var merged = governance
-                    merged.merge(org) { first, _ in first }
-                    data["org"] = merged.merging(["governance": governance]) { first, _ in first }
-                    data["income_chart"] = SVGCharts.bars(
-                        id: "income-chart", values: events.reversed().map { ("#\($0["sequence"] ?? "")", ($0["amount"] as? UInt64) ?? 0) }, empty: "no income yet")
-                    data["dividend_chart"] = SVGCharts.bars(
-                        id: "dividend-chart", values: (org["dividends"] as? [[String: Any]] ?? []).prefix(20).map { (String(($0["person"] as? String ?? "").prefix(12)) + "…", ($0["total"] as? UInt64) ?? 0) },
-                        empty: "no dividends yet")
-                }
-                return ("organization", org["name"] as? String ?? "Organization", data)
-            }
+            return try await page { try await organizationPage(id[...]) }
         }
         router.get("org/:id/income/:sequence") { _, context in
             let id = try context.parameters.require("id"), sequence = try context.parameters.require("sequence")
@@ -124,6 +99,36 @@ public struct ExplorerRoutes: Sendable {
         router.get("search") { request, _ in try await search(request.uri.queryParameters["q"].map(String.init) ?? "") }
     }
 
+    /// An organization with its latest 50 income events, each with its audit. The audits are bounded by
+    /// the page (a few store reads per event, none per recipient) and cached per height.
+    func organizationPage(_ id: Substring) async throws -> (String, String, [String: Any]) {
+        let org = try await queries.organization(id)
+        var data: [String: Any] = ["org": org]
+        if let governance = org["governance"] as? [String: Any], let orgID = try? ID(text: String(id)) {
+            let events = Array(((try await queries.incomeEvents(id, from: nil, to: nil))["events"] as? [[String: Any]] ?? []).prefix(50))
+            let sequences = events.compactMap { $0["sequence"] as? UInt64 }
+            let key = "explorer-audits:\(orgID.text):\(sequences.first ?? 0)-\(sequences.last ?? 0)"
+            let audits = try await queries.cached(key) { try await queries.incomeAudits(orgID, sequences: sequences) }
+            let rows = events.map { event -> [String: Any] in
+                var row = event
+                let verified = (event["sequence"] as? UInt64).flatMap { audits[$0] } == true
+                row["audit_class"] = verified ? "verified" : "mismatch"
+                row["audit_text"] = verified ? "verified" : "NOT verified"
+                return row
+            }
+            data["events"] = rows
+            var merged = governance
+            merged.merge(org) { first, _ in first }
+            data["org"] = merged.merging(["governance": governance]) { first, _ in first }
+            data["income_chart"] = SVGCharts.bars(
+                id: "income-chart", values: events.reversed().map { ("#\($0["sequence"] ?? "")", ($0["amount"] as? UInt64) ?? 0) }, empty: "no income yet")
+            data["dividend_chart"] = SVGCharts.bars(
+                id: "dividend-chart", values: (org["dividends"] as? [[String: Any]] ?? []).prefix(20).map { (String(($0["person"] as? String ?? "").prefix(12)) + "…", ($0["total"] as? UInt64) ?? 0) },
+                empty: "no dividends yet")
+        }
+        return ("organization", org["name"] as? String ?? "Organization", data)
+    }
+
     /// Height → block; 64 hex → block or transaction; ld1… → organization or account.
     func search(_ raw: String) async throws -> Response {
         let query = raw.trimmingCharacters(in: .whitespaces)
@@ -136,7 +141,7 @@ public struct ExplorerRoutes: Sendable {
             if (try? await queries.organization(id.text[...])) != nil { return redirect("/org/\(id.text)") }
             return redirect("/account/\(id.text)")
         }
-        let message = query.isEmpty ? "Type a block height, an ID (ld1…) or a hash." : "Nothing matches '\(query)'. Search takes a block height, an ID (ld1…), or a block or transaction hash (64 hex characters)."
+        let message = query.isEmpty ? "Type a block height, an ID (ld1…) or a hash." : "Nothing matches '\(APIError.oneLine(query, max: 64))'. Search takes a block height, an ID (ld1…), or a block or transaction hash (64 hex characters)."
         return try await render("message", title: "Not found", ["heading": "Not found", "message": message], status: .notFound)
     }
 
