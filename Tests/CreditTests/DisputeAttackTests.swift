@@ -65,6 +65,21 @@ import Testing
         #expect(world.debt(1, to: 0) == 300)
     }
 
+    /// Found by the adversarial search: undoing an overclaim took debt that an IOU itemizes off the line,
+    /// which wrote a line record no rule could read back.
+    @Test func undoingAnOverclaimLeavesIOUDebtInPlace() throws {
+        var world = CreditWorld()
+        try world.grant(0, to: 1, limit: 1000)
+        let ack = world.acknowledgement(provider: 0, consumer: 1, sequence: 4, units: 300)
+        try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 4, units: 400)), [world[0]])
+        // The provider pays 300 back over the line (cancelling free debt), then the consumer issues an IOU.
+        try world.chain.submit(PaymentRule.type, PaymentRule.body(to: world.id(1), amount: 300, via: []), [world[0]])
+        try world.chain.submit(IOURules.issue, IOURules.issueBody(lender: world.id(0), amount: 200, memo: "m"), [world[1]])
+        try world.chain.submit(SettlementRules.dispute, SettlementRules.disputeBody(acknowledgement: ack), [world[1]])
+        let line = try #require(world.line(0, 1))
+        #expect(line.debt(of: world.id(1)) == 200 && line.itemized(of: world.id(1)) == 200)
+    }
+
     /// Found by the adversarial search: a contract for 2^64−1 bytes made every node trap on its first
     /// challenge (the segment count overflowed).
     @Test func aContractTooLargeToIndexIsRefused() throws {

@@ -285,11 +285,13 @@ public enum SettlementRules {
         draft.put(record, at: receipt.streamKey)
     }
 
-    /// Reverses the last booking: its debt comes off the line (as far as the line still carries it) and
-    /// what was paid goes back from the provider (as far as its balance allows).
+    /// Reverses the last booking: its debt comes off the line (as far as the line still carries it as
+    /// free debt: what IOUs itemize stays) and what was paid goes back from the provider (as far as its
+    /// balance allows).
     static func undoLast(_ record: inout Settlement, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
         var line = try draft.line(record.consumer, record.provider, height: context.height)
-        let debt = min(record.lastDebt, line.debt(of: record.consumer))
+        // Found by the adversarial search: taking IOU-itemized debt off wrote a line no rule could read.
+        let debt = min(record.lastDebt, line.freeDebt(of: record.consumer))
         if debt > 0 {
             line.addDebt(of: record.consumer, -Int128(debt))
             line.changedHeight = context.height
