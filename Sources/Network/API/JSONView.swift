@@ -122,7 +122,8 @@ public enum JSONView {
             "challenge_answered": contract.challengeAnswered,
         ]
         if let period = contract.challengePeriod {
-            view["challenge"] = ["period": period, "segment": contract.challengeIndex, "answered": contract.challengeAnswered]
+            view["challenge"] = ["period": period, "segment": contract.challengeIndex, "answered": contract.challengeAnswered,
+                                 "deadline": contract.challengeDeadline, "open": contract.challengeOpen(atPulse: pulse)]
         }
         return view
     }
