@@ -65,7 +65,7 @@ let package = Package(
         // Benchmarks need a release build and real wall-clock figures, which tests must never assert;
         // so they live in their own executable that `make bench` runs.
         .executableTarget(name: "ledger-bench", dependencies: [
-            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork",
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
