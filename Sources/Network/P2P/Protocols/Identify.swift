@@ -58,7 +58,10 @@ extension Swarm {
     func identify(_ peer: PeerID, observed: Multiaddr) async {
         do {
             let stream = try await openStream(to: peer, protocols: [Identify.protocolID])
-            let info = try Identify.decode(try await stream.readMessage(max: Identify.maxMessage))
+            let message = try await withDeadline(millis: config.deadlines.identifyMillis, "identify of \(peer.short)", expire: { await stream.reset() }) {
+                try await stream.readMessage(max: Identify.maxMessage)
+            }
+            let info = try Identify.decode(message)
             await stream.close()
             guard PeerID(key: info.key) == peer else { throw WireError.malformed("identify key is not the connection's identity") }
             addressBook.add(peer, addresses: info.listenAddresses, protocols: info.protocols, agent: info.agent, seen: true)
