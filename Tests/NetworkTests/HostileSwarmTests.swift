@@ -19,10 +19,12 @@ import Testing
         return config
     }
 
-    static func ledgerPeer(_ node: LedgerNode, key: SecretKey, config: Swarm.Config = .loopback) async throws -> (Swarm, LedgerPeers) {
+    static func ledgerPeer(_ node: LedgerNode, key: SecretKey, config: Swarm.Config = .loopback,
+                           uploadBudget: Int = LedgerPeers.syncUploadBytesPerMinuteMax) async throws -> (Swarm, LedgerPeers) {
         let swarm = Swarm(identity: key, config: config)
         await swarm.registerCoreProtocols()
-        let peers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesis.block.hash, logger: .quiet("ledgerd.test"))
+        let peers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesis.block.hash, logger: .quiet("ledgerd.test"),
+                                syncUploadBytesPerMinute: uploadBudget)
         await peers.start()
         try await swarm.listen()
         return (swarm, peers)
@@ -127,6 +129,30 @@ import Testing
         #expect(closest?.failed ?? 0 >= 1, "the silent peer counts as failed")
         #expect(closest?.closest.contains(silentSwarm.peerID) == false)
         for swarm in [asker, silentSwarm, honest, target] { await swarm.stop() }
+    }
+
+    /// A peer may download only its budget of blocks per minute: with the budget cut to about three
+    /// blocks, a follower 20 blocks behind gets a few and then status answers without blocks, while the
+    /// leader keeps serving. Before the budget it downloaded all 20 at once.
+    @Test func syncUploadsHaveAPerPeerBudget() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000_000), (testKey(2), 1_000)])
+        let leader = try LedgerSyncTests.node("budget-leader", key: testKey(0), genesis: Self.genesis)
+        let follower = try LedgerSyncTests.node("budget-follower", key: testKey(9), genesis: Self.genesis)
+        var blockBytes = 0
+        for _ in 0..<20 {
+            let block = try chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]))
+            blockBytes = max(blockBytes, block.encoded.count)
+            #expect(try await leader.importBlock(block))
+        }
+        let (leaderSwarm, leaderPeers) = try await Self.ledgerPeer(leader, key: testKey(0), uploadBudget: 3 * blockBytes + blockBytes / 2)
+        let (followerSwarm, followerPeers) = try await Self.ledgerPeer(follower, key: testKey(9))
+        _ = try await followerSwarm.dial(try #require(await leaderSwarm.addresses.first))
+        #expect(try await LedgerSyncTests.waitUntil { await follower.latest.height >= 3 })
+        try await Task.sleep(for: .milliseconds(500))
+        let height = await follower.latest.height
+        #expect(height >= 3 && height < 20, "the follower downloaded \(height) blocks on a budget of about 3")
+        withExtendedLifetime((leaderPeers, followerPeers)) {}
+        for swarm in [followerSwarm, leaderSwarm] { await swarm.stop() }
     }
 
     // MARK: - B. Seen transactions

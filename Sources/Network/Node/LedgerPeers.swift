@@ -30,7 +30,7 @@ public actor LedgerPeers {
     static let gossipScoresMax = 4_096
     /// Sync upload budget per peer: block bytes it may download per minute (token bucket, full at start).
     /// Past it, sync answers carry the status and no blocks until the budget refills.
-    static let syncUploadBytesPerMinuteMax = 256 << 20
+    public static let syncUploadBytesPerMinuteMax = 256 << 20
 
     let node: LedgerNode
     let swarm: Swarm
@@ -43,7 +43,12 @@ public actor LedgerPeers {
     private var gossipScores: [PeerID: Int] = [:]
     private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
-    public init(node: LedgerNode, swarm: Swarm, genesisHash: Digest, logger: Logger) {
+    /// The sync upload budget in force (`syncUploadBytesPerMinuteMax` unless a test lowers it).
+    let syncUploadBytesPerMinute: Int
+
+    public init(node: LedgerNode, swarm: Swarm, genesisHash: Digest, logger: Logger,
+                syncUploadBytesPerMinute: Int = LedgerPeers.syncUploadBytesPerMinuteMax) {
+        self.syncUploadBytesPerMinute = syncUploadBytesPerMinute
         self.node = node
         self.swarm = swarm
         self.genesisHash = genesisHash
@@ -118,7 +123,7 @@ public actor LedgerPeers {
 
     /// Takes `bytes` from `peer`'s sync upload budget; false when the budget is spent.
     private func spendUpload(_ bytes: Int, by peer: PeerID, now: Double = PeerGuard.now()) -> Bool {
-        let capacity = Double(Self.syncUploadBytesPerMinuteMax)
+        let capacity = Double(syncUploadBytesPerMinute)
         if uploadBudgets[peer] == nil && uploadBudgets.count >= Self.gossipScoresMax { uploadBudgets = uploadBudgets.filter { $0.value.at > now - 60 } }
         var budget = uploadBudgets[peer] ?? (capacity, now)
         budget.bytes = min(capacity, budget.bytes + (now - budget.at) * capacity / 60)
