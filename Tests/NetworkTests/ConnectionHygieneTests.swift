@@ -84,6 +84,31 @@ struct RawPeer {
         await server.stop()
     }
 
+    /// Writers whose tasks are cancelled mid-write (a deadline's timer, an HTTP request whose client went
+    /// away) must not lose a sealed Noise frame: that skips a nonce, the peer fails to decrypt everything
+    /// after it and bans us for "Noise message failed authentication". Seen in this suite before the fix.
+    @Test func cancellingAWriterNeverCorruptsTheConnection() async throws {
+        let server = try await Self.swarm(30), client = try await Self.swarm(31)
+        await server.handle("/test/sink/1.0.0") { stream in while (try? await stream.readSome(max: 1 << 20)) ?? nil != nil {} }
+        let peer = try await client.dial(try #require(await server.addresses.first))
+        let payload = [UInt8](repeating: 3, count: 4 << 20)
+        for round in 0..<20 {
+            let stream = try await client.openStream(to: peer, protocols: ["/test/sink/1.0.0"])
+            let writer = Task { try? await stream.write(payload) }
+            try await Task.sleep(for: .milliseconds(2 + round % 5))
+            writer.cancel()
+            _ = await writer.value
+            await stream.reset()
+        }
+        _ = try await Ping.ping(peer, swarm: client)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(server.peerGuard.banReason(client.peerID) == nil, "\(server.peerGuard.banReason(client.peerID) ?? "")")
+        #expect(client.peerGuard.banReason(server.peerID) == nil)
+        #expect(await server.isConnected(client.peerID))
+        await client.stop()
+        await server.stop()
+    }
+
     // MARK: - C. Keepalive, idle and bounded outbound connections
 
     /// A peer that completes the handshake and then answers nothing (no ping replies) is dropped by the

@@ -155,6 +155,24 @@ import Testing
         for swarm in [followerSwarm, leaderSwarm] { await swarm.stop() }
     }
 
+    /// A peer that opens a kad-dht stream and never sends its request: the node resets the stream once
+    /// its handler has waited `inboundIdleMillis`, instead of holding the stream (and a task) for good.
+    @Test func anInboundStreamWhoseOpenerGoesSilentIsReset() async throws {
+        let server = Swarm(identity: testKey(730), config: Self.config { $0.deadlines.inboundIdleMillis = 300 })
+        await server.registerCoreProtocols()
+        try await server.listen()
+        let dht = DHT(swarm: server, tablePath: nil)
+        await dht.start()
+        let client = try await SwarmTests.swarm(731 - 500)
+        let peer = try await client.dial(try #require(await server.addresses.first))
+        let stream = try await client.openStream(to: peer, protocols: [DHT.protocolID])
+        let ended = await Self.finishes(within: 30) { (try? await stream.readSome(max: 1)) ?? nil }
+        #expect(ended != nil, "the node kept the silent stream open")
+        #expect(server.peerGuard.banReason(client.peerID) == nil)
+        _ = try await Ping.ping(peer, swarm: client)  // the connection itself is fine
+        for swarm in [client, server] { await swarm.stop() }
+    }
+
     // MARK: - B. Seen transactions
 
     /// A transaction gossiped twice is admitted once, relayed once to each other ledger peer, and never

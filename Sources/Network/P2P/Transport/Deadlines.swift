@@ -15,6 +15,9 @@ public struct Deadlines: Sendable {
     /// One block sync request: the status answer and up to 64 blocks. A peer that runs out of time is
     /// left, keeping the blocks it delivered, and sync goes on from the next peer that is ahead.
     public static let syncRequestMillisMax = 30_000
+    /// A stream a peer opened to us is reset when our handler waits this long for the peer's next bytes
+    /// (the server side of every protocol: a request that never comes, or stops halfway).
+    public static let inboundIdleMillisMax = 60_000
     /// The answer to a keepalive ping (`Swarm.Config.keepaliveIntervalMillis` apart).
     public static let keepaliveMillisMax = 10_000
 
@@ -24,6 +27,7 @@ public struct Deadlines: Sendable {
     public var dhtLookupMillis = Deadlines.dhtLookupMillisMax
     public var syncRequestMillis = Deadlines.syncRequestMillisMax
     public var keepaliveMillis = Deadlines.keepaliveMillisMax
+    public var inboundIdleMillis = Deadlines.inboundIdleMillisMax
 
     public init() {}
 }

@@ -431,6 +431,7 @@ public actor Swarm {
             await stream.reset()
             return
         }
+        await stream.limitIdle(millis: config.deadlines.inboundIdleMillis)
         let reader = BufferedReader { try await stream.read() }
         let supported = Set(await protocols)
         let deadline = Task {

@@ -86,6 +86,16 @@ public actor YamuxStream {
 
     func setProtocol(_ name: String) { protocolName = name }
 
+    /// Reset the stream when a read waits this long for the peer (inbound streams: the opener went silent).
+    private var idleMillis: Int?
+    func limitIdle(millis: Int) { idleMillis = millis }
+
+    private func idleExpired(_ generation: Int) async {
+        guard readWaiter != nil, generation == waits else { return }
+        await reset()
+    }
+    private var waits = 0
+
     private func flags(_ extra: YamuxHeader.Flags = []) -> YamuxHeader.Flags {
         defer { firstFlags = [] }
         return firstFlags.union(extra)
@@ -96,7 +106,16 @@ public actor YamuxStream {
         while inboundHead == inbound.count {
             if isReset { throw YamuxError.reset }
             if remoteClosed { return nil }
+            waits += 1
+            let generation = waits
+            let timer = idleMillis.map { millis in
+                Task { [weak self] in
+                    try await Task.sleep(for: .milliseconds(millis))
+                    await self?.idleExpired(generation)
+                }
+            }
             await withCheckedContinuation { readWaiter = $0 }
+            timer?.cancel()
         }
         // Everything already here, joined (up to 1 MiB): one wake-up of the reader per batch, not per frame.
         var chunk = inbound[inboundHead]
