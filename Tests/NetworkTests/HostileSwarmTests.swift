@@ -83,7 +83,11 @@ import Testing
         }
         let (leaderSwarm, leaderPeers) = try await Self.ledgerPeer(leader, key: testKey(0))
         let (followerSwarm, followerPeers) = try await Self.ledgerPeer(follower, key: testKey(9), config: Self.config { $0.deadlines.syncRequestMillis = 300 })
-        let liar = try await Self.fakeLedgerPeer(1, sync: Self.silent)
+        let asked = Received()
+        let liar = try await Self.fakeLedgerPeer(1) { stream in
+            await asked.add([])
+            try await Self.silent(stream)
+        }
 
         let followerAddress = try #require(await followerSwarm.addresses.first)
         _ = try await liar.dial(followerAddress)
@@ -95,6 +99,15 @@ import Testing
         #expect(try await LedgerSyncTests.waitUntil { await follower.latest.height == 5 }, "sync did not resume from the honest peer")
         #expect(await follower.latest.hash == leader.latest.hash)
         #expect(followerSwarm.peerGuard.banReason(liar.peerID) == nil, "a slow peer is left, not banned")
+        // Announcing again does not make the follower wait for it again (for a minute).
+        for _ in 0..<3 {
+            let again = try await liar.openStream(to: followerSwarm.peerID, protocols: [LedgerPeers.blockProtocol])
+            try await again.writeMessage(CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "height": .unsigned(1_000_000), "hash": .bytes([UInt8](repeating: 8, count: 32))])))
+            await again.close()
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let times = await asked.count
+        #expect(times == 1, "the follower asked the silent peer \(times) times")
         withExtendedLifetime((leaderPeers, followerPeers)) {}
         for swarm in [liar, followerSwarm, leaderSwarm] { await swarm.stop() }
     }

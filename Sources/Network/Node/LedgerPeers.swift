@@ -21,6 +21,9 @@ public actor LedgerPeers {
     static let seenBlocksMax = 1_024
     /// Peers waiting for their turn to be synced from (each connected peer at most once).
     static let syncQueueMax = 256
+    /// A peer whose sync request ran out of time is not synced from again for this long (a peer that keeps
+    /// announcing blocks it never serves would otherwise cost a deadline in every turn).
+    static let syncRetryAfterTimeoutMillisMin = 60_000
     /// A peer whose gossiped transactions fail admission this many times more than they pass is spamming
     /// (validly signed transactions from unfunded keys, say): it is banned like a protocol violator.
     static let gossipScoreMin = -64
@@ -38,6 +41,8 @@ public actor LedgerPeers {
     let logger: Logger
     private var syncing = false
     private var syncQueue: [PeerID] = []
+    /// Peers whose last sync request timed out, and when (at most `syncQueueMax`, expired ones pruned).
+    private var slowPeers: [PeerID: ContinuousClock.Instant] = [:]
     private var seenTransactions = SeenCache(capacity: LedgerPeers.seenTransactionsMax)
     private var seenBlocks = SeenCache(capacity: LedgerPeers.seenBlocksMax)
     private var gossipScores: [PeerID: Int] = [:]
@@ -197,6 +202,10 @@ public actor LedgerPeers {
     /// deadline and the next peer that is ahead takes over.
     public func sync(from peer: PeerID) async {
         logger.debug("sync requested", metadata: ["peer": "\(peer.short)", "busy": "\(syncing)"])
+        if let since = slowPeers[peer] {
+            guard ContinuousClock.now - since > .milliseconds(Self.syncRetryAfterTimeoutMillisMin) else { return }
+            slowPeers[peer] = nil
+        }
         if !syncQueue.contains(peer) {
             if syncQueue.count >= Self.syncQueueMax { syncQueue.removeFirst() }
             syncQueue.append(peer)
@@ -220,8 +229,14 @@ public actor LedgerPeers {
         let chain = node.chainID
         while true {
             let from = await node.latest.height + 1
+            if slowPeers[peer] != nil { return }  // timed out while it was queued again
+            let stream: P2PStream
+            do { stream = try await swarm.openStream(to: peer, protocols: [Self.syncProtocol]) } catch {
+                // Not a violation on this stream: a failed dial or negotiation is the swarm's to judge.
+                logger.info("could not open a sync stream; going on with the next peer", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
+                return
+            }
             do {
-                let stream = try await swarm.openStream(to: peer, protocols: [Self.syncProtocol])
                 let answer = try await withDeadline(millis: swarm.config.deadlines.syncRequestMillis, "sync request to \(peer.short)",
                                                     expire: { await stream.reset() }) {
                     try await request(stream, chain: chain, from: from)
@@ -240,6 +255,14 @@ public actor LedgerPeers {
                 }
             } catch let error as WireError where error != .closed {
                 await swarm.ban(peer, reason: "\(error)")
+                return
+            } catch P2PError.timeout(let what) {
+                if slowPeers.count >= Self.syncQueueMax {
+                    slowPeers = slowPeers.filter { ContinuousClock.now - $0.value <= .milliseconds(Self.syncRetryAfterTimeoutMillisMin) }
+                    if slowPeers.count >= Self.syncQueueMax { slowPeers.removeAll() }
+                }
+                slowPeers[peer] = .now
+                logger.info("sync peer too slow; going on with the next", metadata: ["peer": "\(peer.short)", "error": "\(what)"])
                 return
             } catch {
                 logger.info("sync from a peer failed; going on with the next", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
