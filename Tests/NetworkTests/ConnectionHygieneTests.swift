@@ -139,6 +139,7 @@ struct RawPeer {
         let idleCloser = try await Self.swarm(23) {
             $0.keepaliveIntervalMillis = 100
             $0.idleOutboundMillis = 200
+            $0.idleKeepConnections = 0
         }
         let server = servers[0]
         _ = try await idleCloser.dial(try #require(await server.addresses.first))

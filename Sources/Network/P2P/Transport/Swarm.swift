@@ -26,8 +26,11 @@ public actor Swarm {
         /// Every connection is pinged (yamux ping) this often; one that does not answer within
         /// `deadlines.keepaliveMillis` is dead and closed.
         public var keepaliveIntervalMillis = Swarm.keepaliveIntervalMillisMax
-        /// An outbound connection without a stream for this long is closed (inbound ones are the dialer's to close).
+        /// An outbound connection without a stream for this long is closed (inbound ones are the dialer's to
+        /// close), while more than `idleKeepConnections` connections are open: the node keeps that many
+        /// (P2PService's target) even when quiet, so a calm network does not flap.
         public var idleOutboundMillis = Swarm.idleOutboundMillisMax
+        public var idleKeepConnections = Swarm.idleKeepConnectionsMin
         public init() {}
 
         /// Listening on a free loopback port: for nodes made in tests and benchmarks.
@@ -44,6 +47,7 @@ public actor Swarm {
     public static let outboundConnectionsMax = 128
     public static let keepaliveIntervalMillisMax = 15_000
     public static let idleOutboundMillisMax = 120_000
+    public static let idleKeepConnectionsMin = 8
 
     public struct ConnectionInfo: Sendable {
         public let peer: PeerID
@@ -157,11 +161,13 @@ public actor Swarm {
             do { try await Task.sleep(for: .milliseconds(config.keepaliveIntervalMillis)) } catch { return }
             if isStopping { return }
             let all = connections.values.flatMap { $0 }
-            for info in all where info.outbound {
-                if let idle = info.session.idleFor, idle > .milliseconds(config.idleOutboundMillis) {
-                    logger.debug("closing an idle connection", metadata: ["peer": "\(info.peer.short)"])
-                    await closeConnection(info)
-                }
+            let idle = all.filter(\.outbound).compactMap { info in info.session.idleFor.map { (info, $0) } }
+                .filter { $0.1 > .milliseconds(config.idleOutboundMillis) }.sorted { $0.1 > $1.1 }
+            var open = all.count
+            for (info, _) in idle where open > config.idleKeepConnections {
+                logger.debug("closing an idle connection", metadata: ["peer": "\(info.peer.short)"])
+                await closeConnection(info)
+                open -= 1
             }
             let millis = config.deadlines.keepaliveMillis
             let dead = await withTaskGroup(of: ConnectionInfo?.self) { group in
