@@ -146,4 +146,57 @@ import Testing
         let providers = try a.ctlJSON(["dht", "findprovs", cid])["providers"] as? [[String: Any]] ?? []
         #expect(providers.contains { $0["peer_id"] as? String == b.peerID })
     }
+
+    /// py-libp2p with an RSA identity (Kubo's default key type) against a real node, both ways: it connects,
+    /// identifies, pings and queries the DHT, and the node dials it back. Before part 5 the node refused the
+    /// handshake ("key type 0 is not supported").
+    @Test func aPyLibp2pPeerWithAnRSAIdentityConnectsBothWays() async throws {
+        try LibP2PInteropTests.requireVenv()
+        let a = try NodeProcess(name: "rsa-a")
+        try a.start()
+        defer { a.stop() }
+        let b = try NodeProcess(name: "rsa-b", genesisOf: a)
+        try b.start(extra: ["--bootstrap", a.p2pAddress])
+        defer { b.stop() }
+        try await Self.waitUntil("B connects to A") { (try a.ctlJSON(["status"])["peers"] as? NSNumber)?.intValue ?? 0 > 0 }
+        let content = SHA256.hash(Array("rsa interop content".utf8)).hex
+        #expect(try b.ctl(["dht", "provide", content]).status == 0)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: LibP2PInteropTests.python)
+        process.arguments = [Paths.root.appendingPathComponent("Tests/p2p/py_peer.py").path, a.p2pAddress, b.peerID, "1220" + content, b.peerID, "rsa"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var steps: [String: [String: Any]] = [:]
+        var buffer = Data()
+        let reader = output.fileHandleForReading
+        while true {
+            let chunk = reader.availableData  // blocks until there is output; empty only at its end
+            if chunk.isEmpty { break }
+            buffer += chunk
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = Data(buffer[buffer.index(after: newline)...])
+                guard let step = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let name = step["step"] as? String else { continue }
+                steps[name] = step
+                if name == "listening", let address = step["address"] as? String {
+                    let dialed = try a.ctl(["swarm", "connect", address])
+                    #expect(dialed.status == 0, "\(dialed.error)")
+                }
+            }
+        }
+        process.waitUntilExit()
+        #expect(steps["error"] == nil, "\(steps["error"]?["message"] ?? "")")
+        for step in ["identity", "connected", "identify", "ping", "find_node", "get_providers", "dialed_by_ledgerd"] {
+            #expect(steps[step] != nil, "py-libp2p with an RSA key did not complete \(step)")
+        }
+        #expect(process.terminationStatus == 0)
+        let rsaPeer = try #require(steps["identity"]?["peer"] as? String)
+        #expect(rsaPeer.hasPrefix("Qm"), "an RSA peer ID is a SHA-256 multihash")
+        let peers = try a.ctlJSON(["swarm", "addrs"])["peers"] as? [String: Any] ?? [:]
+        #expect(peers.keys.contains(rsaPeer), "the node's address book has the RSA peer")
+    }
 }

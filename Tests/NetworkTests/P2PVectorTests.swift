@@ -62,11 +62,86 @@ import Testing
                                      protocols: [Identify.protocolID, DHT.protocolID], observed: try Multiaddr("/ip4/127.0.0.1/tcp/50000"),
                                      agent: "ledgerd/0.1.0", protocolVersion: "ipfs/0.1.0")
         return [
+            "foreign_keys": try foreignKeys(),
             "peer_ids": peers, "multiaddrs": multiaddrs, "noise_xx": noise, "yamux_headers": yamux, "kad_messages": kad,
             "identify": ["description": "key 1 listening on 127.0.0.1:7650, seen from 127.0.0.1:50000", "bytes": Hex.encode(Identify.encode(identify))],
             "dht_record": ["key": record.key, "value": "/ip4/127.0.0.1/tcp/7650", "seq": 1, "signer_seed": "ledgerd test key 1", "encoded": Hex.encode(record.encoded)],
             "multistream": ["header": Hex.encode(Multistream.message(Multistream.header)), "noise": Hex.encode(Multistream.message("/noise")), "na": Hex.encode(Multistream.message("na"))],
         ]
+    }
+
+    /// The RSA and ECDSA P-256 test keys published in libp2p's peer-ids spec. ledgerd cannot sign with them
+    /// (it only verifies such keys), so the private keys and signatures are taken from the file, where
+    /// Tests/p2p/p2p_vectors.py derives them; what the code computes (key encoding, peer ID, message) must match.
+    static func foreignKeys() throws -> [[String: Any]] {
+        let data = try Data(contentsOf: Repository.root.appendingPathComponent("specs/vectors/p2p.json"))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let message = NoiseHandshake.signaturePrefix + NoiseCrypto.x25519Public(Self.secret("noise initiator static"))
+        return try (file["foreign_keys"] as? [[String: String]] ?? []).map { entry in
+            let key = try LibP2PKey(protobuf: try #require(Hex.decode(entry["public_key_protobuf"] ?? "")))
+            let peer = PeerID(key: key)
+            return ["type": entry["type"] ?? "", "source": entry["source"] ?? "", "private_key_protobuf": entry["private_key_protobuf"] ?? "",
+                    "public_key_protobuf": Hex.encode(key.protobuf), "peer_id_hex": Hex.encode(peer.bytes), "peer_id": peer.description,
+                    "message": Hex.encode(message), "signature": entry["signature"] ?? ""]
+        }
+    }
+
+    /// RSA (4,096 bits) and ECDSA P-256 identities: the key parses, its peer ID is the SHA-256 multihash, the
+    /// published key's signature verifies (in the Noise payload check too), and any change breaks it. Before
+    /// part 5 the key protobufs failed to parse ("key type 0 is not supported").
+    @Test func rsaAndECDSAIdentitiesVerify() throws {
+        let data = try Data(contentsOf: Repository.root.appendingPathComponent("specs/vectors/p2p.json"))
+        let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let entries = try #require(file["foreign_keys"] as? [[String: String]])
+        #expect(Set(entries.compactMap { $0["type"] }) == ["rsa", "ecdsa_p256"])
+        for entry in entries {
+            let key = try LibP2PKey(protobuf: try #require(Hex.decode(entry["public_key_protobuf"]!)))
+            let message = try #require(Hex.decode(entry["message"]!)), signature = try #require(Hex.decode(entry["signature"]!))
+            #expect(key.verify(signature: signature, message: message), "\(key.typeName) signature")
+            var forged = signature
+            forged[forged.count / 2] ^= 1
+            #expect(!key.verify(signature: forged, message: message))
+            #expect(!key.verify(signature: signature, message: message + [0]))
+            #expect(!key.verify(signature: [], message: message))
+            let peer = try #require(PeerID(entry["peer_id"]!))
+            #expect(peer == PeerID(key: key) && peer.bytes.prefix(2) == [0x12, 0x20] && peer.description.hasPrefix("Qm"))
+            #expect(peer.ledgerID == nil)
+
+            // The same key and signature as a Noise identity payload, checked as the handshake checks it.
+            var handshake = NoiseHandshake(initiator: false, identity: testKey(1))
+            handshake.remoteStatic = NoiseCrypto.x25519Public(Self.secret("noise initiator static"))
+            var payload = ProtobufWriter()
+            payload.bytes(1, key.protobuf)
+            payload.bytes(2, signature)
+            try handshake.checkPayload(payload.bytes)
+            #expect(handshake.remotePeer == peer)
+            handshake.remoteStatic = NoiseCrypto.x25519Public(Self.secret("another static key"))
+            #expect(throws: WireError.self) { try handshake.checkPayload(payload.bytes) }
+        }
+    }
+
+    /// Keys outside what is accepted are refused with a reason, never trapped on.
+    @Test func weakOrForeignCurveKeysAreRefused() throws {
+        func protobuf(_ type: UInt64, _ hex: String) -> [UInt8] {
+            var writer = ProtobufWriter()
+            writer.varint(1, type)
+            writer.bytes(2, Hex.decode(hex)!)
+            return writer.bytes
+        }
+        let rsa1024 = "30819f300d06092a864886f70d010101050003818d0030818902818100cf3cc69cff68dcff2c547efc354c284f7999571cb95aa02e8f552667dabe3b120df0ad48b620ed1e4527de3523fd473e39b7b694b60508dd6e0257ae7219751584d4193a7b1d486ed1689957e9b4f0d7c865d13f717d75eb3916404c299d200393c4bc47ee42f2eb1fc88df0d5bdaa7386786669e1012347dd45182b66f137df0203010001"
+        let p384 = "3076301006072a8648ce3d020106052b8104002203620004304433a14661fafa00dc7d887bfac4272def7933308cd81d9e74cc392719aae70ed3df8a5b08767dce236d4028dbbcbda3ca38246308e12fbf755a58d68e7436f8483215759e94a8aa360faaaa7f76011c3d3735d5db7f59273843f0ec80525c"
+        let cases: [([UInt8], String)] = [
+            (protobuf(0, rsa1024), "1024 bits"),
+            (protobuf(0, p384), "not a DER SubjectPublicKeyInfo"),  // an EC key under the RSA type
+            (protobuf(3, p384), "P-256"),
+            (protobuf(3, rsa1024), "P-256"),
+            (protobuf(0, "3003020100"), "not a DER SubjectPublicKeyInfo"),
+            (protobuf(0, rsa1024 + "00"), "not a DER SubjectPublicKeyInfo"),  // trailing bytes
+            (protobuf(4, "00"), "not supported"),
+        ]
+        for (bytes, reason) in cases {
+            #expect { try LibP2PKey(protobuf: bytes) } throws: { "\($0)".contains(reason) }
+        }
     }
 
     @Test func vectorsMatchTheCode() throws {

@@ -192,4 +192,52 @@ check(coincurve.PrivateKey(secret).public_key_xonly.format() == fields["signer"]
 
 ms = vectors["multistream"]
 check(ms["header"] == (bytes([19]) + b"/multistream/1.0.0\n").hex() and ms["noise"] == (bytes([7]) + b"/noise\n").hex(), "multistream")
+
+# Foreign identity keys: RSA (4,096 bits) and ECDSA P-256, the published test keys of libp2p's peer-ids spec
+# (github.com/libp2p/specs peer-ids/peer-ids.md, "Test vectors"). The private key gives the public key; the
+# peer ID is the SHA-256 multihash of the public key protobuf (it exceeds 42 bytes); each key signs a Noise
+# identity message as libp2p does (RSA: PKCS#1 v1.5 with SHA-256; ECDSA: SHA-256, DER, RFC 6979 nonces).
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives import hashes
+from libp2p.crypto.pb import crypto_pb2
+
+
+def base58(data):
+    alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+    number, text = int.from_bytes(data, "big"), ""
+    while number:
+        number, digit = divmod(number, 58)
+        text = alphabet[digit] + text
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + text
+
+
+def foreign_key_vector(entry):
+    private = crypto_pb2.PrivateKey()
+    private.ParseFromString(bytes.fromhex(entry["private_key_protobuf"]))
+    if entry["type"] == "rsa":
+        check(private.key_type == 0, "RSA private key type")
+        key = serialization.load_der_private_key(private.data, None)  # PKCS#1 DER
+        signature = key.sign(bytes.fromhex(entry["message"]), padding.PKCS1v15(), hashes.SHA256())
+    else:
+        check(private.key_type == 3, "ECDSA private key type")
+        key = serialization.load_der_private_key(private.data, None)  # SEC1 DER
+        check(key.curve.name == "secp256r1", "ECDSA curve")
+        signature = key.sign(bytes.fromhex(entry["message"]), ec.ECDSA(hashes.SHA256(), deterministic_signing=True))
+    der = key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = crypto_pb2.PublicKey(key_type=private.key_type, data=der).SerializeToString()
+    peer = b"\x12\x20" + sha(public)
+    return public, peer, signature
+
+
+message = b"noise-libp2p-static-key:" + public_of(sha(b"noise initiator static"))
+for entry in vectors["foreign_keys"]:
+    public, peer, signature = foreign_key_vector(entry)
+    check(entry["message"] == message.hex(), "foreign key message")
+    check(public.hex() == entry["public_key_protobuf"], f"{entry['type']} public key protobuf")
+    check(peer.hex() == entry["peer_id_hex"], f"{entry['type']} peer ID bytes")
+    check(base58(peer) == entry["peer_id"] and ID(peer).pretty() == entry["peer_id"], f"{entry['type']} peer ID text")
+    check(signature.hex() == entry["signature"], f"{entry['type']} signature")
+    if entry["type"] == "rsa":  # py-libp2p has no ECDSA deserializer
+        check(deserialize_public_key(public).verify(message, signature), "RSA signature verifies in py-libp2p")
+
 print(f"{checks} checks passed")

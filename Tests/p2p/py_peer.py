@@ -2,7 +2,10 @@
 node, runs identify, ping, kad-dht FIND_NODE and GET_PROVIDERS against it with py-libp2p's own protobuf
 definitions, then waits for ledgerd to dial it back. Prints one JSON line per step; exits 1 on failure.
 
-usage: py_peer.py LEDGERD_MULTIADDR FIND_PEER_ID PROVIDER_KEY_HEX EXPECTED_PROVIDER_ID
+usage: py_peer.py LEDGERD_MULTIADDR FIND_PEER_ID PROVIDER_KEY_HEX EXPECTED_PROVIDER_ID [ed25519|rsa]
+
+With `rsa` the peer's identity is a fresh 2,048-bit RSA key (as Kubo's default identities are), so its
+peer ID is a SHA-256 multihash (`Qm…`) rather than an inlined key.
 """
 import json
 import os
@@ -63,8 +66,13 @@ async def kad_request(host, peer, message):
     return reply
 
 
-async def main(target, find_peer, provider_key_hex, expected_provider):
-    host = new_host()
+async def main(target, find_peer, provider_key_hex, expected_provider, key_type="ed25519"):
+    if key_type == "rsa":
+        from libp2p.crypto.rsa import create_new_key_pair
+        host = new_host(key_pair=create_new_key_pair(2048))
+    else:
+        host = new_host()
+    say("identity", key_type=key_type, peer=host.get_id().pretty())
     async with host.run(listen_addrs=[multiaddr.Multiaddr("/ip4/127.0.0.1/tcp/0")]):
         info = info_from_p2p_addr(multiaddr.Multiaddr(target))
         await host.connect(info)
@@ -124,7 +132,7 @@ async def main(target, find_peer, provider_key_hex, expected_provider):
 
 if __name__ == "__main__":
     try:
-        trio.run(main, *sys.argv[1:5])
+        trio.run(main, *sys.argv[1:6])
     except Exception as error:  # one line for the test's failure message
         say("error", message=f"{type(error).__name__}: {error}")
         sys.exit(1)

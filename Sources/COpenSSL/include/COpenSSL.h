@@ -26,4 +26,16 @@ int ledger_hmac_sha256(const uint8_t *key, size_t keyLength, const uint8_t *data
 int ledger_ed25519_verify(const uint8_t publicKey[32], const uint8_t *signature, size_t signatureLength,
                           const uint8_t *message, size_t messageLength);
 
+/// libp2p identity keys carried as DER SubjectPublicKeyInfo (identity.c). The size of an RSA key in bits,
+/// or 0 when `der` is not exactly one RSA SubjectPublicKeyInfo.
+int ledger_rsa_public_key_bits(const uint8_t *der, size_t derLength);
+/// RSASSA-PKCS1-v1_5 with SHA-256 over `message`; 1 when the signature verifies, 0 otherwise.
+int ledger_rsa_verify_sha256(const uint8_t *der, size_t derLength, const uint8_t *signature, size_t signatureLength,
+                             const uint8_t *message, size_t messageLength);
+/// 1 when `der` is exactly one P-256 (prime256v1) SubjectPublicKeyInfo, 0 otherwise.
+int ledger_p256_public_key_valid(const uint8_t *der, size_t derLength);
+/// ECDSA P-256 with SHA-256 over `message`, signature DER-encoded; 1 when it verifies, 0 otherwise.
+int ledger_p256_verify_sha256(const uint8_t *der, size_t derLength, const uint8_t *signature, size_t signatureLength,
+                              const uint8_t *message, size_t messageLength);
+
 #endif

@@ -14,15 +14,46 @@ public actor LedgerPeers {
     public static let syncProtocol = "/ledgerd/sync/1.0.0"
     static let blocksPerRequest = 64
     static let maxBlockMessage = Block.encodedBytesMax
+    /// Gossiped transactions remembered (SHA-256 of their signed bytes, with up to 8 senders each: at most
+    /// about 16,384 × 350 bytes ≈ 6 MiB); one seen before is dropped unchecked.
+    static let seenTransactionsMax = 16_384
+    /// Announced or synced blocks remembered (by hash, with their senders), so none is announced back.
+    static let seenBlocksMax = 1_024
+    /// Peers waiting for their turn to be synced from (each connected peer at most once).
+    static let syncQueueMax = 256
+    /// A peer whose sync request ran out of time is not synced from again for this long (a peer that keeps
+    /// announcing blocks it never serves would otherwise cost a deadline in every turn).
+    static let syncRetryAfterTimeoutMillisMin = 60_000
+    /// A peer whose gossiped transactions fail admission this many times more than they pass is spamming
+    /// (validly signed transactions from unfunded keys, say): it is banned like a protocol violator.
+    static let gossipScoreMin = -64
+    /// A peer's score never climbs above this, so a long honest past buys little spam.
+    static let gossipScoreMax = 64
+    /// Scores kept, at most (of connected peers; a disconnected peer's score is forgotten).
+    static let gossipScoresMax = 4_096
+    /// Sync upload budget per peer: block bytes it may download per minute (token bucket, full at start).
+    /// Past it, sync answers carry the status and no blocks until the budget refills.
+    public static let syncUploadBytesPerMinuteMax = 256 << 20
 
     let node: LedgerNode
     let swarm: Swarm
     let genesisHash: Digest
     let logger: Logger
     private var syncing = false
-    private var resync = false
+    private var syncQueue: [PeerID] = []
+    /// Peers whose last sync request timed out, and when (at most `syncQueueMax`, expired ones pruned).
+    private var slowPeers: [PeerID: ContinuousClock.Instant] = [:]
+    private var seenTransactions = SeenCache(capacity: LedgerPeers.seenTransactionsMax)
+    private var seenBlocks = SeenCache(capacity: LedgerPeers.seenBlocksMax)
+    private var gossipScores: [PeerID: Int] = [:]
+    private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
-    public init(node: LedgerNode, swarm: Swarm, genesisHash: Digest, logger: Logger) {
+    /// The sync upload budget in force (`syncUploadBytesPerMinuteMax` unless a test lowers it).
+    let syncUploadBytesPerMinute: Int
+
+    public init(node: LedgerNode, swarm: Swarm, genesisHash: Digest, logger: Logger,
+                syncUploadBytesPerMinute: Int = LedgerPeers.syncUploadBytesPerMinuteMax) {
+        self.syncUploadBytesPerMinute = syncUploadBytesPerMinute
         self.node = node
         self.swarm = swarm
         self.genesisHash = genesisHash
@@ -31,14 +62,22 @@ public actor LedgerPeers {
 
     public func start() async {
         let node = self.node
-        await swarm.handle(Self.transactionProtocol) { stream in
+        await swarm.handle(Self.transactionProtocol) { [weak self] stream in
             for _ in 0..<1024 {
                 guard let bytes = try await stream.readMessageOrEnd(max: Transaction.encodedBytesMax) else { break }
+                guard let self else { break }
+                // Seen before (from anyone): neither decoded, verified nor relayed again.
+                guard await self.firstSight(of: bytes, from: stream.peer) else { continue }
                 let signed: SignedTransaction
                 do { signed = try SignedTransaction.decodeUntrusted(bytes) } catch { throw WireError.malformed("gossiped transaction: \(error)") }
-                do { _ = try await node.submit(signed) } catch let rejection as Rejection {
-                    // Duplicates are normal in gossip; a bad signature is the peer's fault.
+                do {
+                    _ = try await node.submit(signed)
+                    await self.score(stream.peer, admitted: true)
+                } catch let rejection as Rejection {
+                    // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
+                    // gossip; anything else (unfunded, bad nonce, expired) scores the sender down.
                     if rejection.code == .badSignature { throw WireError.malformed("gossiped transaction: \(rejection)") }
+                    if rejection.code != .duplicate && rejection.code != .mempoolFull { await self.score(stream.peer, admitted: false) }
                 }
             }
             await stream.close()
@@ -47,15 +86,57 @@ public actor LedgerPeers {
             let bytes = try await stream.readMessage(max: 512)
             await stream.close()
             guard let announcement = try? CBORDecoder.decode(bytes), case .map(let fields) = announcement,
-                  case .unsigned(let height)? = fields["height"] else { throw WireError.malformed("block announcement is not CBOR {chain, height, hash}") }
+                  case .unsigned(let height)? = fields["height"], case .bytes(let hash)? = fields["hash"], let digest = Digest(bytes: hash)
+            else { throw WireError.malformed("block announcement is not CBOR {chain, height, hash}") }
+            await self?.sawBlock(digest, from: stream.peer)
             if height > (await node.latest.height) { await self?.sync(from: stream.peer) }
         }
         await swarm.handle(Self.syncProtocol) { [weak self] stream in try await self?.serveSync(stream) }
         await node.observeTransactions { [weak self] signed in await self?.gossip(signed) }
         await node.observeBlocks { [weak self] block in await self?.announce(block) }
         await swarm.observeConnections { [weak self] peer, connected in
-            if connected { await self?.sync(from: peer) }
+            if connected { await self?.sync(from: peer) } else { await self?.forget(peer) }
         }
+    }
+
+    /// Records a gossiped transaction's bytes as seen from `peer`; true the first time.
+    private func firstSight(of bytes: [UInt8], from peer: PeerID) -> Bool {
+        seenTransactions.insert(SHA256.hash(bytes), from: peer)
+    }
+
+    private func sawBlock(_ hash: Digest, from peer: PeerID) { seenBlocks.insert(hash, from: peer) }
+
+    /// Scores a gossiping peer: +1 per admitted transaction, −1 per one that failed admission; at
+    /// `gossipScoreMin` it is banned.
+    private func score(_ peer: PeerID, admitted: Bool) async {
+        if gossipScores[peer] == nil && gossipScores.count >= Self.gossipScoresMax { gossipScores.removeAll() }  // never reached with 256 connections
+        let score = min(Self.gossipScoreMax, (gossipScores[peer] ?? 0) + (admitted ? 1 : -1))
+        gossipScores[peer] = score
+        if score <= Self.gossipScoreMin {
+            gossipScores[peer] = nil
+            await swarm.ban(peer, reason: "gossiped \(-Self.gossipScoreMin) more transactions that failed admission than passed")
+        }
+    }
+
+    /// The gossip score of a peer (0 when unknown), for tests and status.
+    public func gossipScore(of peer: PeerID) -> Int { gossipScores[peer] ?? 0 }
+
+    private func forget(_ peer: PeerID) {
+        gossipScores[peer] = nil
+        uploadBudgets[peer] = nil
+    }
+
+    /// Takes `bytes` from `peer`'s sync upload budget; false when the budget is spent.
+    private func spendUpload(_ bytes: Int, by peer: PeerID, now: Double = PeerGuard.now()) -> Bool {
+        let capacity = Double(syncUploadBytesPerMinute)
+        if uploadBudgets[peer] == nil && uploadBudgets.count >= Self.gossipScoresMax { uploadBudgets = uploadBudgets.filter { $0.value.at > now - 60 } }
+        var budget = uploadBudgets[peer] ?? (capacity, now)
+        budget.bytes = min(capacity, budget.bytes + (now - budget.at) * capacity / 60)
+        budget.at = now
+        defer { uploadBudgets[peer] = budget }
+        guard budget.bytes >= Double(bytes) else { return false }
+        budget.bytes -= Double(bytes)
+        return true
     }
 
     private var ledgerPeers: [PeerID] {
@@ -66,7 +147,10 @@ public actor LedgerPeers {
 
     private func gossip(_ signed: SignedTransaction) async {
         let encoded = signed.encoded
-        for peer in await ledgerPeers {
+        let hash = SHA256.hash(encoded)
+        seenTransactions.insert(hash)  // our own submissions too: they come back from peers
+        let sources = Set(seenTransactions.sources(of: hash))
+        for peer in await ledgerPeers where !sources.contains(peer) {
             Task {
                 guard let stream = try? await swarm.openStream(to: peer, protocols: [Self.transactionProtocol]) else { return }
                 try? await stream.writeMessage(encoded)
@@ -77,7 +161,8 @@ public actor LedgerPeers {
 
     private func announce(_ block: Block) async {
         let message = CBOREncoder.encode(.map(["chain": .text(block.header.chain), "height": .unsigned(block.height), "hash": .bytes(block.hash.bytes)]))
-        for peer in await ledgerPeers {
+        let sources = Set(seenBlocks.sources(of: block.hash))  // who announced it or gave it to us
+        for peer in await ledgerPeers where !sources.contains(peer) {
             Task {
                 guard let stream = try? await swarm.openStream(to: peer, protocols: [Self.blockProtocol]) else { return }
                 try? await stream.writeMessage(message)
@@ -101,64 +186,117 @@ public actor LedgerPeers {
         if from >= 1 && from <= last {
             for height in from...last {
                 guard let block = try node.store.block(at: height) else { break }
-                try await stream.writeMessage(block.encoded)
+                let encoded = block.encoded
+                guard await spendUpload(encoded.count, by: stream.peer) else {
+                    logger.debug("sync upload budget spent", metadata: ["peer": "\(stream.peer.short)"])
+                    break
+                }
+                try await stream.writeMessage(encoded)
             }
         }
         await stream.close()
     }
 
-    /// Catches up from `peer` while it is ahead; one sync at a time (a request arriving meanwhile runs after).
+    /// Catches up from `peer` while it is ahead. One sync runs at a time; peers asked for meanwhile wait in
+    /// a queue (each once) and are synced from in turn, so a peer that stops answering costs one request
+    /// deadline and the next peer that is ahead takes over.
     public func sync(from peer: PeerID) async {
         logger.debug("sync requested", metadata: ["peer": "\(peer.short)", "busy": "\(syncing)"])
-        guard !syncing else { resync = true; return }
+        if let since = slowPeers[peer] {
+            guard ContinuousClock.now - since > .milliseconds(Self.syncRetryAfterTimeoutMillisMin) else { return }
+            slowPeers[peer] = nil
+        }
+        if !syncQueue.contains(peer) {
+            if syncQueue.count >= Self.syncQueueMax { syncQueue.removeFirst() }
+            syncQueue.append(peer)
+        }
+        guard !syncing else { return }
         syncing = true
         defer { syncing = false }
-        repeat {
-            resync = false
-            await syncOnce(from: peer)
-        } while resync
+        while !syncQueue.isEmpty {
+            let next = syncQueue.removeFirst()
+            await syncOnce(from: next)
+        }
+    }
+
+    private enum SyncAnswer {
+        case otherChain(String)
+        case upToDate
+        case imported(count: Int, peerHeight: UInt64)
     }
 
     private func syncOnce(from peer: PeerID) async {
         let chain = node.chainID
         while true {
             let from = await node.latest.height + 1
+            if slowPeers[peer] != nil { return }  // timed out while it was queued again
+            let stream: P2PStream
+            do { stream = try await swarm.openStream(to: peer, protocols: [Self.syncProtocol]) } catch {
+                // Not a violation on this stream: a failed dial or negotiation is the swarm's to judge.
+                logger.info("could not open a sync stream; going on with the next peer", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
+                return
+            }
             do {
-                let stream = try await swarm.openStream(to: peer, protocols: [Self.syncProtocol])
-                try await stream.writeMessage(CBOREncoder.encode(.map(["chain": .text(chain), "from": .unsigned(from), "count": .unsigned(UInt64(Self.blocksPerRequest))])))
-                guard let status = try? CBORDecoder.decode(try await stream.readMessage(max: 512)), case .map(let fields) = status,
-                      case .text(let peerChain)? = fields["chain"], case .bytes(let peerGenesis)? = fields["genesis"],
-                      case .unsigned(let peerHeight)? = fields["height"] else { throw WireError.malformed("sync status is not CBOR") }
-                guard peerChain == chain, peerGenesis == genesisHash.bytes else {
-                    logger.info("peer is on another chain; not syncing from it", metadata: ["peer": "\(peer)", "chain": "\(peerChain)"])
-                    await stream.close()
-                    return
+                let answer = try await withDeadline(millis: swarm.config.deadlines.syncRequestMillis, "sync request to \(peer.short)",
+                                                    expire: { await stream.reset() }) {
+                    try await request(stream, chain: chain, from: from)
                 }
-                guard peerHeight >= from else {
-                    await stream.close()
+                switch answer {
+                case .otherChain(let peerChain):
+                    logger.info("peer is on another chain; not syncing from it", metadata: ["peer": "\(peer)", "chain": "\(peerChain)"])
+                    return
+                case .upToDate:
                     await node.setSyncTarget(nil)
                     return
+                case .imported(let imported, let peerHeight):
+                    let height = await node.latest.height
+                    logger.info("sync progress", metadata: ["peer": "\(peer.short)", "height": "\(height)", "target": "\(peerHeight)", "imported": "\(imported)"])
+                    if imported == 0 || height >= peerHeight { return }
                 }
-                await node.setSyncTarget(peerHeight)
-                var imported = 0
-                while let bytes = try await stream.readMessageOrEnd(max: Self.maxBlockMessage) {
-                    let block: Block
-                    do { block = try Block.decodeUntrusted(bytes) } catch { throw WireError.malformed("synced block: \(error)") }
-                    do { if try await node.importBlock(block) { imported += 1 } } catch {
-                        throw WireError.malformed("synced block \(block.height) is invalid: \(error)")
-                    }
-                }
-                await stream.close()
-                let height = await node.latest.height
-                logger.info("sync progress", metadata: ["peer": "\(peer.short)", "height": "\(height)", "target": "\(peerHeight)", "imported": "\(imported)"])
-                if imported == 0 || height >= peerHeight { return }
             } catch let error as WireError where error != .closed {
                 await swarm.ban(peer, reason: "\(error)")
                 return
+            } catch P2PError.timeout(let what) {
+                if slowPeers.count >= Self.syncQueueMax {
+                    slowPeers = slowPeers.filter { ContinuousClock.now - $0.value <= .milliseconds(Self.syncRetryAfterTimeoutMillisMin) }
+                    if slowPeers.count >= Self.syncQueueMax { slowPeers.removeAll() }
+                }
+                slowPeers[peer] = .now
+                logger.info("sync peer too slow; going on with the next", metadata: ["peer": "\(peer.short)", "error": "\(what)"])
+                return
             } catch {
-                logger.debug("sync failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+                logger.info("sync from a peer failed; going on with the next", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
                 return
             }
         }
+    }
+
+    /// One sync request on `stream`: the status, then the blocks, each imported as it arrives.
+    private func request(_ stream: P2PStream, chain: String, from: UInt64) async throws -> SyncAnswer {
+        try await stream.writeMessage(CBOREncoder.encode(.map(["chain": .text(chain), "from": .unsigned(from), "count": .unsigned(UInt64(Self.blocksPerRequest))])))
+        let statusBytes = try await stream.readMessage(max: 512)  // a peer that hangs up is left, not banned
+        guard let status = try? CBORDecoder.decode(statusBytes), case .map(let fields) = status,
+              case .text(let peerChain)? = fields["chain"], case .bytes(let peerGenesis)? = fields["genesis"],
+              case .unsigned(let peerHeight)? = fields["height"] else { throw WireError.malformed("sync status is not CBOR") }
+        guard peerChain == chain, peerGenesis == genesisHash.bytes else {
+            await stream.close()
+            return .otherChain(peerChain)
+        }
+        guard peerHeight >= from else {
+            await stream.close()
+            return .upToDate
+        }
+        await node.setSyncTarget(peerHeight)
+        var imported = 0
+        while let bytes = try await stream.readMessageOrEnd(max: Self.maxBlockMessage) {
+            let block: Block
+            do { block = try Block.decodeUntrusted(bytes) } catch { throw WireError.malformed("synced block: \(error)") }
+            seenBlocks.insert(block.hash, from: stream.peer)  // not announced back to it
+            do { if try await node.importBlock(block) { imported += 1 } } catch {
+                throw WireError.malformed("synced block \(block.height) is invalid: \(error)")
+            }
+        }
+        await stream.close()
+        return .imported(count: imported, peerHeight: peerHeight)
     }
 }

@@ -129,18 +129,19 @@ public actor DHT {
     /// Sends one request on a new stream and reads the answer (nil for ADD_PROVIDER, which has none).
     nonisolated func request(_ message: KadMessage, to peer: PeerID) async throws -> KadMessage? {
         let stream = try await swarm.openStream(to: peer, protocols: [Self.protocolID])
-        try await stream.writeMessage(message.bytes)
-        guard message.kind != .addProvider else {
-            await stream.close()
-            return nil
+        let bytes = try await withDeadline(millis: swarm.config.deadlines.dhtQueryMillis, "kad-dht \(message.kind) to \(peer.short)",
+                                           expire: { await stream.reset() }) { () -> [UInt8]? in
+            try await stream.writeMessage(message.bytes)
+            guard message.kind != .addProvider else { return nil }
+            return try await stream.readMessage(max: KadMessage.maxSize)
         }
-        let answer = try KadMessage(bytes: try await stream.readMessage(max: KadMessage.maxSize))
         await stream.close()
-        return answer
+        guard let bytes else { return nil }
+        return try KadMessage(bytes: bytes)
     }
 
     private func learn(_ peers: [KadMessage.Peer]) -> [PeerID] {
-        for peer in peers where !peer.addresses.isEmpty { swarm.addressBook.add(peer.id, addresses: peer.addresses) }
+        for peer in peers where !peer.addresses.isEmpty { swarm.addressBook.add(peer.id, addresses: peer.addresses, from: .others) }
         return peers.map(\.id).filter { $0 != swarm.peerID && swarm.peerGuard.banReason($0) == nil }
     }
 
@@ -153,8 +154,11 @@ public actor DHT {
     private func lookup(key: [UInt8], kind: KadMessage.Kind, inspect: @escaping @Sendable (PeerID, KadMessage) async -> Bool = { _, _ in false }) async -> KademliaLookup.Result {
         let start = table.closest(to: KadKey(hashing: key), count: RoutingTable.bucketSize)
         let done = DoneFlag()
+        // The whole lookup has a deadline too: past it, peers not yet asked count as not answering, so the
+        // lookup ends once the queries in flight (each bounded by its own deadline) are done.
+        let ends = ContinuousClock.now + .milliseconds(swarm.config.deadlines.dhtLookupMillis)
         return await KademliaLookup.run(target: KadKey(hashing: key), start: start, query: { [weak self] peer in
-            guard let self else { return nil }
+            guard let self, ContinuousClock.now < ends else { return nil }
             do {
                 guard let answer = try await self.request(KadMessage(kind: kind, key: key), to: peer) else { return [] }
                 if await inspect(peer, answer) { done.set() }
@@ -185,14 +189,28 @@ public actor DHT {
         providers.add(key: key, provider: swarm.peerID, now: PeerGuard.now())
         let closest = await lookup(key: key, kind: .findNode).closest
         let me = KadMessage.Peer(id: swarm.peerID, addresses: await swarm.addresses.map(\.transport))
-        var told = 0
-        for peer in closest {
-            do {
-                _ = try await request(KadMessage(kind: .addProvider, key: key, providers: [me]), to: peer)
-                told += 1
-            } catch { failed(peer) }
+        let message = KadMessage(kind: .addProvider, key: key, providers: [me])
+        let answered = await askAll(closest, message)
+        for peer in closest where !answered.contains(peer) { failed(peer) }
+        return answered.count
+    }
+
+    /// Sends `message` to every peer in parallel (each bounded by the query deadline); returns those that answered.
+    private nonisolated func askAll(_ peers: [PeerID], _ message: KadMessage) async -> Set<PeerID> {
+        await withTaskGroup(of: PeerID?.self) { group in
+            for peer in peers {
+                group.addTask {
+                    do {
+                        // ADD_PROVIDER has no answer: delivered is done. Anything else must answer.
+                        let answer = try await self.request(message, to: peer)
+                        return answer != nil || message.kind == .addProvider ? peer : nil
+                    } catch { return nil }
+                }
+            }
+            var answered: Set<PeerID> = []
+            for await peer in group { if let peer { answered.insert(peer) } }
+            return answered
         }
-        return told
     }
 
     /// Announces every provided key again (run every `republishSeconds`).
@@ -222,12 +240,8 @@ public actor DHT {
         try store(record)
         let key = Array(record.key.utf8)
         let closest = await lookup(key: key, kind: .findNode).closest
-        var stored = 0
-        for peer in closest {
-            let message = KadMessage(kind: .putValue, key: key, record: KadMessage.Record(key: key, value: record.encoded))
-            if (try? await request(message, to: peer)) != nil { stored += 1 }
-        }
-        return stored
+        let message = KadMessage(kind: .putValue, key: key, record: KadMessage.Record(key: key, value: record.encoded))
+        return await askAll(closest, message).count
     }
 
     /// The newest valid record for `key`, from this node or the network.

@@ -59,12 +59,17 @@ final class NoiseFrameSource {
 
 /// Encrypts and writes Noise transport frames. Sealing and writing happen under one turn: the actor
 /// alone is not enough, because a write that suspends lets the next frame (with the next nonce) overtake it.
+/// A sealed frame is never lost: the channel write runs in a task of its own, so cancelling the caller
+/// (a deadline's timer, an HTTP request whose client left) cannot drop it and desynchronize the nonces,
+/// which the peer would take for forgery. If a write fails all the same, the writer is finished: no
+/// later frame goes out with a skipped nonce.
 actor SecureWriter {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var cipher: NoiseCipher
     private let onBytes: @Sendable (Int) -> Void
     private var writing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    private var broken = false
 
     init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, cipher: NoiseCipher, onBytes: @escaping @Sendable (Int) -> Void) {
         self.outbound = outbound
@@ -74,6 +79,10 @@ actor SecureWriter {
 
     func write(_ plaintext: [UInt8]) async throws {
         while writing { await withCheckedContinuation { waiting.append($0) } }
+        guard !broken else {
+            if !waiting.isEmpty { waiting.removeFirst().resume() }  // each waiter in turn learns it too
+            throw YamuxError.sessionClosed
+        }
         writing = true
         defer {
             writing = false
@@ -90,7 +99,14 @@ actor SecureWriter {
             start = end
         } while start < plaintext.count
         onBytes(buffer.readableBytes)
-        try await outbound.write(buffer)
+        let outbound = self.outbound, sealed = buffer
+        do {
+            try await Task { try await outbound.write(sealed) }.value
+        } catch {
+            broken = true
+            outbound.finish()
+            throw error
+        }
     }
 
     func finish() { outbound.finish() }

@@ -56,9 +56,18 @@ extension Swarm {
 
     /// Asks a newly connected peer who it is; records its addresses and protocols.
     func identify(_ peer: PeerID, observed: Multiaddr) async {
+        let stream: P2PStream
+        do { stream = try await openStream(to: peer, protocols: [Identify.protocolID]) } catch {
+            // The connection went away, or the peer does not speak identify: not a violation.
+            logger.debug("identify failed", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            addressBook.add(peer, addresses: [], seen: true)
+            return await identified(peer)
+        }
         do {
-            let stream = try await openStream(to: peer, protocols: [Identify.protocolID])
-            let info = try Identify.decode(try await stream.readMessage(max: Identify.maxMessage))
+            let message = try await withDeadline(millis: config.deadlines.identifyMillis, "identify of \(peer.short)", expire: { await stream.reset() }) {
+                try await stream.readMessage(max: Identify.maxMessage)
+            }
+            let info = try Identify.decode(message)
             await stream.close()
             guard PeerID(key: info.key) == peer else { throw WireError.malformed("identify key is not the connection's identity") }
             addressBook.add(peer, addresses: info.listenAddresses, protocols: info.protocols, agent: info.agent, seen: true)

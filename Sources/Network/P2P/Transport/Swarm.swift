@@ -18,6 +18,19 @@ public actor Swarm {
         public var limits = PeerGuard.Limits()
         public var addressBookPath: String?
         public var handshakeTimeout: Duration = .seconds(10)
+        /// How long to wait for a peer, per request (Deadlines.swift).
+        public var deadlines = Deadlines()
+        /// Connections this node dials, at most (established plus being dialed). At the bound, the outbound
+        /// connection idle longest is closed to make room; with none idle, the dial is refused.
+        public var maxOutbound = Swarm.outboundConnectionsMax
+        /// Every connection is pinged (yamux ping) this often; one that does not answer within
+        /// `deadlines.keepaliveMillis` is dead and closed.
+        public var keepaliveIntervalMillis = Swarm.keepaliveIntervalMillisMax
+        /// An outbound connection without a stream for this long is closed (inbound ones are the dialer's to
+        /// close), while more than `idleKeepConnections` connections are open: the node keeps that many
+        /// (P2PService's target) even when quiet, so a calm network does not flap.
+        public var idleOutboundMillis = Swarm.idleOutboundMillisMax
+        public var idleKeepConnections = Swarm.idleKeepConnectionsMin
         public init() {}
 
         /// Listening on a free loopback port: for nodes made in tests and benchmarks.
@@ -30,6 +43,11 @@ public actor Swarm {
     }
 
     public typealias Handler = @Sendable (P2PStream) async throws -> Void
+
+    public static let outboundConnectionsMax = 128
+    public static let keepaliveIntervalMillisMax = 15_000
+    public static let idleOutboundMillisMax = 120_000
+    public static let idleKeepConnectionsMin = 8
 
     public struct ConnectionInfo: Sendable {
         public let peer: PeerID
@@ -53,6 +71,9 @@ public actor Swarm {
     /// Inbound connections still in their handshake: they count against the connection limit too, so
     /// a flood of half-open connections cannot grow memory past it.
     private var handshaking = 0
+    /// Outbound connections being dialed (they count against `maxOutbound`).
+    private var dialing = 0
+    private var maintenanceTask: Task<Void, Never>?
     private var listening: [Multiaddr] = []
     private var serverChannel: Channel?
     private var serverTask: Task<Void, Never>?
@@ -126,8 +147,66 @@ public actor Swarm {
                 }
             }
         }
+        maintenanceTask = Task { [weak self] in await self?.maintain() }
         logger.info("p2p listening", metadata: ["addresses": "\(addresses.map(\.description))"])
         return listening
+    }
+
+    // MARK: - Keepalive and idle connections
+
+    /// Every `keepaliveIntervalMillis`: closes idle outbound connections and pings every connection,
+    /// closing those that do not answer in time.
+    private func maintain() async {
+        while !isStopping && !Task.isCancelled {
+            do { try await Task.sleep(for: .milliseconds(config.keepaliveIntervalMillis)) } catch { return }
+            if isStopping { return }
+            let all = connections.values.flatMap { $0 }
+            let idle = all.filter(\.outbound).compactMap { info in info.session.idleFor.map { (info, $0) } }
+                .filter { $0.1 > .milliseconds(config.idleOutboundMillis) }.sorted { $0.1 > $1.1 }
+            var open = all.count
+            for (info, _) in idle where open > config.idleKeepConnections {
+                logger.debug("closing an idle connection", metadata: ["peer": "\(info.peer.short)"])
+                await closeConnection(info)
+                open -= 1
+            }
+            let millis = config.deadlines.keepaliveMillis
+            let dead = await withTaskGroup(of: ConnectionInfo?.self) { group in
+                for info in all where !info.session.isClosed {
+                    group.addTask { await info.session.ping(millis: millis) ? nil : info }
+                }
+                var dead: [ConnectionInfo] = []
+                for await info in group { if let info { dead.append(info) } }
+                return dead
+            }
+            for info in dead where !info.session.isClosed {
+                logger.info("peer did not answer the keepalive ping; closing", metadata: ["peer": "\(info.peer.short)"])
+                await closeConnection(info)
+            }
+        }
+    }
+
+    /// Closes one connection now, telling the observers if it was the peer's last.
+    private func closeConnection(_ info: ConnectionInfo) async {
+        if var list = connections[info.peer] {
+            list.removeAll { $0.session === info.session }
+            connections[info.peer] = list.isEmpty ? nil : list
+            if list.isEmpty { for observer in connectedObservers { await observer(info.peer, false) } }
+        }
+        await info.session.close()
+    }
+
+    private var outboundCount: Int { connections.values.reduce(0) { $0 + $1.filter(\.outbound).count } + dialing }
+
+    /// Room for one more outbound connection: closes the one idle longest when at the bound.
+    private func reserveOutbound() async throws {
+        if outboundCount >= config.maxOutbound {
+            let idle = connections.values.flatMap { $0 }.filter(\.outbound).compactMap { info in info.session.idleFor.map { (info, $0) } }
+            guard let (oldest, _) = idle.max(by: { $0.1 < $1.1 }) else {
+                throw P2PError.limit("\(config.maxOutbound) outbound connections, none idle")
+            }
+            await closeConnection(oldest)
+        }
+        dialing += 1
     }
 
     private nonisolated func accept(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
@@ -158,6 +237,7 @@ public actor Swarm {
 
     public func stop() async {
         isStopping = true
+        maintenanceTask?.cancel()
         try? await serverChannel?.close()
         acceptedContinuation?.finish()  // connections already queued are still refused properly
         for info in connections.values.flatMap({ $0 }) { await info.session.close() }
@@ -176,6 +256,8 @@ public actor Swarm {
             if connections[expected]?.isEmpty == false { return expected }
         }
         guard let (host, port) = address.tcpEndpoint else { throw P2PError.dial("\(address) has no TCP address") }
+        try await reserveOutbound()
+        defer { dialing -= 1 }
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             channel = try await ClientBootstrap(group: group)
@@ -215,7 +297,10 @@ public actor Swarm {
         let stream = try await session.open()
         let reader = BufferedReader { try await stream.read() }
         do {
-            let chosen = try await Multistream.select(protocols, reader: reader) { try await stream.write($0) }
+            let chosen = try await withDeadline(millis: config.deadlines.streamOpenMillis, "opening \(protocols.first ?? "a stream") to \(peer.short)",
+                                                expire: { await stream.reset() }) {
+                try await Multistream.select(protocols, reader: reader) { try await stream.write($0) }
+            }
             await stream.setProtocol(chosen)
             traffic.reattribute(peer: peer, received: reader.buffered, from: "negotiating", to: chosen)
             return P2PStream(stream: stream, reader: reader, protocolName: chosen)
@@ -352,6 +437,7 @@ public actor Swarm {
             await stream.reset()
             return
         }
+        await stream.limitIdle(millis: config.deadlines.inboundIdleMillis)
         let reader = BufferedReader { try await stream.read() }
         let supported = Set(await protocols)
         let deadline = Task {

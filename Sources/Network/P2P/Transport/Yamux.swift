@@ -86,6 +86,16 @@ public actor YamuxStream {
 
     func setProtocol(_ name: String) { protocolName = name }
 
+    /// Reset the stream when a read waits this long for the peer (inbound streams: the opener went silent).
+    private var idleMillis: Int?
+    func limitIdle(millis: Int) { idleMillis = millis }
+
+    private func idleExpired(_ generation: Int) async {
+        guard readWaiter != nil, generation == waits else { return }
+        await reset()
+    }
+    private var waits = 0
+
     private func flags(_ extra: YamuxHeader.Flags = []) -> YamuxHeader.Flags {
         defer { firstFlags = [] }
         return firstFlags.union(extra)
@@ -96,7 +106,16 @@ public actor YamuxStream {
         while inboundHead == inbound.count {
             if isReset { throw YamuxError.reset }
             if remoteClosed { return nil }
+            waits += 1
+            let generation = waits
+            let timer = idleMillis.map { millis in
+                Task { [weak self] in
+                    try await Task.sleep(for: .milliseconds(millis))
+                    await self?.idleExpired(generation)
+                }
+            }
             await withCheckedContinuation { readWaiter = $0 }
+            timer?.cancel()
         }
         // Everything already here, joined (up to 1 MiB): one wake-up of the reader per batch, not per frame.
         var chunk = inbound[inboundHead]
@@ -224,11 +243,22 @@ public final class YamuxSession: Sendable {
     /// a peer that fills more than this while we read nothing is flooding us.
     static let maxBuffered = 16 << 20
 
+    /// Control frames (ping replies, RSTs refusing streams) the read loop has queued and the writer has
+    /// not yet sent. The read loop never waits for the writer; a peer that makes us queue more than this
+    /// (pinging while never reading our answers) is flooding us.
+    static let controlFramesQueuedMax = 1_024
+
     private struct State {
         var nextID: UInt32
         var streams: [UInt32: YamuxStream] = [:]
         var closed = false
         var buffered = 0
+        var control: [[UInt8]] = []
+        var draining = false
+        var nextPing: UInt32 = 1
+        var pings: [UInt32: CheckedContinuation<Bool, Never>] = [:]
+        /// When a stream was last opened or accepted, or the session made (ContinuousClock, for idle closing).
+        var lastStream = ContinuousClock.now
     }
 
     private let state: NIOLockedValueBox<State>
@@ -243,6 +273,10 @@ public final class YamuxSession: Sendable {
     }
 
     public var streamCount: Int { state.withLockedValue { $0.streams.count } }
+    /// How long the session has had no stream open, or nil while one is.
+    public var idleFor: Duration? {
+        state.withLockedValue { $0.streams.isEmpty ? ContinuousClock.now - $0.lastStream : nil }
+    }
     public var isClosed: Bool { state.withLockedValue { $0.closed } }
 
     func account(_ protocolName: String, received: Int = 0, sent: Int = 0) { accounting(protocolName, received, sent) }
@@ -261,13 +295,74 @@ public final class YamuxSession: Sendable {
             let stream = YamuxStream(id: state.nextID, peer: peer, session: self, outbound: true)
             state.streams[state.nextID] = stream
             state.nextID += 2
+            state.lastStream = .now
             return stream
         }
         try await stream.announce()
         return stream
     }
 
-    func forget(_ id: UInt32) { state.withLockedValue { _ = $0.streams.removeValue(forKey: id) } }
+    func forget(_ id: UInt32) {
+        state.withLockedValue { state in
+            if state.streams.removeValue(forKey: id) != nil { state.lastStream = .now }
+        }
+    }
+
+    /// Queues a control frame for the writer without waiting for it (the read loop must never block
+    /// behind a back-pressured writer: it is what delivers the window updates that writer waits for).
+    private func sendControl(_ frame: [UInt8]) throws(WireError) {
+        // nil: over the bound.
+        let startDrain = state.withLockedValue { state -> Bool? in
+            guard !state.closed else { return false }
+            guard state.control.count < Self.controlFramesQueuedMax else { return nil }
+            state.control.append(frame)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        guard let startDrain else { throw .tooLarge("yamux peer left more than \(Self.controlFramesQueuedMax) control replies unread") }
+        if startDrain { Task { await self.drainControl() } }
+    }
+
+    /// Writes queued control frames, in order, one write per batch.
+    private func drainControl() async {
+        while true {
+            let frames: [[UInt8]] = state.withLockedValue { state in
+                defer { state.control = [] }
+                if state.control.isEmpty { state.draining = false }
+                return state.control
+            }
+            if frames.isEmpty { return }
+            try? await send(Array(frames.joined()))
+        }
+    }
+
+    /// A yamux ping: true when the peer answers within `millis`. The keepalive: a peer that does not is dead.
+    public func ping(millis: Int) async -> Bool {
+        let id: UInt32? = state.withLockedValue { state in
+            guard !state.closed, state.pings.count < 16 else { return nil }
+            defer { state.nextPing &+= 1 }
+            return state.nextPing
+        }
+        guard let id else { return false }
+        return await withCheckedContinuation { continuation in
+            let registered = state.withLockedValue { state -> Bool in
+                guard !state.closed else { return false }
+                state.pings[id] = continuation
+                return true
+            }
+            guard registered else { return continuation.resume(returning: false) }
+            Task {
+                try? await Task.sleep(for: .milliseconds(millis))
+                self.answerPing(id, alive: false)  // nothing left to answer if the ACK came first
+            }
+            do { try sendControl(YamuxHeader(kind: .ping, flags: .syn, stream: 0, length: id).bytes) } catch { answerPing(id, alive: false) }
+        }
+    }
+
+    private func answerPing(_ id: UInt32, alive: Bool) {
+        state.withLockedValue { $0.pings.removeValue(forKey: id) }?.resume(returning: alive)
+    }
 
     /// Closes the session: a GoAway, then every stream fails.
     public func close() async {
@@ -277,11 +372,16 @@ public final class YamuxSession: Sendable {
     }
 
     func shutdown() async {
-        let all: [YamuxStream] = state.withLockedValue { state in
+        let (all, pings): ([YamuxStream], [CheckedContinuation<Bool, Never>]) = state.withLockedValue { state in
             state.closed = true
-            defer { state.streams = [:] }
-            return Array(state.streams.values)
+            defer {
+                state.streams = [:]
+                state.pings = [:]
+                state.control = []
+            }
+            return (Array(state.streams.values), Array(state.pings.values))
         }
+        for ping in pings { ping.resume(returning: false) }
         for stream in all { await stream.markReset() }
         await writer.finish()
     }
@@ -318,6 +418,7 @@ public final class YamuxSession: Sendable {
                 guard state.streams.count < Self.maxStreams else { return .refuse }
                 let opened = YamuxStream(id: header.stream, peer: peer, session: self, outbound: false)
                 state.streams[header.stream] = opened
+                state.lastStream = .now
                 return .stream(opened, opened: true)
             }
             // Frames for streams already forgotten (reset or fully closed) are dropped, as yamux allows.
@@ -331,7 +432,8 @@ public final class YamuxSession: Sendable {
     private func handle(_ header: YamuxHeader, _ data: [UInt8]) async throws -> Bool {
         switch header.kind {
         case .ping:
-            if header.flags.contains(.syn) { try await send(YamuxHeader(kind: .ping, flags: .ack, stream: 0, length: header.length).bytes) }
+            if header.flags.contains(.syn) { try sendControl(YamuxHeader(kind: .ping, flags: .ack, stream: 0, length: header.length).bytes) }
+            if header.flags.contains(.ack) { answerPing(header.length, alive: true) }
             return true
         case .goAway:
             return false
@@ -345,13 +447,18 @@ public final class YamuxSession: Sendable {
         case .drop:
             return true
         case .refuse:
-            try await send(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: header.stream, length: 0).bytes)
+            try sendControl(YamuxHeader(kind: .windowUpdate, flags: .rst, stream: header.stream, length: 0).bytes)
             return true
         case .stream(let found, let opened):
             stream = found
             if opened {
-                try await stream.announce()
-                onInbound(stream)
+                // The ACK (with the larger window) goes out before the handler can write, but off the read
+                // loop: at most one such task per open stream (512).
+                let onInbound = self.onInbound
+                Task {
+                    do { try await found.announce() } catch { return }
+                    onInbound(found)
+                }
             }
         }
         if header.flags.contains(.rst) {
