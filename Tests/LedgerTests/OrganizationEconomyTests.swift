@@ -97,15 +97,7 @@ import Testing
 
     @Test func tokenVotingAndTokenTransfersNeedBothSignatures() throws {
         var world = try OrgWorld()
-        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 900, reason: "r", proof: "p"))
-        try world.vote(1, 1)
-        try world.vote(1, 2)
-        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(3).publicKey.id, amount: 100, reason: "r", proof: "p"))
-        try world.vote(2, 1)
-        try world.vote(2, 3)
-        try world.propose(.policy, Governance.policy(approvals: 1, voting: .token, quorumPPM: 500_000, thresholdPPM: 500_001, remainder: testKey(1).publicKey.id))
-        try world.vote(3, 2)
-        try world.vote(3, 3)
+        try world.switchToTokenVoting(quorumPPM: 500_000, thresholdPPM: 500_001)
         #expect(world.governance.voting == .token)
         try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(3).publicKey.id, amount: 1, reason: "r", proof: "p"), by: 3)
         try world.vote(4, 3)  // 100 of 1,000 tokens: not enough

@@ -29,6 +29,21 @@ public struct OrgWorld {
         try chain.submit(EconomyRules.vote, EconomyRules.voteBody(organization: org, proposal: sequence, yes: yes), [testKey(voter)])
     }
 
+    /// Issues 900 tokens to key 2 and 100 to key 3 by passed reward proposals, then passes a policy of
+    /// token voting with these thresholds: the set-up every token-voting test starts from.
+    public mutating func switchToTokenVoting(quorumPPM: UInt64, thresholdPPM: UInt64) throws {
+        let first = governance.proposalCount + 1
+        try propose(.reward, EconomyRules.rewardPayload(recipient: testKey(2).publicKey.id, amount: 900, reason: "r", proof: "p"))
+        try vote(first, 1)
+        try vote(first, 2)
+        try propose(.reward, EconomyRules.rewardPayload(recipient: testKey(3).publicKey.id, amount: 100, reason: "r", proof: "p"))
+        try vote(first + 1, 1)
+        try vote(first + 1, 3)
+        try propose(.policy, Governance.policy(approvals: 1, voting: .token, quorumPPM: quorumPPM, thresholdPPM: thresholdPPM, remainder: testKey(1).publicKey.id))
+        try vote(first + 2, 2)
+        try vote(first + 2, 3)
+    }
+
     public mutating func income(_ amount: UInt64, from payer: Int = 6, reference: String = "ad-1") throws {
         try chain.submit(EconomyRules.income, EconomyRules.incomeBody(organization: org, amount: amount, reference: reference), [testKey(payer)])
     }
