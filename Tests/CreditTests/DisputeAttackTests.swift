@@ -65,6 +65,51 @@ import Testing
         #expect(world.debt(1, to: 0) == 300)
     }
 
+    /// Found in review: the consumer picks receipt numbers, so an acknowledgement of receipt 2^64−1 for 1
+    /// unit must not "prove" every later settlement wrong. Only the same number counts.
+    @Test func anAcknowledgementUnderAnotherNumberProvesNothing() throws {
+        var world = CreditWorld()
+        try world.grant(0, to: 1, limit: 1_000_000)
+        let early = world.acknowledgement(provider: 0, consumer: 1, sequence: .max, units: 1)
+        try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 3, units: 1000)), [world[0]])
+        let consumer = world.balance(1)
+        try world.chain.submit(SettlementRules.dispute, SettlementRules.disputeBody(acknowledgement: early), [world[1]])
+        #expect(world.debt(1, to: 0) == 1000, "the settlement stands")
+        #expect(world.balance(1) == consumer - ChainParameters.settlementDepositDefault, "the challenge proved nothing and cost the consumer its deposit")
+    }
+
+    /// Found in review: what the consumer paid beyond its line went to the provider at once, who could
+    /// spend it in the window; it is held until the window closes, so an undone booking is paid back in full.
+    @Test func anUndoneBookingIsPaidBackInFullEvenIfTheProviderSpentItsBalance() throws {
+        var world = CreditWorld()
+        try world.grant(0, to: 1, limit: 100)
+        let ack = world.acknowledgement(provider: 0, consumer: 1, sequence: 4, units: 50)
+        let consumer = world.balance(1)
+        try world.chain.submit(SettlementRules.settle, SettlementRules.body(world.receipt(provider: 0, consumer: 1, sequence: 4, units: 1100)), [world[0]])
+        #expect(world.balance(1) == consumer - 1000, "100 became debt, 1,000 was paid")
+        // The provider empties its balance during the window.
+        try world.chain.submit(TransferRule.type, TransferRule.body(to: world.id(2), amount: world.balance(0)), [world[0], world[2]])
+        try world.chain.submit(SettlementRules.dispute, SettlementRules.disputeBody(acknowledgement: ack), [world[1]])
+        #expect(world.balance(1) == consumer + ChainParameters.settlementDepositDefault, "all 1,000 back, and the provider's deposit")
+        #expect(world.debt(1, to: 0) == 0)
+    }
+
+    /// Found in review: the payer challenged in the last pulse of a period and ended the contract in the
+    /// next block, taking back the price of a period the provider had served and could still prove.
+    @Test func aContractDoesNotEndWhileAChallengeCanBeAnswered() throws {
+        var world = CreditWorld()
+        let contract = try StorageContractTests().create(&world)
+        world.chain.pulseStep = contract.start + contract.periodPulses - 1 - world.chain.pulse
+        try world.chain.submit(StorageRules.challenge, StorageRules.contractBody(contract.id), [world[0]])
+        expectRejection(.duplicate) { try world.chain.submit(StorageRules.end, StorageRules.contractBody(contract.id), [world[0]]) }
+        let challenged = world.chain.record(StorageContract.self, at: contract.id)!
+        let (segment, path) = StorageContractTests().proof(for: challenged)
+        try world.chain.submit(StorageRules.prove, StorageRules.proveBody(contract: contract.id, segment: segment, path: path), [world[1]])
+        let provider = world.balance(1)
+        try world.chain.submit(StorageRules.end, StorageRules.contractBody(contract.id), [world[0]])
+        #expect(world.balance(1) >= provider + contract.pricePerPeriod, "the served, proven period is paid")
+    }
+
     /// Found by the adversarial search: undoing an overclaim took debt that an IOU itemizes off the line,
     /// which wrote a line record no rule could read back.
     @Test func undoingAnOverclaimLeavesIOUDebtInPlace() throws {

@@ -61,7 +61,7 @@ struct CreditWorld {
     /// Balances plus everything held by records (settlement deposits, contract escrows and deposits).
     var totalHoldings: UInt64 {
         let balances = chain.records(Account.self).reduce(UInt64(0)) { $0 + $1.balance }
-        let deposits = chain.records(Settlement.self).reduce(UInt64(0)) { $0 + $1.deposit }
+        let deposits = chain.records(Settlement.self).reduce(UInt64(0)) { $0 + $1.deposit + $1.held }
         let storage = chain.records(StorageContract.self).reduce(UInt64(0)) { $0 + $1.escrow + $1.deposit }
         return balances + deposits + storage
     }

@@ -71,6 +71,21 @@ import Testing
         #expect(proposal.eligible == 3, "founder, 2 and 3 vote; the guest does not count")
     }
 
+    // Found in review: a policy passed while a proposal is open must not change how it is decided.
+    @Test func aProposalIsDecidedByTheRulesItWasMadeWith() throws {
+        var world = try tokenWorld()  // token voting, 90 %: 2 holds 900 tokens, 3 holds 100
+        try world.propose(.reward, EconomyRules.rewardPayload(recipient: testKey(4).publicKey.id, amount: 1, reason: "r", proof: "p"), by: 2)
+        let first = world.governance.proposalCount
+        // Back to member voting with a low bar, passed by tokens (2 alone has 90 %).
+        try world.propose(.policy, Governance.policy(approvals: 1, voting: .member, quorumPPM: 1, thresholdPPM: 1, remainder: testKey(1).publicKey.id), by: 2)
+        try world.vote(first + 1, 2)
+        #expect(world.governance.voting == .member)
+        // The first proposal is still decided by tokens: 3's 100 tokens are not 90 % of 1,000.
+        try world.vote(first, 3)
+        let proposal = world.chain.record(Proposal.self, at: Proposal.stateKey(world.org, sequence: first))!
+        #expect(proposal.status == .open && proposal.yes == 100 && proposal.voting == .token)
+    }
+
     // 7. k-of-n approvals: the last approver alone picked the role.
     @Test func anApprovalCannotChangeTheRoleAppliedFor() throws {
         var world = try OrgWorld(members: [])

@@ -62,6 +62,7 @@ public struct AdversarialSearch {
     var cachedHeight: UInt64 = .max
     var cachedMemberships: [Membership] = []
     var cachedOpenStorage: [StorageContract] = []
+    var cachedOpenProposals: [Proposal] = []
 
     mutating func refreshCache() {
         guard cachedHeight != header.height else { return }
@@ -69,6 +70,8 @@ public struct AdversarialSearch {
         cachedMemberships = (known[Membership.kind] ?? []).compactMap { state.record(Membership.self, at: $0) }
         cachedOpenStorage = (known[StorageContract.kind] ?? []).compactMap { state.record(StorageContract.self, at: $0) }
             .filter { !$0.ended && $0.period(atPulse: header.pulse) < $0.periods }
+        cachedOpenProposals = (known[Proposal.kind] ?? []).compactMap { state.record(Proposal.self, at: $0) }
+            .filter { $0.status == .open && header.pulse < $0.deadline }
     }
 
     public init(seed: UInt64) {
@@ -194,7 +197,7 @@ public struct AdversarialSearch {
     static func units(of value: CBOR) -> UInt64 {
         switch stateRecordKind(value) {
         case Account.kind: return (try? Account(cbor: value))?.balance ?? 0
-        case Settlement.kind: return (try? Settlement(cbor: value))?.deposit ?? 0
+        case Settlement.kind: return (try? Settlement(cbor: value)).map { $0.deposit + $0.held } ?? 0
         case StorageContract.kind: return (try? StorageContract(cbor: value)).map { $0.escrow + $0.deposit } ?? 0
         default: return 0
         }

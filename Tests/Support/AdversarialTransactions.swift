@@ -180,13 +180,13 @@ extension AdversarialSearch {
         case .role: payload = EconomyRules.rolePayload(person: account().publicKey.id, role: role())
         case .policy: payload = policy()
         }
-        return sign(EconomyRules.propose, EconomyRules.proposeBody(organization: org, kind: kind, payload: payload, duration: small(1...40)),
+        return sign(EconomyRules.propose, EconomyRules.proposeBody(organization: org, kind: kind, payload: payload, duration: small(1...400)),
                     [insider(org, [.member, .supervisor])])
     }
 
     mutating func vote() -> SignedTransaction {
-        let key = known(Proposal.kind)
-        let proposal = state.record(Proposal.self, at: key)
+        refreshCache()
+        let proposal = chance(80) ? cachedOpenProposals.randomElement(using: &random) : state.record(Proposal.self, at: known(Proposal.kind))
         let org = proposal?.organization ?? organization()
         return sign(EconomyRules.vote, EconomyRules.voteBody(organization: org, proposal: proposal?.sequence ?? small(0...3), yes: chance(70)),
                     [insider(org, [.member, .supervisor, .guest])])

@@ -100,14 +100,15 @@ public enum StorageRules {
             let period = contract.settledPeriods
             // A period whose challenge can still be answered waits for the answer or the deadline.
             if contract.challengePeriod == period && contract.challengeOpen(atPulse: context.pulse) { break }
-            contract.escrow -= min(contract.pricePerPeriod, contract.escrow)
+            let price = min(contract.pricePerPeriod, contract.escrow)
+            contract.escrow -= price
             if contract.challengePeriod == period && !contract.challengeAnswered {
                 contract.missed += 1
                 let penalty = min(contract.penaltyPerMiss, contract.deposit)
                 contract.deposit -= penalty
-                try Holdings.deposit(contract.pricePerPeriod + penalty, to: contract.payer, in: &draft)
+                try Holdings.deposit(price + penalty, to: contract.payer, in: &draft)
             } else {
-                try Holdings.deposit(contract.pricePerPeriod, to: contract.provider, in: &draft)
+                try Holdings.deposit(price, to: contract.provider, in: &draft)
             }
             contract.settledPeriods += 1
         }
@@ -173,6 +174,11 @@ public enum StorageRules {
         var contract = try open(tx, draft)
         guard tx.origin == contract.payer || tx.origin == contract.provider else {
             throw Rejection(.wrongSigners, "only the payer or the provider ends storage contract \(contract.id)")
+        }
+        // Ending would hand the challenged period's price back to the payer before the provider could
+        // answer: a challenge that can still be answered is answered (or missed) first.
+        guard !contract.challengeOpen(atPulse: context.pulse) else {
+            throw Rejection(.duplicate, "storage contract \(contract.id) has a challenge open until pulse \(contract.challengeDeadline); it ends after that")
         }
         try accrue(&contract, &draft, context)
         try Holdings.deposit(contract.escrow, to: contract.payer, in: &draft)

@@ -21,6 +21,9 @@ public struct Settlement: StateRecord, Equatable {
     /// Of the last settlement: how much became debt and how much was paid from the consumer's balance.
     public var lastDebt: UInt64
     public var lastPaid: UInt64
+    /// What the consumer paid from its balance for bookings still in their window: held here, not yet
+    /// the provider's, so that an undone booking can always be paid back in full.
+    public var held: UInt64
     public var pending: Bool
     public var windowEnd: UInt64
     public var submitter: ID
@@ -39,6 +42,7 @@ public struct Settlement: StateRecord, Equatable {
         value = 0
         lastDebt = 0
         lastPaid = 0
+        held = 0
         pending = false
         windowEnd = 0
         submitter = receipt.provider
@@ -52,6 +56,7 @@ public struct Settlement: StateRecord, Equatable {
             "units": .unsigned(units), "value": .unsigned(value), "lastDebt": .unsigned(lastDebt), "lastPaid": .unsigned(lastPaid),
             "pending": .bool(pending), "windowEnd": .unsigned(windowEnd), "submitter": .id(submitter), "deposit": .unsigned(deposit),
             "settled": .unsigned(settledHeight), "previousSequence": .unsigned(previousSequence), "previousUnits": .unsigned(previousUnits),
+            "held": .unsigned(held),
         ]
         if let contract { map["contract"] = .id(contract) }
         return map
@@ -75,6 +80,7 @@ public struct Settlement: StateRecord, Equatable {
         settledHeight = try fields.unsigned("settled")
         previousSequence = try fields.unsigned("previousSequence")
         previousUnits = try fields.unsigned("previousUnits")
+        held = try fields.unsigned("held")
     }
 
     public var streamKey: ID {
@@ -182,9 +188,10 @@ public enum SettlementRules {
         let asDebt = min(value, line.room(forDebtor: receipt.consumer, atPulse: context.pulse))
         let paid = value - asDebt
         if paid > 0 {
-            do { try Holdings.pay(paid, from: receipt.consumer, to: receipt.provider, in: &draft) } catch {
+            do { try Holdings.withdraw(paid, from: receipt.consumer, in: &draft) } catch {
                 throw Rejection(IOURules.beyondLine, "\(value) is due but the line leaves room for \(asDebt) and the consumer cannot pay the other \(paid)")
             }
+            record.held = try record.held.adding(paid, what: "held payment")
         }
         if asDebt > 0 {
             line.addDebt(of: receipt.consumer, Int128(asDebt))
@@ -201,11 +208,14 @@ public enum SettlementRules {
         record.settledHeight = context.height
     }
 
-    /// Ends a pending settlement whose window has passed: the deposit goes back to its submitter.
+    /// Ends a pending settlement whose window has passed: the deposit goes back to its submitter and
+    /// what the consumer paid is released to the provider.
     static func closeIfDue(_ record: inout Settlement, _ draft: inout StateDraft, _ context: BlockContext) throws(Rejection) {
         guard record.pending, context.pulse > record.windowEnd else { return }
         try Holdings.deposit(record.deposit, to: record.submitter, in: &draft)
+        try Holdings.deposit(record.held, to: record.provider, in: &draft)
         record.deposit = 0
+        record.held = 0
         record.pending = false
     }
 
@@ -268,7 +278,10 @@ public enum SettlementRules {
             guard tx.origin == receipt.consumer else {
                 throw Rejection(badEvidence, "the provider signs acknowledgements, so its own proves nothing for it; dispute with a receipt")
             }
-            proven = receipt.sequence >= record.sequence && receipt.units < record.units
+            // The same receipt number: the provider's node acknowledges one receipt per number, in rising
+            // order, so a settled receipt under a number it acknowledged for fewer units contradicts its
+            // own word. (A higher-numbered acknowledgement proves nothing: the consumer picks the numbers.)
+            proven = receipt.sequence == record.sequence && receipt.units < record.units
             if proven {
                 // The provider settled more than it acknowledged: the settlement is undone and the
                 // provider's deposit goes to the consumer.
@@ -297,8 +310,9 @@ public enum SettlementRules {
             line.changedHeight = context.height
             draft.putLine(line)
         }
-        let refund = min(record.lastPaid, try draft.account(record.provider).balance)
-        try Holdings.pay(refund, from: record.provider, to: record.consumer, in: &draft)
+        let refund = min(record.lastPaid, record.held)
+        try Holdings.deposit(refund, to: record.consumer, in: &draft)
+        record.held -= refund
         record.value -= min(record.value, record.lastDebt + record.lastPaid)
         record.sequence = record.previousSequence
         record.units = record.previousUnits

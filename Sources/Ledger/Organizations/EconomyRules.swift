@@ -209,12 +209,14 @@ public enum EconomyRules {
         guard let role = try role(of: tx.origin, in: organization, draft), role.votes else {
             throw Rejection(.notMember, "only members and supervisors of \(organization) propose")
         }
-        guard duration > 0, duration <= 10 * 86_400 * 365 else { throw Rejection(.malformed, "duration must be 1 pulse to 10 years") }
+        guard duration > 0, duration <= Proposal.durationPulsesMax else {
+            throw Rejection(.malformed, "duration must be 1 to \(Proposal.durationPulsesMax) pulses (votes lock tokens until the deadline)")
+        }
         try validate(kind, payload, organization: organization, draft)
         let profile = try OrganizationRules.existing(organization, in: draft)
         governance.proposalCount += 1
         let proposal = Proposal(organization: organization, sequence: governance.proposalCount, kind: kind, payload: payload, proposer: tx.origin,
-                                deadline: context.pulse + duration, createdHeight: context.height,
+                                deadline: context.pulse + duration, createdHeight: context.height, governance: governance,
                                 eligible: governance.voting == .member ? profile.votingMemberCount : governance.tokenSupply)
         guard proposal.eligible > 0 else { throw Rejection(.malformed, "no voting weight exists yet (token voting with no tokens)") }
         draft.put(proposal, at: proposal.stateKey)
@@ -330,7 +332,7 @@ public enum EconomyRules {
         // block, or tokens held since an earlier block and locked by the vote until the deadline. So
         // no vote or token counts twice and yes + no never exceeds the eligible weight.
         let weight: UInt64
-        switch governance.voting {
+        switch proposal.voting {
         case .member:
             guard membership.sinceHeight < proposal.createdHeight else {
                 throw Rejection(notEligible, "\(tx.origin) became a voting member after proposal \(sequence) was made")
@@ -352,7 +354,7 @@ public enum EconomyRules {
         }
         draft.put(Vote(proposal: key, voter: tx.origin, yes: yes, weight: weight), at: voteKey)
         if yes { proposal.yes = try proposal.yes.adding(weight, what: "yes votes") } else { proposal.no = try proposal.no.adding(weight, what: "no votes") }
-        if proposal.passes(governance) {
+        if proposal.passes {
             try execute(proposal, &governance, &draft, context)
             proposal.status = .executed
             draft.put(governance, at: Governance.stateKey(organization))

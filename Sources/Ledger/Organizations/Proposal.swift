@@ -27,7 +27,15 @@ public struct Proposal: StateRecord, Equatable {
     public var deadline: UInt64
     /// The height of the block that made it: the weight eligible is what existed before it.
     public var createdHeight: UInt64
+    /// The voting rule, quorum and threshold when it was made: a policy passed meanwhile does not change
+    /// how this proposal is decided.
+    public var voting: Governance.Voting
+    public var quorumPPM: UInt64
+    public var thresholdPPM: UInt64
     public var eligible: UInt64
+
+    /// The longest a vote may stay open (30 days of 1 s pulses): votes lock tokens until the deadline.
+    public static let durationPulsesMax: UInt64 = 30 * 86_400
     public var yes: UInt64
     public var no: UInt64
     public var status: Status
@@ -38,25 +46,27 @@ public struct Proposal: StateRecord, Equatable {
 
     public var stateKey: ID { Proposal.stateKey(organization, sequence: sequence) }
 
-    /// Whether the votes so far pass it under `governance`'s quorum and threshold.
-    public func passes(_ governance: Governance) -> Bool {
+    /// Whether the votes so far pass it under the quorum and threshold it was made with.
+    public var passes: Bool {
         func atLeast(_ weight: UInt64, _ ppm: UInt64) -> Bool {
             let (high, low) = weight.multipliedFullWidth(by: 1_000_000)
             let (needHigh, needLow) = eligible.multipliedFullWidth(by: ppm)
             return (high, low) >= (needHigh, needLow)
         }
-        return eligible > 0 && atLeast(yes, governance.thresholdPPM) && atLeast(yes &+ no, governance.quorumPPM)
+        return eligible > 0 && atLeast(yes, thresholdPPM) && atLeast(yes &+ no, quorumPPM)
     }
 
     public var fields: [String: CBOR] {
         [
             "org": .id(organization), "sequence": .unsigned(sequence), "type": .text(kind.rawValue), "payload": payload,
-            "proposer": .id(proposer), "deadline": .unsigned(deadline), "created": .unsigned(createdHeight), "eligible": .unsigned(eligible), "yes": .unsigned(yes),
+            "proposer": .id(proposer), "deadline": .unsigned(deadline), "created": .unsigned(createdHeight), "voting": .text(voting.rawValue),
+            "quorum": .unsigned(quorumPPM), "threshold": .unsigned(thresholdPPM), "eligible": .unsigned(eligible), "yes": .unsigned(yes),
             "no": .unsigned(no), "status": .text(status.rawValue),
         ]
     }
 
-    public init(organization: ID, sequence: UInt64, kind: Kind, payload: CBOR, proposer: ID, deadline: UInt64, createdHeight: UInt64, eligible: UInt64) {
+    public init(organization: ID, sequence: UInt64, kind: Kind, payload: CBOR, proposer: ID, deadline: UInt64, createdHeight: UInt64,
+                governance: Governance, eligible: UInt64) {
         self.organization = organization
         self.sequence = sequence
         self.kind = kind
@@ -64,6 +74,9 @@ public struct Proposal: StateRecord, Equatable {
         self.proposer = proposer
         self.deadline = deadline
         self.createdHeight = createdHeight
+        self.voting = governance.voting
+        self.quorumPPM = governance.quorumPPM
+        self.thresholdPPM = governance.thresholdPPM
         self.eligible = eligible
         self.yes = 0
         self.no = 0
@@ -79,6 +92,10 @@ public struct Proposal: StateRecord, Equatable {
         proposer = try fields.id("proposer")
         deadline = try fields.unsigned("deadline")
         createdHeight = try fields.unsigned("created")
+        guard let voting = Governance.Voting(rawValue: try fields.text("voting", lengthMax: 16)) else { throw .schema("proposal: unknown voting") }
+        self.voting = voting
+        quorumPPM = try fields.unsigned("quorum")
+        thresholdPPM = try fields.unsigned("threshold")
         eligible = try fields.unsigned("eligible")
         yes = try fields.unsigned("yes")
         no = try fields.unsigned("no")

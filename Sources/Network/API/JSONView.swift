@@ -103,7 +103,7 @@ public enum JSONView {
         var view: [String: Any] = [
             "id": settlement.streamKey.text, "provider": settlement.provider.text, "consumer": settlement.consumer.text,
             "service": settlement.service.rawValue, "sequence": settlement.sequence, "units": settlement.units, "value": settlement.value,
-            "value_display": Units.display(settlement.value), "last_debt": settlement.lastDebt, "last_paid": settlement.lastPaid,
+            "value_display": Units.display(settlement.value), "last_debt": settlement.lastDebt, "last_paid": settlement.lastPaid, "held": settlement.held,
             "pending": settlement.pending, "window_end": settlement.windowEnd, "submitter": settlement.submitter.text,
             "deposit": settlement.deposit, "in_window": settlement.pending && pulse <= settlement.windowEnd,
             "settled_height": settlement.settledHeight,

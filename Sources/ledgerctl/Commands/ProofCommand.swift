@@ -58,6 +58,10 @@ struct ProofCommand: AsyncParsableCommand {
         let answer = try await client.get("/api/v1/proofs/\(id.text)" + (provenHeight.map { "?height=\($0)" } ?? ""))
         let blockView = try await client.get("/api/v1/blocks/\(answer.uint("height"))")
         let header = try HeaderFromJSON.decode(blockView)
+        // A lying node could answer with an older, validly sealed block (a balance before it was spent).
+        if let provenHeight, header.height != provenHeight {
+            throw CLIError("asked for a proof at height \(provenHeight), the node answered for height \(header.height)")
+        }
         guard header.hash.hex == blockView.string("hash") else { throw CLIError("the header the node sent does not hash to the block hash it claims") }
         var sealCount = 0
         switch anchor {
