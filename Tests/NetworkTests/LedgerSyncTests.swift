@@ -5,6 +5,7 @@ import Ledger
 import LedgerTestSupport
 import Logging
 import Storage
+import Synchronization
 import Testing
 @testable import LedgerNetwork
 
@@ -12,14 +13,15 @@ import Testing
 /// follower catches up over several sync requests (more blocks than one request carries), then follows
 /// announcements, and its transactions reach the bookkeeper by gossip.
 @Suite struct LedgerSyncTests {
-    static func node(_ name: String, key: SecretKey, genesis: (state: LedgerState, block: Block)) throws -> LedgerNode {
+    static func node(_ name: String, key: SecretKey, genesis: (state: LedgerState, block: Block),
+                     clock: @escaping @Sendable () -> UInt64 = { 10_000_000_000 }) throws -> LedgerNode {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerd-sync-\(name)-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try LedgerStore(path: directory.appendingPathComponent("ledger.sqlite").path, create: true)
         try store.initialize(genesis: genesis.block, state: genesis.state)
         // Far enough ahead of the test chain's clock that every block is in the past.
         return try LedgerNode(store: store, machine: StateMachine(rules: LedgerRules.all + CreditRules.all), sealer: SoloSealer(key: key),
-                              clock: { 10_000_000_000 }, logger: .quiet("ledgerd.test"))
+                              clock: clock, logger: .quiet("ledgerd.test"))
     }
 
     static func peer(_ node: LedgerNode, key: SecretKey, genesis: Digest) async throws -> (Swarm, LedgerPeers) {
@@ -80,6 +82,36 @@ import Testing
         #expect((traffic[LedgerPeers.transactionProtocol]?.sent ?? 0) > 0)
 
         withExtendedLifetime((leaderPeers, followerPeers)) {}  // the swarms' handlers hold them weakly
+        await followerSwarm.stop()
+        await leaderSwarm.stop()
+    }
+
+    /// Issue 9, hole 5: a block more than the allowed drift ahead of a node's clock is refused; but a
+    /// slow clock may be this node's own, so the peer that sent it is not banned, and sync goes on once
+    /// the clock has caught up.
+    @Test func blocksAheadOfTheClockWaitWithoutBanningThePeer() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000_000), (testKey(2), 1_000)])
+        let genesis = try Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
+                                              balances: [(testKey(1).publicKey.id, 1_000_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+        let leader = try Self.node("clock-leader", key: testKey(0), genesis: genesis)
+        // The follower's clock stands at pulse 5: blocks after pulse 15 are more than 10 s ahead of it.
+        let now = Mutex<UInt64>(1_005_000)
+        let follower = try Self.node("clock-follower", key: testKey(9), genesis: genesis, clock: { now.withLock { $0 } })
+        for _ in 0..<30 {
+            let block = try chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]))
+            #expect(try await leader.importBlock(block))
+        }
+        let (leaderSwarm, leaderPeers) = try await Self.peer(leader, key: testKey(0), genesis: genesis.block.hash)
+        let (followerSwarm, followerPeers) = try await Self.peer(follower, key: testKey(9), genesis: genesis.block.hash)
+        _ = try await followerSwarm.dial(try #require(await leaderSwarm.addresses.first))
+        #expect(try await Self.waitUntil { await follower.latest.height == 15 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await follower.latest.height == 15, "nothing beyond the drift")
+        #expect(followerSwarm.peerGuard.banReason(leaderSwarm.peerID) == nil, "the leader is not banned for the follower's slow clock")
+        now.withLock { $0 = 10_000_000_000 }
+        await followerPeers.sync(from: leaderSwarm.peerID)
+        #expect(try await Self.waitUntil { await follower.latest.height == 30 })
+        withExtendedLifetime((leaderPeers, followerPeers)) {}
         await followerSwarm.stop()
         await leaderSwarm.stop()
     }
