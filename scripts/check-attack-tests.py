@@ -25,6 +25,7 @@ M = [
  ("review: payments held", "Sources/Credit/Receipts/Settlement.swift", "let refund = min(record.lastPaid, record.held)", "let refund = min(record.lastPaid, UInt64(0))", "anUndoneBookingIsPaidBackInFullEvenIfTheProviderSpentItsBalance"),
  ("review: no end while a challenge is open", "Sources/Credit/Contracts/StorageRules.swift", "        guard !contract.challengeOpen(atPulse: context.pulse) else {\n            throw Rejection(.duplicate, \"storage contract \\(contract.id) has a challenge open", "        guard true else {\n            throw Rejection(.duplicate, \"storage contract \\(contract.id) has a challenge open", "aContractDoesNotEndWhileAChallengeCanBeAnswered"),
  ("review: a proposal keeps its rules", "Sources/Ledger/Organizations/EconomyRules.swift", "        switch proposal.voting {", "        switch governance.voting {", "aProposalIsDecidedByTheRulesItWasMadeWith"),
+ ("review: a failing execution fails the proposal, not the vote", "Sources/Ledger/Organizations/EconomyRules.swift", "            } catch {\n                proposal.status = .failed\n            }", "            } catch {\n                throw error\n            }", "incomeRecipientsAreBoundedByTheirRules"),
  ("part 2 contributors bound", "Sources/Ledger/Organizations/EconomyRules.swift", "            guard draft.groupCount(group) < Contribution.contributorsPerReferenceMax else {", "            guard true else {", "incomeRecipientsAreBoundedByTheirRules"),
 ]
 results = []

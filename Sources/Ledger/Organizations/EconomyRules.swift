@@ -319,7 +319,7 @@ public enum EconomyRules {
         let key = Proposal.stateKey(organization, sequence: sequence)
         guard var proposal = try draft.record(Proposal.self, at: key) else { throw Rejection(unknownProposal, "no proposal \(sequence) in \(organization)") }
         guard proposal.status == .open, context.pulse <= proposal.deadline else {
-            throw Rejection(proposalClosed, "proposal \(sequence) is \(proposal.status == .executed ? "already executed" : "past its deadline")")
+            throw Rejection(proposalClosed, "proposal \(sequence) is \(proposal.status == .open ? "past its deadline" : "already \(proposal.status.rawValue)")")
         }
         guard let membership = try draft.record(Membership.self, at: Membership.stateKey(organization: organization, person: tx.origin)),
             membership.role.votes
@@ -355,9 +355,19 @@ public enum EconomyRules {
         draft.put(Vote(proposal: key, voter: tx.origin, yes: yes, weight: weight), at: voteKey)
         if yes { proposal.yes = try proposal.yes.adding(weight, what: "yes votes") } else { proposal.no = try proposal.no.adding(weight, what: "no votes") }
         if proposal.passes {
-            try execute(proposal, &governance, &draft, context)
-            proposal.status = .executed
-            draft.put(governance, at: Governance.stateKey(organization))
+            // A passed proposal that can no longer be carried out (a bound reached, the member gone)
+            // fails, and the vote that decided it still counts: otherwise a full group would refuse every
+            // vote that passes such a proposal, and nobody could close it.
+            var trialDraft = draft, trialGovernance = governance
+            do {
+                try execute(proposal, &trialGovernance, &trialDraft, context)
+                draft = trialDraft
+                governance = trialGovernance
+                proposal.status = .executed
+                draft.put(governance, at: Governance.stateKey(organization))
+            } catch {
+                proposal.status = .failed
+            }
         }
         draft.put(proposal, at: key)
     }

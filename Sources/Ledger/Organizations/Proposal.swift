@@ -17,6 +17,8 @@ public struct Proposal: StateRecord, Equatable {
 
     public enum Status: String, Sendable {
         case open, executed
+        /// Passed, but could not be carried out (a bound reached, the person no longer a member).
+        case failed
     }
 
     public var organization: ID
