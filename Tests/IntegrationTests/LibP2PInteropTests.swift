@@ -34,26 +34,7 @@ import Testing
         try process.run()
         defer { if process.isRunning { process.terminate() } }
 
-        var steps: [String: [String: Any]] = [:]
-        var buffer = Data()
-        let reader = output.fileHandleForReading
-        // availableData blocks until there is output, and is empty only at the end of it.
-        while true {
-            let chunk = reader.availableData
-            if chunk.isEmpty { break }
-            buffer += chunk
-            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = buffer[buffer.startIndex..<newline]
-                buffer = Data(buffer[buffer.index(after: newline)...])
-                guard let step = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let name = step["step"] as? String else { continue }
-                steps[name] = step
-                if name == "listening", let address = step["address"] as? String {
-                    // ledgerd dials the Python peer.
-                    let dialed = try a.ctl(["swarm", "connect", address])
-                    #expect(dialed.status == 0, "\(dialed.error)")
-                }
-            }
-        }
+        let steps = try pythonPeerSteps(output.fileHandleForReading, dialedBy: a)
         process.waitUntilExit()
         #expect(steps["error"] == nil, "\(steps["error"]?["message"] ?? "")")
         for step in ["connected", "identify", "ping", "find_node", "get_providers", "dialed_by_ledgerd"] {

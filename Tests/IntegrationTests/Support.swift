@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import Ledger
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -197,4 +198,27 @@ struct TransactionFactory {
         nonces[origin, default: 0] += 1
         return SignedTransaction(transaction: tx, keys: keys)
     }
+}
+
+/// Reads Tests/p2p/py_peer.py's JSON lines, one `{"step": …}` each, until it exits; when it says it is
+/// listening, `node` dials it (ledgerd dialing the Python peer). Returns each step by name.
+func pythonPeerSteps(_ reader: FileHandle, dialedBy node: NodeProcess) throws -> [String: [String: Any]] {
+    var steps: [String: [String: Any]] = [:]
+    var buffer = Data()
+    while true {
+        let chunk = reader.availableData  // blocks until there is output; empty only at its end
+        if chunk.isEmpty { break }
+        buffer += chunk
+        while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            let line = buffer[buffer.startIndex..<newline]
+            buffer = Data(buffer[buffer.index(after: newline)...])
+            guard let step = try? JSONSerialization.jsonObject(with: line) as? [String: Any], let name = step["step"] as? String else { continue }
+            steps[name] = step
+            if name == "listening", let address = step["address"] as? String {
+                let dialed = try node.ctl(["swarm", "connect", address])
+                #expect(dialed.status == 0, "\(dialed.error)")
+            }
+        }
+    }
+    return steps
 }
