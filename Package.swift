@@ -70,8 +70,9 @@ let package = Package(
         ]),
 
         // Shared by the test targets: deterministic keys and an in-memory chain.
-        .target(name: "LedgerTestSupport", dependencies: ["Ledger", "Credit"], path: "Tests/Support"),
+        .target(name: "LedgerTestSupport", dependencies: ["Ledger", "Credit", "Consensus"], path: "Tests/Support"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus", "LedgerTestSupport"]),
+        .testTarget(name: "ConsensusTests", dependencies: ["Ledger", "Credit", "Consensus", "LedgerTestSupport"]),
         .testTarget(name: "CreditTests", dependencies: [
             "Ledger", "Credit", "LedgerTestSupport", .product(name: "PropertyBased", package: "swift-property-based"),
         ]),

@@ -31,6 +31,8 @@ public struct DataDirectory: Sendable {
     public var databasePath: String { path + "/" + LedgerStore.fileName }
     public var genesisPath: String { path + "/genesis.json" }
     public var cookiePath: String { path + "/.cookie" }
+    public var consensusLogPath: String { path + "/consensus.wal" }
+    public var configPath: String { path + "/ledgerd.toml" }
     public var keysPath: String { path + "/keys" }
     /// Written by `ledgerd run` once it listens, so clients find the node without being told.
     public var httpAddressPath: String { path + "/http.address" }

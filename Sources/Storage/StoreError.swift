@@ -5,6 +5,7 @@ public enum StoreError: Error, CustomStringConvertible {
     case wrongChain(stored: String, expected: String)
     case notInitialized(path: String)
     case sqlite(SQLiteError)
+    case io(String)
 
     public var description: String {
         switch self {
@@ -13,6 +14,7 @@ public enum StoreError: Error, CustomStringConvertible {
         case .wrongChain(let stored, let expected): "the database holds chain '\(stored)' but the genesis file names '\(expected)'"
         case .notInitialized(let path): "no ledger database at \(path); run 'ledgerd init' first"
         case .sqlite(let error): "\(error)"
+        case .io(let why): why
         }
     }
 }

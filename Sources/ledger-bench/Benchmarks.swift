@@ -59,17 +59,20 @@ struct Benchmarks {
         }
         var state = genesis.state
         var header = genesis.block.header
+        var lastCommit: CommitCertificate? = nil
         var blocks: [(Block, Chain.Applied)] = []
         let elapsed = seconds {
             for start in stride(from: 0, to: count, by: blockSize) {
                 let batch = Array(transfers[start..<min(start + blockSize, count)])
-                guard let proposal = Chain.propose(batch, after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
+                guard let proposal = Chain.propose(batch, after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
                                                    proposer: key(0).publicKey.id, verifySignatures: true)
                 else { fatalError("no transfer applied") }
                 precondition(proposal.rejected.isEmpty, "bench transfers must all apply")
                 state = proposal.applied.state
-                header = proposal.header
-                blocks.append((Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: key(0))]), proposal.applied))
+                header = proposal.block.header
+                let certified = proposal.block.certified(by: [key(0)])
+                lastCommit = certified.commit
+                blocks.append((certified, proposal.applied))
             }
         }
         let rate = Double(count) / elapsed
@@ -89,12 +92,13 @@ struct Benchmarks {
         let grantSeconds = seconds {
             for start in stride(from: 0, to: grants.count, by: blockSize) {
                 let batch = Array(grants[start..<min(start + blockSize, grants.count)])
-                guard let proposal = Chain.propose(batch, after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
+                guard let proposal = Chain.propose(batch, after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
                                                    proposer: key(0).publicKey.id, verifySignatures: true)
                 else { fatalError("no grant applied") }
                 precondition(proposal.rejected.isEmpty, "bench grants must all apply")
                 state = proposal.applied.state
-                header = proposal.header
+                header = proposal.block.header
+                lastCommit = proposal.block.certified(by: [key(0)]).commit
             }
         }
         let grantRate = Double(grants.count) / grantSeconds

@@ -21,15 +21,17 @@ extension Benchmarks {
                                           balances: (providers + consumers).map { ($0.publicKey.id, 1 << 40) })
         var (state, block) = try genesis.build()
         var header = block.header
+        var lastCommit: CommitCertificate? = nil
         func run(_ transactions: [SignedTransaction]) {
             for start in stride(from: 0, to: transactions.count, by: blockSize) {
                 let batch = Array(transactions[start..<min(start + blockSize, transactions.count)])
-                guard let proposal = Chain.propose(batch, after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
+                guard let proposal = Chain.propose(batch, after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000,
                                                    proposer: key(0).publicKey.id)
                 else { fatalError("nothing applied") }
                 precondition(proposal.rejected.isEmpty, "bench transactions must apply: \(proposal.rejected.first!.1)")
                 state = proposal.applied.state
-                header = proposal.header
+                header = proposal.block.header
+                lastCommit = proposal.block.certified(by: [key(0)]).commit
             }
         }
         // Each consumer is granted credit by its provider first (not measured).

@@ -38,12 +38,12 @@ extension Benchmarks {
         block.header.stateRoot = state.rootHash
         let income = SignedTransaction(transaction: Transaction(chain: "bench", type: EconomyRules.income, signers: [payer.publicKey], nonce: 0, expiry: .max,
                                                                 body: EconomyRules.incomeBody(organization: org, amount: 1 << 40, reference: "ad")), keys: [payer])
-        var proposal: (header: BlockHeader, accepted: [SignedTransaction], rejected: [(SignedTransaction, Rejection)], applied: Chain.Applied)? = nil
+        var proposal: (block: Block, accepted: [SignedTransaction], rejected: [(SignedTransaction, Rejection)], applied: Chain.Applied)? = nil
         let elapsed = seconds {
-            proposal = Chain.propose([income], after: block.header, state: state, machine: machine, timeMillis: 1000, proposer: key(0).publicKey.id)
+            proposal = Chain.propose([income], after: block.header, lastCommit: nil, state: state, machine: machine, timeMillis: 1000, proposer: key(0).publicKey.id)
         }
         guard let proposal, proposal.rejected.isEmpty else { fatalError("the income did not apply") }
-        let sealed = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: key(0))])
+        let sealed = proposal.block.certified(by: [key(0)])
         let event = proposal.applied.state.record(IncomeEvent.self, at: IncomeEvent.stateKey(org, sequence: 1))!
         report.add("One income event split among \(formatted(Double(holders))) token holders", "\(formatted(elapsed * 1000)) ms",
                    "verify, split, \(formatted(Double(proposal.applied.changes.count))) state changes (balances and dividend totals), state tree; \(event.payoutCount) payouts",
@@ -69,15 +69,17 @@ extension Benchmarks {
                                           balances: (payers + [founder]).map { ($0.publicKey.id, 1 << 50) })
         var (state, block) = try genesis.build()
         var header = block.header
+        var lastCommit: CommitCertificate? = nil
         var blocks: [Block] = []
         var nonces: [ID: UInt64] = [:]
         func apply(_ transactions: [SignedTransaction]) {
-            let proposal = Chain.propose(transactions, after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000, proposer: key(0).publicKey.id)!
+            let proposal = Chain.propose(transactions, after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000, proposer: key(0).publicKey.id)!
             precondition(proposal.rejected.isEmpty, "\(proposal.rejected.first!.1)")
-            let sealed = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: key(0))])
+            let sealed = proposal.block.certified(by: [key(0)])
             blocks.append(sealed)
             state = proposal.applied.state
-            header = proposal.header
+            header = proposal.block.header
+            lastCommit = sealed.commit
         }
         func tx(_ signer: SecretKey, _ type: String, _ body: CBOR, _ extra: [SecretKey] = []) -> SignedTransaction {
             let nonce = nonces[signer.publicKey.id, default: 0]

@@ -72,9 +72,12 @@ struct RunCommand: AsyncParsableCommand {
 
         let registry = NodeMetrics.bootstrap()
         let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
-        let node = try LedgerNode(
-            store: store, machine: machine, sealer: SoloSealer(key: nodeKey),
-            clock: { UInt64(Date().timeIntervalSince1970 * 1000) }, logger: logger, nettingKey: nodeKey)
+        let clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
+        let node = try LedgerNode(store: store, machine: machine, key: nodeKey, clock: clock, logger: logger, nettingKey: nodeKey)
+        let driver = try await ConsensusDriver(node: node, config: ConsensusConfig(), wal: try ConsensusWAL(path: directory.consensusLogPath),
+                                               clock: clock, logger: logger)
+        // Blocks synced from peers move consensus on to the next height.
+        await node.observeBlocks { _ in await driver.catchUp() }
         let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description,
                             genesisJSON: String(decoding: genesis.encodeJSON(), as: UTF8.self))
 
@@ -86,9 +89,10 @@ struct RunCommand: AsyncParsableCommand {
         swarmConfig.limits.maxConnections = maxPeers
         swarmConfig.addressBookPath = directory.path + "/peers.json"
         let swarm = Swarm(identity: nodeKey, config: swarmConfig, logger: logger)
+        let ledgerPeers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger)
         let network = P2PNetwork(
-            swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger),
-            peers: LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger))
+            swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger), peers: ledgerPeers,
+            consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger))
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: try bootstrap.map { try Multiaddr($0) }, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
@@ -105,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "ledgerd"),
-            services: [PulseService(node: node, pulseMillis: pulseMillis, logger: logger), p2pService],
+            services: [PulseService(driver: driver, pulseMillis: pulseMillis, genesisMillis: genesis.genesisTimeMillis, logger: logger), p2pService],
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let url = "http://\(http.host):\(port)"

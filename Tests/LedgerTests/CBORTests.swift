@@ -89,9 +89,10 @@ import Testing
         let transfer = Transaction(chain: "ledgerd-test", type: "transfer", signers: [a.publicKey, b.publicKey], nonce: 3, expiry: 100,
                                    body: TransferRule.body(to: b.publicKey.id, amount: 1 << 30))
         let signed = SignedTransaction(transaction: transfer, keys: [a, b])
-        let header = BlockHeader(chain: "ledgerd-test", height: 1, pulse: 2, timeMillis: 3, previous: .zero, transactionRoot: signed.id,
+        let header = BlockHeader(chain: "ledgerd-test", height: 1, pulse: 2, timeMillis: 3, previous: .zero, lastCommit: .zero,
+                                 bookkeepers: .zero, nextBookkeepers: .zero, transactionRoot: signed.id,
                                  stateRoot: .zero, proposer: a.publicKey.id, transactionCount: 1)
-        let block = Block(header: header, transactions: [signed], seals: [Seal(header: header, key: a)])
+        let block = Block(header: header, transactions: [signed], commit: nil, lastCommit: nil).certified(by: [a, b])
         let tree = SparseMerkleTree().updating([(a.publicKey.id, .zero), (b.publicKey.id, .zero)])
         return [signed.encoded, block.encoded, header.encoded, tree.proof(for: a.publicKey.id).encoded]
     }

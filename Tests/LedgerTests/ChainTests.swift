@@ -27,8 +27,7 @@ import Testing
         func resealed(_ change: (inout BlockHeader) -> Void) -> Block {
             var copy = block
             change(&copy.header)
-            copy.seals = [Seal(header: copy.header, key: key)]
-            return copy
+            return copy.certified(by: [key])
         }
         #expect(rejects(base, resealed { $0.stateRoot = SHA256.hash([1]) }))
         #expect(rejects(base, resealed { $0.transactionRoot = SHA256.hash([1]) }))
@@ -37,14 +36,27 @@ import Testing
         #expect(rejects(base, resealed { $0.pulse = 0 }))
         #expect(rejects(base, resealed { $0.chain = "other" }))
         #expect(rejects(base, resealed { $0.proposer = testKey(9).publicKey.id }))
-        // Sealed by a stranger, or not sealed at all.
-        var stranger = block
-        stranger.seals = [Seal(header: block.header, key: testKey(9))]
-        #expect(rejects(base, stranger))
-        var unsealed = block
-        unsealed.seals = []
-        #expect(rejects(base, unsealed))
-        // A signature from the seal moved onto a changed header does not verify.
+        #expect(rejects(base, resealed { $0.bookkeepers = SHA256.hash([1]) }))
+        #expect(rejects(base, resealed { $0.nextBookkeepers = SHA256.hash([1]) }))
+        #expect(rejects(base, resealed { $0.lastCommit = SHA256.hash([1]) }))
+        // Certified by a stranger, with no precommits, or with none at all.
+        #expect(rejects(base, block.certified(by: [testKey(9)])))
+        var empty = block
+        empty.commit?.signers = []
+        #expect(rejects(base, empty))
+        var uncertified = block
+        uncertified.commit = nil
+        #expect(rejects(base, uncertified))
+        // The same precommit twice does not count twice (here: a set of one, so the block still applies;
+        // the duplicate itself is refused).
+        var doubled = block
+        doubled.commit?.signers += block.commit?.signers ?? []
+        #expect(rejects(base, doubled))
+        // A certificate for another height or block.
+        var otherHeight = block
+        otherHeight.commit?.height = 7
+        #expect(rejects(base, otherHeight))
+        // A precommit moved onto a changed header does not verify.
         var moved = block
         moved.header.timeMillis += 1
         #expect(rejects(base, moved))
@@ -56,14 +68,17 @@ import Testing
         genesis.parameters.miningRewardPerBlock = 64
         var (state, block) = try genesis.build()
         var header = block.header
+        var lastCommit: CommitCertificate?
         let machine = StateMachine(rules: LedgerRules.all)
         for nonce in 0..<3 {
             let tx = SignedTransaction(transaction: Transaction(chain: "mine", type: TransferRule.type, signers: [testKey(1).publicKey, testKey(2).publicKey], nonce: UInt64(nonce),
                                                                 expiry: .max, body: TransferRule.body(to: testKey(2).publicKey.id, amount: 1)), keys: [testKey(1), testKey(2)])
-            let proposal = try #require(Chain.propose([tx], after: header, state: state, machine: machine, timeMillis: (header.pulse + 1) * 1000, proposer: testKey(0).publicKey.id))
-            let sealed = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: testKey(0))])
+            let proposal = try #require(Chain.propose([tx], after: header, lastCommit: lastCommit, state: state, machine: machine,
+                                                      timeMillis: (header.pulse + 1) * 1000, proposer: testKey(0).publicKey.id))
+            let sealed = proposal.block.certified(by: [testKey(0)])
             state = try Chain.apply(sealed, after: header, state: state, machine: machine).state
             header = sealed.header
+            lastCommit = sealed.commit
         }
         let total = state.values.values.compactMap { try? Account(cbor: $0) }.reduce(UInt64(0)) { $0 + $1.balance }
         #expect(total == 1000 + 3 * 64)
@@ -72,14 +87,17 @@ import Testing
 
     @Test func emptyBlocksAreNotMade() {
         let chain = TestChain()
-        #expect(Chain.propose([], after: chain.header, state: chain.state, machine: chain.machine, timeMillis: 2_000_000, proposer: chain.bookkeeper.publicKey.id) == nil)
+        #expect(Chain.propose([], after: chain.header, lastCommit: nil, state: chain.state, machine: chain.machine, timeMillis: 2_000_000, proposer: chain.bookkeeper.publicKey.id) == nil)
     }
 
-    @Test func quorumIsMoreThanTwoThirds() {
+    @Test func quorumIsMoreThanTwoThirdsOfThePower() {
         let keys = (1...4).map { testKey($0).publicKey }
-        #expect(BookkeeperSet(keys: Array(keys.prefix(1))).quorum == 1)
-        #expect(BookkeeperSet(keys: Array(keys.prefix(3))).quorum == 3)
-        #expect(BookkeeperSet(keys: keys).quorum == 3)
+        let one = BookkeeperSet(keys: Array(keys.prefix(1))), three = BookkeeperSet(keys: Array(keys.prefix(3))), four = BookkeeperSet(keys: keys)
+        #expect(one.isQuorum(1) && !one.isQuorum(0))
+        #expect(three.isQuorum(3) && !three.isQuorum(2))
+        #expect(four.isQuorum(3) && !four.isQuorum(2))
+        #expect(four.exceedsOneThird(2) && !four.exceedsOneThird(1))
+        #expect(three.exceedsOneThird(2) && !three.exceedsOneThird(1))
     }
 
     @Test func transactionRootFollowsRFC6962() {

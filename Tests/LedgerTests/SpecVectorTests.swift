@@ -1,3 +1,4 @@
+import Consensus
 import Credit
 import Foundation
 import Testing
@@ -94,23 +95,72 @@ import Testing
     }
 
     @Test func blocks() throws {
-        let bookkeeper = Self.keys[2]
-        let genesis = Genesis.development(chainID: Self.chain, timeMillis: 1_795_000_000_000, bookkeeper: bookkeeper.publicKey,
+        // Two bookkeepers, so a certificate needs both (more than two thirds of 2).
+        let bookkeepers = [Self.keys[2], Self.keys[1]]
+        var genesis = Genesis.development(chainID: Self.chain, timeMillis: 1_795_000_000_000, bookkeeper: bookkeepers[0].publicKey,
                                           balances: [(Self.keys[0].publicKey.id, 1 << 40)])
+        genesis.bookkeepers = bookkeepers.map(\.publicKey.hex)
         let built = try genesis.build()
         let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
-        let transfer = Self.transactions()[0].1
-        let proposal = try #require(Chain.propose([transfer], after: built.block.header, state: built.state, machine: machine,
-                                                  timeMillis: 1_795_000_001_500, proposer: bookkeeper.publicKey.id))
-        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
-        _ = try Chain.apply(block, after: built.block.header, state: built.state, machine: machine)
-        try Self.check("blocks.json", [
+        let set = try #require(built.state.bookkeepers)
+        var entries: [String: Any] = [
             "genesis_json": String(decoding: genesis.encodeJSON(), as: UTF8.self),
             "genesis_block": ["header_hex": Hex.encode(built.block.header.encoded), "hash": built.block.hash.hex,
                               "state_root": built.state.rootHash.hex, "block_hex": Hex.encode(built.block.encoded)],
-            "block_1": ["header_hex": Hex.encode(block.header.encoded), "hash": block.hash.hex, "sealing_digest": block.header.sealingDigest.hex,
-                        "tx_root": block.header.transactionRoot.hex, "state_root": block.header.stateRoot.hex,
-                        "block_hex": Hex.encode(block.encoded), "bookkeeper_public_key": bookkeeper.publicKey.hex],
+            "bookkeepers_record_hex": Hex.encode(CBOREncoder.encode(set.cbor)), "bookkeepers_hash": set.hash.hex,
+        ]
+        var header = built.block.header, state = built.state
+        var lastCommit: CommitCertificate?
+        for (index, (transaction, time)) in [(Self.transactions()[0].1, UInt64(1_795_000_001_500)), (Self.transactions()[1].1, 1_795_000_002_500)].enumerated() {
+            let proposal = try #require(Chain.propose([transaction], after: header, lastCommit: lastCommit, state: state, machine: machine,
+                                                      timeMillis: time, proposer: bookkeepers[index % 2].publicKey.id))
+            #expect(proposal.rejected.isEmpty)
+            let block = proposal.block.certified(by: bookkeepers)
+            let applied = try Chain.apply(block, after: header, state: state, machine: machine)
+            let commit = try #require(block.commit)
+            entries["block_\(index + 1)"] = [
+                "header_hex": Hex.encode(block.header.encoded), "hash": block.hash.hex, "tx_root": block.header.transactionRoot.hex,
+                "state_root": block.header.stateRoot.hex, "last_commit_hash": block.header.lastCommit.hex,
+                "precommit_signing_digest": ConsensusVote.signingDigest(kind: .precommit, chain: Self.chain, height: block.height, round: 0,
+                                                                        block: block.hash, timeMillis: block.header.timeMillis).hex,
+                "commit_hex": Hex.encode(CBOREncoder.encode(commit.cbor)), "commit_hash": commit.hash.hex,
+                "block_hex": Hex.encode(block.encoded),
+            ]
+            header = block.header
+            state = applied.state
+            lastCommit = commit
+        }
+        try Self.check("blocks.json", entries)
+    }
+
+    @Test func consensusMessages() throws {
+        let (a, b) = (Self.keys[2], Self.keys[1])
+        let block = SHA256.hash(Array("a block".utf8))
+        let prevote = ConsensusVote(kind: .prevote, chain: Self.chain, height: 5, round: 1, block: block, timeMillis: 1_795_000_005_000, key: a)
+        let nilPrecommit = ConsensusVote(kind: .precommit, chain: Self.chain, height: 5, round: 1, block: nil, timeMillis: 1_795_000_005_100, key: a)
+        let conflicting = ConsensusVote(kind: .prevote, chain: Self.chain, height: 5, round: 1, block: nil, timeMillis: 1_795_000_005_000, key: a)
+        let evidence = try #require(Equivocation(prevote, conflicting))
+        func vote(_ vote: ConsensusVote) -> [String: Any] {
+            ["signing_digest": vote.signingDigest.hex, "signature": vote.signature.hex, "message_hex": Hex.encode(ConsensusMessage.vote(vote).encoded)]
+        }
+        let genesis = try Genesis.development(chainID: Self.chain, timeMillis: 1_795_000_000_000, bookkeeper: a.publicKey,
+                                              balances: [(Self.keys[0].publicKey.id, 1 << 40)]).build()
+        let made = try #require(Chain.propose([Self.transactions()[0].1], after: genesis.block.header, lastCommit: nil, state: genesis.state,
+                                              machine: StateMachine(rules: LedgerRules.all + CreditRules.all), timeMillis: 1_795_000_001_500,
+                                              proposer: a.publicKey.id))
+        let proposal = SignedProposal(round: 0, validRound: nil, block: made.block, key: a)
+        let reproposal = SignedProposal(round: 3, validRound: 1, block: made.block, key: b)
+        try Self.check("consensus.json", [
+            "chain": Self.chain, "voter_public_key": a.publicKey.hex, "block": block.hex,
+            "prevote": vote(prevote), "nil_precommit": vote(nilPrecommit),
+            "evidence_hex": Hex.encode(ConsensusMessage.evidence(evidence).encoded), "evidence_hash": evidence.hash.hex,
+            "proposal": ["signing_digest": SignedProposal.signingDigest(chain: Self.chain, height: 1, round: 0, validRound: nil, block: made.block.hash).hex,
+                         "message_hex": Hex.encode(ConsensusMessage.proposal(proposal).encoded)],
+            "reproposal_signing_digest": SignedProposal.signingDigest(chain: Self.chain, height: 1, round: 3, validRound: 1, block: made.block.hash).hex,
+            "reproposal_signature": reproposal.signature.hex,
+            "proposers_of_heights_1_to_8_for_keys_3_2": (1...8).map { height in
+                BookkeeperSet(keys: [a.publicKey, b.publicKey]).proposer(height: UInt64(height), round: 0)?.hex ?? ""
+            },
         ])
     }
 

@@ -80,7 +80,7 @@ import Testing
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try LedgerStore(path: directory.appendingPathComponent("ledger.sqlite").path, create: true)
         try store.initialize(genesis: built.block, state: built.state)
-        let node = try LedgerNode(store: store, machine: StateMachine(rules: LedgerRules.all + CreditRules.all), sealer: SoloSealer(key: testKey(0)),
+        let node = try LedgerNode(store: store, machine: StateMachine(rules: LedgerRules.all + CreditRules.all), key: testKey(0),
                                   clock: { 10_000_000_000 }, logger: .quiet("ledgerd.test"))
         let org = testKey(50).publicKey.id
         // Half to the supervisors, half to the members: every event pays all five.

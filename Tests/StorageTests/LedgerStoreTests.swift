@@ -30,6 +30,8 @@ struct StoreFixture {
         header = built.block.header
     }
 
+    var lastCommit: CommitCertificate?
+
     /// Appends a block holding `transactions`, or `count` transfers from key 1 to fresh accounts.
     @discardableResult
     mutating func appendBlock(transfers count: Int = 0, transactions extra: [SignedTransaction] = []) throws -> Block {
@@ -41,13 +43,14 @@ struct StoreFixture {
                                  nonce: nonce + UInt64(index), expiry: .max, body: TransferRule.body(to: payee.publicKey.id, amount: 10))
             transactions.append(SignedTransaction(transaction: tx, keys: [payer, payee]))
         }
-        let proposal = Chain.propose(transactions, after: header, state: state, machine: machine,
+        let proposal = Chain.propose(transactions, after: header, lastCommit: lastCommit, state: state, machine: machine,
                                      timeMillis: (header.pulse + 1) * 1000, proposer: bookkeeper.publicKey.id)!
         precondition(proposal.rejected.isEmpty, "\(proposal.rejected)")
-        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
+        let block = proposal.block.certified(by: [bookkeeper])
         try store.append(block, applied: proposal.applied)
         state = proposal.applied.state
         header = block.header
+        lastCommit = block.commit
         nonce += UInt64(count)
         return block
     }

@@ -43,6 +43,7 @@ public struct AdversarialSearch {
     let organizationKeys: [SecretKey]
     var state: LedgerState
     var header: BlockHeader
+    var lastCommit: CommitCertificate?
     let genesisState: LedgerState
     let genesisHeader: BlockHeader
     let initialUnits: UInt64
@@ -122,13 +123,14 @@ public struct AdversarialSearch {
         let jump = Int.random(in: 0..<4, using: &random) == 0 ? jumps.randomElement(using: &random) ?? 1 : 1
         let pulse = header.pulse + jump
         let time = genesisHeader.timeMillis + pulse * 1000
-        guard let proposal = Chain.propose(batch, after: header, state: state, machine: machine, timeMillis: time, proposer: bookkeepers[0].publicKey.id)
+        guard let proposal = Chain.propose(batch, after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: time,
+                                           proposer: bookkeepers[0].publicKey.id)
         else {
             for signed in batch { record(rejectionOf: signed) }
             return
         }
         for (_, rejection) in proposal.rejected { summary.rejections[rejection.code.rawValue, default: 0] += 1 }
-        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: bookkeepers.map { Seal(header: proposal.header, key: $0) })
+        let block = proposal.block.certified(by: bookkeepers)
         let before = state
         // What validators do with it: the block must be valid, and give the proposer's state.
         let applied: Chain.Applied
@@ -138,6 +140,7 @@ public struct AdversarialSearch {
         guard applied.state.rootHash == proposal.applied.state.rootHash else { throw violation("proposer and validator disagree on the state root") }
         state = applied.state
         header = block.header
+        lastCommit = block.commit
         blocks.append(block)
         summary.blocks += 1
         summary.accepted += block.transactions.count

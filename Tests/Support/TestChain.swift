@@ -16,6 +16,8 @@ public struct TestChain {
     public var state: LedgerState
     public var header: BlockHeader
     public var nonces: [ID: UInt64] = [:]
+    /// The latest block's certificate, which the next block carries.
+    public var lastCommit: CommitCertificate?
     /// Pulses to skip before the next block (to let windows and periods pass).
     public var pulseStep: UInt64 = 1
 
@@ -47,14 +49,16 @@ public struct TestChain {
         let time = 1_000_000 + (header.pulse + pulseStep) * 1000
         var draft = StateDraft(base: state)
         try machine.apply(signed, to: &draft, context: context)  // surfaces the rejection, if any
-        guard let proposal = Chain.propose([signed], after: header, state: state, machine: machine, timeMillis: time, proposer: bookkeeper.publicKey.id) else {
+        guard let proposal = Chain.propose([signed], after: header, lastCommit: lastCommit, state: state, machine: machine, timeMillis: time,
+                                           proposer: bookkeeper.publicKey.id) else {
             preconditionFailure("propose returned nothing")
         }
         if let (_, rejection) = proposal.rejected.first { throw rejection }
-        let block = Block(header: proposal.header, transactions: proposal.accepted, seals: [Seal(header: proposal.header, key: bookkeeper)])
+        let block = proposal.block.certified(by: [bookkeeper])
         let applied = try Chain.apply(block, after: header, state: state, machine: machine)
         state = applied.state
         header = block.header
+        lastCommit = block.commit
         nonces[signed.transaction.origin, default: 0] += 1
         pulseStep = 1
         return block

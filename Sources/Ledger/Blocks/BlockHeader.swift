@@ -1,29 +1,36 @@
-/// What bookkeepers sign: a block's place in the chain and commitments to its transactions and to the
-/// state after them. The block hash is SHA-256 of this encoding (specs/blocks.md).
+/// What bookkeepers vote on: a block's place in the chain, the bookkeeper sets that sign it and the next,
+/// the previous block's commit certificate, and commitments to its transactions and to the state after
+/// them. The block hash is SHA-256 of this encoding (specs/blocks.md).
 public struct BlockHeader: CBORCodable, Hashable, Sendable {
-    /// How far ahead of a node's clock a block's time may be when it arrives (specs/blocks.md).
-    public static let timeDriftMillisMax: UInt64 = 10_000
-
     public var chain: String
     public var height: UInt64
     public var pulse: UInt64
-    /// Milliseconds since the Unix epoch, chosen by the proposer; the pulse must match it.
+    /// Milliseconds since the Unix epoch, chosen by the proposer and accepted by the bookkeepers only when
+    /// it is timely by their own clocks (specs/consensus.md); the pulse must match it.
     public var timeMillis: UInt64
     public var previous: Digest
+    /// `hash` of the commit certificate of the previous block (zero at heights 0 and 1).
+    public var lastCommit: Digest
+    /// `hash` of the bookkeeper set that must certify this block, and of the set after it.
+    public var bookkeepers: Digest
+    public var nextBookkeepers: Digest
     public var transactionRoot: Digest
     public var stateRoot: Digest
     public var proposer: ID
     public var transactionCount: UInt64
 
     public init(
-        chain: String, height: UInt64, pulse: UInt64, timeMillis: UInt64, previous: Digest,
-        transactionRoot: Digest, stateRoot: Digest, proposer: ID, transactionCount: UInt64
+        chain: String, height: UInt64, pulse: UInt64, timeMillis: UInt64, previous: Digest, lastCommit: Digest,
+        bookkeepers: Digest, nextBookkeepers: Digest, transactionRoot: Digest, stateRoot: Digest, proposer: ID, transactionCount: UInt64
     ) {
         self.chain = chain
         self.height = height
         self.pulse = pulse
         self.timeMillis = timeMillis
         self.previous = previous
+        self.lastCommit = lastCommit
+        self.bookkeepers = bookkeepers
+        self.nextBookkeepers = nextBookkeepers
         self.transactionRoot = transactionRoot
         self.stateRoot = stateRoot
         self.proposer = proposer
@@ -33,7 +40,8 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
     public var cbor: CBOR {
         .map([
             "chain": .text(chain), "height": .unsigned(height), "pulse": .unsigned(pulse), "time": .unsigned(timeMillis),
-            "previous": .digest(previous), "txRoot": .digest(transactionRoot), "stateRoot": .digest(stateRoot),
+            "previous": .digest(previous), "lastCommit": .digest(lastCommit), "bookkeepers": .digest(bookkeepers),
+            "nextBookkeepers": .digest(nextBookkeepers), "txRoot": .digest(transactionRoot), "stateRoot": .digest(stateRoot),
             "proposer": .id(proposer), "txCount": .unsigned(transactionCount),
         ])
     }
@@ -45,6 +53,9 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
         pulse = try fields.unsigned("pulse")
         timeMillis = try fields.unsigned("time")
         previous = try fields.digest("previous")
+        lastCommit = try fields.digest("lastCommit")
+        bookkeepers = try fields.digest("bookkeepers")
+        nextBookkeepers = try fields.digest("nextBookkeepers")
         transactionRoot = try fields.digest("txRoot")
         stateRoot = try fields.digest("stateRoot")
         proposer = try fields.id("proposer")
@@ -53,24 +64,6 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
     }
 
     public var hash: Digest { SHA256.hash(encoded) }
-
-    /// What a bookkeeper signs: domain-separated from transaction signatures.
-    public var sealingDigest: Digest { SHA256.tagged("ledgerd/block", encoded) }
-}
-
-/// One bookkeeper's signature on a block header.
-public struct Seal: Hashable, Sendable {
-    public var bookkeeper: PublicKey
-    public var signature: Signature
-
-    public init(bookkeeper: PublicKey, signature: Signature) {
-        self.bookkeeper = bookkeeper
-        self.signature = signature
-    }
-
-    public init(header: BlockHeader, key: SecretKey) {
-        self.init(bookkeeper: key.publicKey, signature: key.sign(header.sealingDigest))
-    }
 }
 
 /// Binary Merkle root of transaction IDs, as RFC 6962 defines it (leaf = SHA256(0x00 || id),

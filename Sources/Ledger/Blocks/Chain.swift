@@ -8,13 +8,25 @@ public enum Chain {
         public let changes: [ID: CBOR?]
     }
 
-    /// Validates `block` on top of `previous` and `state`, and returns the state after it.
-    /// `verifyTransactionSignatures` may be false only for transactions already verified by this node.
-    /// `notAfterMillis` is the node's clock plus the allowed drift (`BlockHeader.timeDriftMillisMax`) for
-    /// a block arriving now; nil when replaying stored blocks, whose time was checked when they came.
+    /// Validates a finished block — its own commit certificate included — on top of `previous` and
+    /// `state`, and returns the state after it. `verifySignatures` may be false only for a block whose
+    /// transaction and certificate signatures this node already verified.
     public static func apply(
-        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine,
-        verifyTransactionSignatures: Bool = true, notAfterMillis: UInt64? = nil
+        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true
+    ) throws(Rejection) -> Applied {
+        guard let bookkeepers = state.bookkeepers else {
+            throw Rejection(.malformed, "state has no bookkeepers (not a ledger state)")
+        }
+        guard let commit = block.commit else { throw Rejection(.badSignature, "block \(block.height) carries no commit certificate") }
+        if verifySignatures {
+            try commit.verify(chain: block.header.chain, height: block.height, block: block.hash, bookkeepers: bookkeepers)
+        }
+        return try execute(block, after: previous, state: state, machine: machine, verifySignatures: verifySignatures)
+    }
+
+    /// Tendermint's valid(v): every rule but the block's own certificate, which a proposal cannot have yet.
+    public static func execute(
+        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true
     ) throws(Rejection) -> Applied {
         let header = block.header
         guard let parameters = state.parameters, let bookkeepers = state.bookkeepers else {
@@ -30,11 +42,6 @@ public enum Chain {
         guard header.pulse == parameters.pulse(atMillis: header.timeMillis), header.pulse > previous.pulse else {
             throw Rejection(.malformed, "block \(header.height) pulse \(header.pulse) does not match its time or does not advance")
         }
-        // A proposer's clock alone moves the pulse, which expires lines and transactions and closes
-        // windows: a block from the future is refused until the node's own clock catches up.
-        if let notAfterMillis, header.timeMillis > notAfterMillis {
-            throw Rejection(.timeTooFarAhead, "block \(header.height) time \(header.timeMillis) ms is more than \(BlockHeader.timeDriftMillisMax) ms ahead of this node's clock")
-        }
         guard header.transactionCount == UInt64(block.transactions.count), !block.transactions.isEmpty else {
             throw Rejection(.malformed, "block \(header.height) transaction count is wrong or zero (no empty blocks)")
         }
@@ -44,7 +51,10 @@ public enum Chain {
         guard bookkeepers.keys.contains(where: { $0.id == header.proposer }) else {
             throw Rejection(.badSignature, "block \(header.height) proposer \(header.proposer) is not a bookkeeper")
         }
-        try block.verifySeals(bookkeepers: bookkeepers)
+        guard header.bookkeepers == bookkeepers.hash else {
+            throw Rejection(.malformed, "block \(header.height) names another bookkeeper set than the state's")
+        }
+        let signers = try checkLastCommit(block, after: previous, bookkeepers: bookkeepers, verifySignatures: verifySignatures)
 
         let context = BlockContext(chain: header.chain, height: header.height, pulse: header.pulse, previousHash: header.previous)
         var draft = StateDraft(base: state)
@@ -53,9 +63,12 @@ public enum Chain {
             guard seen.insert(signed.id).inserted else {
                 throw Rejection(.duplicate, "block \(header.height) includes transaction \(signed.id) twice")
             }
-            try machine.apply(signed, to: &draft, context: context, verifySignatures: verifyTransactionSignatures)
+            try machine.apply(signed, to: &draft, context: context, verifySignatures: verifySignatures)
         }
-        MiningReward.apply(to: &draft, proposer: header.proposer)
+        MiningReward.apply(to: &draft, signers: signers, proposer: header.proposer)
+        guard header.nextBookkeepers == ((try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers).hash else {
+            throw Rejection(.malformed, "block \(header.height) names another next bookkeeper set than the state after it")
+        }
         var next = state
         var created: [TreeNode] = []
         next.commit(draft.changes, height: header.height, created: &created)
@@ -65,13 +78,41 @@ public enum Chain {
         return Applied(state: next, createdNodes: created, changes: draft.changes)
     }
 
-    /// What a proposer makes from pending transactions: an unsealed header over those that apply
-    /// (rejected ones are returned with their reasons), and the state after them. Nil when none apply.
+    /// The previous block's certificate, which the header commits to: absent at height 1 (block 0 has
+    /// none), else valid for the previous block. Returns its signers, whom the block rewards.
+    private static func checkLastCommit(
+        _ block: Block, after previous: BlockHeader, bookkeepers: BookkeeperSet, verifySignatures: Bool
+    ) throws(Rejection) -> [PublicKey] {
+        let header = block.header
+        guard header.height > 1 else {
+            guard block.lastCommit == nil, header.lastCommit == .zero else {
+                throw Rejection(.malformed, "block 1 must carry no previous certificate (block 0 has none)")
+            }
+            return []
+        }
+        guard let lastCommit = block.lastCommit, lastCommit.hash == header.lastCommit else {
+            throw Rejection(.malformed, "block \(header.height) does not carry the previous block's certificate its header commits to")
+        }
+        // The set that signed the previous block is the one in this state: no transaction changes the set
+        // yet, and `nextBookkeepers` of the previous header says so.
+        guard previous.height == 0 || previous.nextBookkeepers == bookkeepers.hash else {
+            throw Rejection(.malformed, "block \(previous.height) handed over to another bookkeeper set than the state's")
+        }
+        if verifySignatures {
+            try lastCommit.verify(chain: header.chain, height: previous.height, block: previous.hash, bookkeepers: bookkeepers)
+        } else if lastCommit.height != previous.height || lastCommit.block != previous.hash {
+            throw Rejection(.badSignature, "block \(header.height)'s previous certificate is for another block")
+        }
+        return lastCommit.signers.map(\.key)
+    }
+
+    /// What a proposer makes from pending transactions: a block without its certificate over those that
+    /// apply (rejected ones are returned with their reasons), and the state after it. Nil when none apply.
     public static func propose(
-        _ pending: [SignedTransaction], after previous: BlockHeader, state: LedgerState, machine: StateMachine,
+        _ pending: [SignedTransaction], after previous: BlockHeader, lastCommit: CommitCertificate?, state: LedgerState, machine: StateMachine,
         timeMillis: UInt64, proposer: ID, verifySignatures: Bool = true
-    ) -> (header: BlockHeader, accepted: [SignedTransaction], rejected: [(SignedTransaction, Rejection)], applied: Applied)? {
-        guard let parameters = state.parameters else { return nil }
+    ) -> (block: Block, accepted: [SignedTransaction], rejected: [(SignedTransaction, Rejection)], applied: Applied)? {
+        guard let parameters = state.parameters, let bookkeepers = state.bookkeepers else { return nil }
         let pulse = max(parameters.pulse(atMillis: timeMillis), previous.pulse + 1)
         // The time must fall in the pulse; when the clock has not passed the previous pulse, use the
         // next pulse's first millisecond.
@@ -82,14 +123,18 @@ public enum Chain {
         for signed in pending.prefix(Block.transactionCountMax) where seen.insert(signed.id).inserted { unique.append(signed) }
         var result = machine.applyAccepting(unique, to: state, context: context, verifySignatures: verifySignatures)
         guard !result.accepted.isEmpty else { return nil }
-        MiningReward.apply(to: &result.draft, proposer: proposer)
+        let carried = context.height > 1 ? lastCommit : nil
+        MiningReward.apply(to: &result.draft, signers: carried?.signers.map(\.key) ?? [], proposer: proposer)
+        let nextSet = (try? result.draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers
         var next = state
         var created: [TreeNode] = []
         next.commit(result.draft.changes, height: context.height, created: &created)
         let header = BlockHeader(
             chain: previous.chain, height: context.height, pulse: pulse, timeMillis: time, previous: previous.hash,
+            lastCommit: carried?.hash ?? .zero, bookkeepers: bookkeepers.hash, nextBookkeepers: nextSet.hash,
             transactionRoot: TransactionRoot.compute(result.accepted.map(\.id)), stateRoot: next.rootHash,
             proposer: proposer, transactionCount: UInt64(result.accepted.count))
-        return (header, result.accepted, result.rejected, Applied(state: next, createdNodes: created, changes: result.draft.changes))
+        let block = Block(header: header, transactions: result.accepted, commit: nil, lastCommit: carried)
+        return (block, result.accepted, result.rejected, Applied(state: next, createdNodes: created, changes: result.draft.changes))
     }
 }

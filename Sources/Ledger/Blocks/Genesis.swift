@@ -117,13 +117,15 @@ public struct Genesis: Codable, Sendable, Equatable {
         var withReward = parameters
         withReward.miningReward = self.parameters.miningRewardPerBlock ?? 0
         changes[ChainParameters.stateKey] = withReward.cbor
-        changes[BookkeeperSet.stateKey] = BookkeeperSet(keys: keys).cbor
+        let bookkeepers = BookkeeperSet(keys: keys)
+        changes[BookkeeperSet.stateKey] = bookkeepers.cbor
         var state = LedgerState()
         var created: [TreeNode] = []
         state.commit(changes, height: 0, created: &created)
         let header = BlockHeader(
-            chain: chainID, height: 0, pulse: 0, timeMillis: genesisTimeMillis, previous: .zero, transactionRoot: .zero,
+            chain: chainID, height: 0, pulse: 0, timeMillis: genesisTimeMillis, previous: .zero, lastCommit: .zero,
+            bookkeepers: bookkeepers.hash, nextBookkeepers: bookkeepers.hash, transactionRoot: .zero,
             stateRoot: state.rootHash, proposer: .zero, transactionCount: 0)
-        return (state, Block(header: header, transactions: [], seals: []))
+        return (state, Block(header: header, transactions: [], commit: nil, lastCommit: nil))
     }
 }

@@ -41,8 +41,6 @@ public struct Rejection: Error, Equatable, Sendable, CustomStringConvertible {
         public static let mempoolFull: Code = "mempool_full"
         /// A stored record does not decode: a bug in a rule, refused rather than trapped.
         public static let unreadableRecord: Code = "unreadable_record"
-        /// A block's time runs ahead of this node's clock by more than the allowed drift.
-        public static let timeTooFarAhead: Code = "time_too_far_ahead"
     }
 }
 

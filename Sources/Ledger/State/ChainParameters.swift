@@ -64,8 +64,9 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     }
 }
 
-/// The bookkeepers whose seals make a block final, at `ID.derived("bookkeepers", [])`.
-/// A single-node ledger is the special case of a set of one.
+/// The bookkeepers whose precommits make a block final, at `ID.derived("bookkeepers", [])`.
+/// A single-node ledger is the special case of a set of one. Each has voting power 1 until bonds weigh
+/// them (the election, specs/consensus.md); every rule counts power, never heads.
 public struct BookkeeperSet: StateRecord, Equatable {
     public static let kind = "bookkeepers"
     public static var stateKey: ID { ID.derived("bookkeepers", []) }
@@ -75,8 +76,19 @@ public struct BookkeeperSet: StateRecord, Equatable {
 
     public init(keys: [PublicKey]) { self.keys = keys }
 
-    /// Seals needed for finality: more than two thirds of the set.
-    public var quorum: Int { keys.count * 2 / 3 + 1 }
+    /// A member's voting power; nil for a key outside the set.
+    public func power(of key: PublicKey) -> UInt64? { keys.contains(key) ? 1 : nil }
+
+    public var totalPower: UInt64 { UInt64(keys.count) }
+
+    /// More than two thirds of the power: enough to commit (Tendermint's 2f + 1).
+    public func isQuorum(_ power: UInt64) -> Bool { power.multipliedFullWidth(by: 3) > totalPower.multipliedFullWidth(by: 2) }
+
+    /// More than one third: at least one honest member among them (Tendermint's f + 1).
+    public func exceedsOneThird(_ power: UInt64) -> Bool { power.multipliedFullWidth(by: 3) > totalPower.multipliedFullWidth(by: 1) }
+
+    /// What headers commit to: TaggedHash("ledgerd/bookkeepers", encode(record)).
+    public var hash: Digest { SHA256.tagged("ledgerd/bookkeepers", CBOREncoder.encode(cbor)) }
 
     public var fields: [String: CBOR] { ["keys": .array(keys.map { .bytes($0.bytes) })] }
 

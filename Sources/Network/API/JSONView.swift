@@ -10,14 +10,27 @@ public enum JSONView {
             "id": header.hash.hex, "hash": header.hash.hex, "chain": header.chain, "height": header.height, "pulse": header.pulse,
             "time_ms": header.timeMillis, "previous": header.previous.hex, "tx_root": header.transactionRoot.hex,
             "state_root": header.stateRoot.hex, "proposer": header.proposer.text, "tx_count": header.transactionCount,
-            "cid": CID.dagCBOR(header.encoded).text,
+            "last_commit_hash": header.lastCommit.hex, "bookkeepers_hash": header.bookkeepers.hex,
+            "next_bookkeepers_hash": header.nextBookkeepers.hex, "cid": CID.dagCBOR(header.encoded).text,
         ]
+    }
+
+    /// A commit certificate: its fields, each precommit, and its canonical encoding (hex), whose
+    /// TaggedHash("ledgerd/commit", …) the next header's `last_commit_hash` holds.
+    public static func certificate(_ certificate: CommitCertificate?) -> Any {
+        guard let certificate else { return NSNull() }
+        return [
+            "height": certificate.height, "round": certificate.round, "block": certificate.block.hex, "hash": certificate.hash.hex,
+            "encoded": Hex.encode(CBOREncoder.encode(certificate.cbor)),
+            "votes": certificate.signers.map { ["bookkeeper": $0.key.id.text, "public_key": $0.key.hex, "time_ms": $0.timeMillis, "signature": $0.signature.hex] },
+        ] as [String: Any]
     }
 
     public static func block(_ block: Block) -> [String: Any] {
         var view = header(block.header)
         view["transactions"] = block.transactions.map { transaction($0) }
-        view["seals"] = block.seals.map { ["bookkeeper": $0.bookkeeper.id.text, "public_key": $0.bookkeeper.hex, "signature": $0.signature.hex] }
+        view["commit"] = certificate(block.commit)
+        view["last_commit"] = certificate(block.lastCommit)
         return view
     }
 

@@ -6,18 +6,22 @@ import Logging
 import Metrics
 import Storage
 
-/// One node's ledger: the store, the current state, the mempool, and the pulse that seals blocks.
-/// All changes go through this actor, so the state, the store and the mempool never disagree.
+/// One node's ledger: the store, the current state and the mempool. Blocks come in decided by consensus
+/// (`ConsensusDriver`) or synced from peers, each with its certificate. All changes go through this
+/// actor, so the state, the store and the mempool never disagree.
 public actor LedgerNode {
     public let store: LedgerStore
     public let machine: StateMachine
     public let chainID: String
-    private let sealer: any BlockSealer
+    /// The node's key: it is a bookkeeper when the key is in the set.
+    public let key: SecretKey?
     private let clock: @Sendable () -> UInt64
     private let logger: Logger
 
     public private(set) var state: LedgerState
     public private(set) var latest: BlockHeader
+    /// The certificate that committed `latest` (nil for block 0); the next block carries it.
+    public private(set) var latestCommit: CommitCertificate?
     private var mempool = Mempool()
     private var pendingDraft: StateDraft
     /// Signs the clearing transactions the node submits once per election cycle (nil: no netting).
@@ -39,12 +43,12 @@ public actor LedgerNode {
 
     /// Opens a node on an initialized store. The state is rebuilt from the stored leaves and must match
     /// the newest block's state root, or the node refuses to start.
-    public init(store: LedgerStore, machine: StateMachine, sealer: any BlockSealer, clock: @escaping @Sendable () -> UInt64, logger: Logger,
+    public init(store: LedgerStore, machine: StateMachine, key: SecretKey?, clock: @escaping @Sendable () -> UInt64, logger: Logger,
                 nettingKey: SecretKey? = nil) throws {
         self.store = store
         self.nettingKey = nettingKey
         self.machine = machine
-        self.sealer = sealer
+        self.key = key
         self.clock = clock
         self.logger = logger
         guard let height = try store.latestHeight(), let header = try store.header(at: height) else {
@@ -56,6 +60,7 @@ public actor LedgerNode {
         }
         self.state = state
         self.latest = header
+        self.latestCommit = try store.block(at: height)?.commit
         self.chainID = header.chain
         self.pendingDraft = StateDraft(base: state)
         let parameters = state.parameters!
@@ -110,35 +115,56 @@ public actor LedgerNode {
         for observer in blockObservers { Task { await observer(block) } }
     }
 
-    /// This node seals blocks only if its key is in the bookkeeper set; others relay and follow.
-    public var isBookkeeper: Bool { state.bookkeepers?.keys.contains { $0.id == sealer.proposer } ?? false }
+    /// This node votes only if its key is in the bookkeeper set; others relay and follow.
+    public var isBookkeeper: Bool { key.map { state.bookkeepers?.power(of: $0.publicKey) != nil } ?? false }
 
-    /// A block from a peer: fully verified (seals against the bookkeepers, every signature, the state
-    /// root), stored, and the mempool re-checked against the new state.
+    /// The tip as consensus needs it.
+    public var tip: ChainTip { ChainTip(header: latest, state: state, commit: latestCommit) }
+
+    /// A block from a peer: fully verified (its certificate against the bookkeepers, every signature, the
+    /// state root), then committed. False when this node already holds it.
     public func importBlock(_ block: Block) throws -> Bool {
         guard block.height == latest.height + 1 else {
             if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return false }
             throw Rejection(.malformed, "block \(block.height) does not follow this node's height \(latest.height)")
         }
-        let applied = try Chain.apply(block, after: latest, state: state, machine: machine,
-                                      notAfterMillis: clock() + BlockHeader.timeDriftMillisMax)
+        let applied = try Chain.apply(block, after: latest, state: state, machine: machine)
+        try commit(block, applied: applied)
+        return true
+    }
+
+    /// Stores a block that consensus decided (or that `importBlock` verified), with the explorer's payout
+    /// rows in the same SQLite transaction, and re-checks the mempool against the new state.
+    public func commit(_ block: Block, applied: Chain.Applied) throws {
         try store.append(block, applied: applied, payouts: payouts(of: block, before: state, after: applied.state))
         state = applied.state
         latest = block.header
+        latestCommit = block.commit
         let included = Set(block.transactions.map(\.id))
         recheck(mempool.removeAll().filter { !included.contains($0.id) }, on: state)
         if let target = syncTarget, target <= latest.height { syncTarget = nil }
+        blocksCounter.increment()
         transactionsCounter.increment(by: block.transactions.count)
         heightGauge.record(Int64(latest.height))
         announce(block)
-        return true
+    }
+
+    /// What a proposer would put in the next block, in arrival order.
+    public var pendingTransactions: [SignedTransaction] { mempool.transactions }
+
+    /// Drops transactions a proposal found no longer apply.
+    public func drop(_ rejected: [(SignedTransaction, Rejection)]) {
+        let ids = Set(rejected.map(\.0.id))
+        guard !ids.isEmpty else { return }
+        for (signed, rejection) in rejected { logger.info("dropped transaction", metadata: ["id": "\(signed.id)", "reason": "\(rejection)"]) }
+        recheck(mempool.removeAll().filter { !ids.contains($0.id) }, on: state)
     }
 
     // MARK: - Reading
 
     public var parameters: ChainParameters { state.parameters! }
     public var mempoolCount: Int { mempool.count }
-    public var proposer: ID { sealer.proposer }
+    public var nodeID: ID? { key?.publicKey.id }
 
     /// The nonce the account's next transaction must carry, counting pending transactions.
     public func nextNonce(for account: ID) -> UInt64 { (try? pendingDraft.account(account).nonce) ?? 0 }
@@ -201,50 +227,5 @@ public actor LedgerNode {
             payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
         }
         return payouts
-    }
-
-    // MARK: - Sealing
-
-    /// One pulse: if transactions are pending, propose a block, have it sealed, and commit it.
-    /// Returns the new header, or nil when there was nothing to do (no empty blocks).
-    @discardableResult
-    public func pulse() async throws -> BlockHeader? {
-        guard isBookkeeper else { return nil }
-        await netIfDue()
-        guard !mempool.isEmpty else { return nil }
-        let pending = mempool.removeAll()
-        mempoolGauge.record(0)
-        pendingDraft = StateDraft(base: state)
-        // Signatures were verified when each transaction was submitted.
-        guard let proposal = Chain.propose(
-            pending, after: latest, state: state, machine: machine, timeMillis: clock(), proposer: sealer.proposer,
-            verifySignatures: false)
-        else {
-            logger.info("pulse: no pending transaction still applies", metadata: ["dropped": "\(pending.count)"])
-            return nil
-        }
-        for (signed, rejection) in proposal.rejected {
-            logger.info("dropped transaction", metadata: ["id": "\(signed.id)", "reason": "\(rejection)"])
-        }
-        // Transactions submitted while the bookkeepers seal are checked against the proposed state.
-        pendingDraft = StateDraft(base: proposal.applied.state)
-        let block: Block
-        do {
-            let seals = try await sealer.seal(proposal.header)
-            block = Block(header: proposal.header, transactions: proposal.accepted, seals: seals)
-            try store.append(block, applied: proposal.applied, payouts: payouts(of: block, before: state, after: proposal.applied.state))
-        } catch {
-            // Not committed: put everything back in front of what arrived meanwhile, re-checked.
-            recheck(proposal.accepted + mempool.removeAll(), on: state)
-            throw error
-        }
-        state = proposal.applied.state
-        latest = proposal.header
-        blocksCounter.increment()
-        transactionsCounter.increment(by: proposal.accepted.count)
-        heightGauge.record(Int64(latest.height))
-        logger.info("sealed block", metadata: ["height": "\(latest.height)", "txs": "\(proposal.accepted.count)", "hash": "\(latest.hash)"])
-        announce(block)
-        return latest
     }
 }

@@ -292,12 +292,7 @@ public actor LedgerPeers {
             let block: Block
             do { block = try Block.decodeUntrusted(bytes) } catch { throw WireError.malformed("synced block: \(error)") }
             seenBlocks.insert(block.hash, from: stream.peer)  // not announced back to it
-            do { if try await node.importBlock(block) { imported += 1 } } catch let rejection as Rejection where rejection.code == .timeTooFarAhead {
-                // Ahead of this node's clock: not proof of a bad peer (this clock may be slow). Stop here
-                // without a ban; the next sync round asks again once the clock has caught up.
-                await stream.close()
-                return .imported(count: imported, peerHeight: peerHeight)
-            } catch {
+            do { if try await node.importBlock(block) { imported += 1 } } catch {
                 throw WireError.malformed("synced block \(block.height) is invalid: \(error)")
             }
         }

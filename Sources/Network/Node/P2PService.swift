@@ -8,11 +8,13 @@ public struct P2PNetwork: Sendable {
     public let swarm: Swarm
     public let dht: DHT
     public let peers: LedgerPeers
+    public let consensus: ConsensusPeers?
 
-    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers) {
+    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
+        self.consensus = consensus
     }
 }
 
@@ -36,6 +38,7 @@ public struct P2PService: Service {
         await swarm.registerCoreProtocols()
         await network.dht.start()
         await network.peers.start()
+        await network.consensus?.start()
         do { try await swarm.listen() } catch {
             throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
         }

@@ -16,7 +16,8 @@ struct BlockCommand: AsyncParsableCommand {
             options.output(view) {
                 var lines = ["block \(view.string("height"))  \(view.string("hash"))", "pulse      \(view.string("pulse"))",
                              "previous   \(view.string("previous"))", "state root \(view.string("state_root"))",
-                             "proposer   \(view.string("proposer"))", "seals      \(view.list("seals").count)"]
+                             "proposer   \(view.string("proposer"))", "round      \((view["commit"] as? [String: Any])?.uint("round") ?? 0)",
+                             "precommits \(((view["commit"] as? [String: Any])?["votes"] as? [Any])?.count ?? 0)"]
                 for tx in view.list("transactions") { lines.append("  \(tx.string("type").padding(toLength: 14, withPad: " ", startingAt: 0)) \(tx.string("id"))") }
                 return lines.joined(separator: "\n")
             }
@@ -24,15 +25,26 @@ struct BlockCommand: AsyncParsableCommand {
     }
 }
 
-/// Rebuilds a block header from its API JSON, so a client can hash it and check seals itself.
+/// Rebuilds a block header from its API JSON, so a client can hash it and check its certificate itself.
 enum HeaderFromJSON {
     static func decode(_ view: [String: Any]) throws -> BlockHeader {
         guard let previous = Digest(hex: view.string("previous")), let transactionRoot = Digest(hex: view.string("tx_root")),
-            let stateRoot = Digest(hex: view.string("state_root")), let proposer = try? ID(text: view.string("proposer"))
+            let stateRoot = Digest(hex: view.string("state_root")), let proposer = try? ID(text: view.string("proposer")),
+            let lastCommit = Digest(hex: view.string("last_commit_hash")), let bookkeepers = Digest(hex: view.string("bookkeepers_hash")),
+            let nextBookkeepers = Digest(hex: view.string("next_bookkeepers_hash"))
         else { throw CLIError("the node sent a block header that does not parse") }
         return BlockHeader(
             chain: view.string("chain"), height: view.uint("height"), pulse: view.uint("pulse"), timeMillis: view.uint("time_ms"),
-            previous: previous, transactionRoot: transactionRoot, stateRoot: stateRoot, proposer: proposer,
-            transactionCount: view.uint("tx_count"))
+            previous: previous, lastCommit: lastCommit, bookkeepers: bookkeepers, nextBookkeepers: nextBookkeepers,
+            transactionRoot: transactionRoot, stateRoot: stateRoot, proposer: proposer, transactionCount: view.uint("tx_count"))
+    }
+
+    /// A block's certificate (`commit` or `last_commit`) from its canonical encoding; nil when the JSON has null.
+    static func certificate(_ value: Any?, height: UInt64) throws -> CommitCertificate? {
+        guard let view = value as? [String: Any] else { return nil }
+        guard let bytes = Hex.decode(view.string("encoded")), let certificate = try? CommitCertificate(encoded: bytes) else {
+            throw CLIError("block \(height): its certificate does not decode")
+        }
+        return certificate
     }
 }

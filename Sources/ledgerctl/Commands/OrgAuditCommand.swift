@@ -9,7 +9,7 @@ extension OrgCommand {
             commandName: "audit",
             abstract: "Recompute every income split of an organization from the chain alone and list any mismatch.",
             discussion: """
-                Replays the chain from the genesis file with full verification (signatures, seals, state roots),
+                Replays the chain from the genesis file with full verification (signatures, commit certificates, state roots),
                 recomputes each income event's split from the state before its block, and compares it with what
                 the ledger recorded. Exit status 1 when anything differs.
                 Example: ledgerctl org audit ld1… --from 100 --to 200
@@ -61,7 +61,7 @@ extension OrgCommand {
             if !mismatches.isEmpty { throw ExitCode(1) }
         }
 
-        /// A block from its API JSON: the header rebuilt, transactions and seals decoded.
+        /// A block from its API JSON: the header rebuilt, transactions and certificates decoded.
         static func block(from view: [String: Any]) throws -> Block {
             let header = try HeaderFromJSON.decode(view)
             guard header.hash.hex == view.string("hash") else { throw CLIError("block \(header.height): its header does not hash to its hash") }
@@ -71,13 +71,8 @@ extension OrgCommand {
                 }
                 return signed
             }
-            let seals = try view.list("seals").map { seal -> Seal in
-                guard let key = Hex.decode(seal.string("public_key")).flatMap({ try? PublicKey(bytes: $0) }),
-                    let signature = Hex.decode(seal.string("signature")).flatMap({ try? Signature(bytes: $0) })
-                else { throw CLIError("block \(header.height): a seal does not decode") }
-                return Seal(bookkeeper: key, signature: signature)
-            }
-            return Block(header: header, transactions: transactions, seals: seals)
+            return Block(header: header, transactions: transactions, commit: try HeaderFromJSON.certificate(view["commit"], height: header.height),
+                         lastCommit: try HeaderFromJSON.certificate(view["last_commit"], height: header.height))
         }
     }
 }

@@ -5,10 +5,10 @@ import Ledger
 struct ProofCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "proof",
-        abstract: "Fetch a state proof for a key and verify it here: header hash, bookkeeper seals, proof, value.",
+        abstract: "Fetch a state proof for a key and verify it here: header hash, commit certificate, proof, value.",
         discussion: """
             The node is not trusted, not even about who the bookkeepers are: the header is rehashed locally,
-            its seals are checked against the bookkeepers of a genesis file you hold (the data directory's
+            its commit certificate is checked against the bookkeepers of a genesis file you hold (the data directory's
             genesis.json unless --genesis names another) and must come from more than two thirds of them;
             or, with --trust HEIGHT:HASH, the header must be the one you name. Then the proof is folded up
             to the header's state root.
@@ -58,12 +58,12 @@ struct ProofCommand: AsyncParsableCommand {
         let answer = try await client.get("/api/v1/proofs/\(id.text)" + (provenHeight.map { "?height=\($0)" } ?? ""))
         let blockView = try await client.get("/api/v1/blocks/\(answer.uint("height"))")
         let header = try HeaderFromJSON.decode(blockView)
-        // A lying node could answer with an older, validly sealed block (a balance before it was spent).
+        // A lying node could answer with an older, validly certified block (a balance before it was spent).
         if let provenHeight, header.height != provenHeight {
             throw CLIError("asked for a proof at height \(provenHeight), the node answered for height \(header.height)")
         }
         guard header.hash.hex == blockView.string("hash") else { throw CLIError("the header the node sent does not hash to the block hash it claims") }
-        var sealCount = 0
+        var precommitCount = 0
         switch anchor {
         case .header(let trusted, let hash):
             guard header.height == trusted, header.hash.hex == hash else {
@@ -76,17 +76,16 @@ struct ProofCommand: AsyncParsableCommand {
             if header.height == 0 {
                 guard header.hash == genesisHeader.hash else { throw CLIError("the node's genesis block is not the one the genesis file makes") }
             } else {
-                var seals: [Seal] = []
-                for seal in blockView.list("seals") {
-                    guard let keyBytes = Hex.decode(seal.string("public_key")), let publicKey = try? PublicKey(bytes: keyBytes),
-                        let signatureBytes = Hex.decode(seal.string("signature")), let signature = try? Signature(bytes: signatureBytes)
-                    else { throw CLIError("a seal on block \(header.height) does not decode") }
-                    seals.append(Seal(bookkeeper: publicKey, signature: signature))
+                guard header.bookkeepers == bookkeepers.hash else {
+                    throw CLIError("block \(header.height) names another bookkeeper set than the genesis file's")
                 }
-                do { try Block(header: header, transactions: [], seals: seals).verifySeals(bookkeepers: bookkeepers) } catch {
-                    throw CLIError("block \(header.height) is not sealed by the trusted bookkeepers: \(error.message)")
+                guard let certificate = try HeaderFromJSON.certificate(blockView["commit"], height: header.height) else {
+                    throw CLIError("block \(header.height) has no commit certificate")
                 }
-                sealCount = seals.count
+                do { try certificate.verify(chain: header.chain, height: header.height, block: header.hash, bookkeepers: bookkeepers) } catch {
+                    throw CLIError("block \(header.height) is not certified by the trusted bookkeepers: \(error.message)")
+                }
+                precommitCount = certificate.signers.count
             }
         }
         guard let proofBytes = Hex.decode(answer.string("proof")), let proof = try? StateProof(encoded: proofBytes), proof.key == id else {
@@ -94,7 +93,7 @@ struct ProofCommand: AsyncParsableCommand {
         }
         let outcome: StateProof.Outcome
         do { outcome = try proof.verify(root: header.stateRoot) } catch { throw CLIError("proof is invalid: \(error)") }
-        var view: [String: Any] = ["id": id.text, "height": header.height, "state_root": header.stateRoot.hex, "seals_verified": sealCount,
+        var view: [String: Any] = ["id": id.text, "height": header.height, "state_root": header.stateRoot.hex, "precommits_verified": precommitCount,
                                    "proof_bytes": proofBytes.count, "verified": true]
         switch outcome {
         case .absent:
@@ -109,7 +108,7 @@ struct ProofCommand: AsyncParsableCommand {
         }
         options.output(view) {
             let what = view.string("outcome") == "present" ? "holds \(JSONText.render(answer["value_json"] ?? [:], compact: true))" : "is absent"
-            return "verified: \(id) \(what)\n  at block \(header.height), state root \(header.stateRoot)\n  header hash and \(sealCount) seal(s) checked locally; proof \(proofBytes.count) bytes, depth \(proof.depth)"
+            return "verified: \(id) \(what)\n  at block \(header.height), state root \(header.stateRoot)\n  header hash and \(precommitCount) precommit(s) checked locally; proof \(proofBytes.count) bytes, depth \(proof.depth)"
         }
     }
 }
