@@ -33,6 +33,7 @@ public struct ConsensusCore: Sendable {
     /// Evidence older than this many heights is no longer taken (a bookkeeper's misdeed must be reported
     /// while the set it was in can still be punished).
     public static let evidenceAgeHeightsMax: UInt64 = 100
+    static let evidenceRebroadcastMax = 16
 
     public let machine: StateMachine
     public let key: SecretKey?
@@ -184,7 +185,9 @@ public struct ConsensusCore: Sendable {
         for proposal in proposals[tendermint.round] ?? [] {
             messages += polPrevotes(for: proposal).map { .vote($0) }
         }
-        messages += evidence.keys.sorted().compactMap { evidence[$0].map { .evidence($0) } }
+        // Evidence of the last two heights, newest first and bounded (older evidence was passed on then).
+        let recent = evidence.values.filter { $0.first.height + 1 >= height }.sorted { ($0.first.height, $0.first.round) > ($1.first.height, $1.first.round) }
+        messages += recent.prefix(Self.evidenceRebroadcastMax).map { .evidence($0) }
         return messages.map { .broadcast($0) }
     }
 
@@ -282,6 +285,7 @@ public struct ConsensusCore: Sendable {
         signedProposals = [:]
         waitingForValue = nil
         future.removeAll { $0.height <= tip.header.height }
+        evidence = evidence.filter { $0.value.first.height + Self.evidenceAgeHeightsMax >= height }
     }
 
     private mutating func bufferFuture(_ message: ConsensusMessage) {
@@ -294,11 +298,12 @@ public struct ConsensusCore: Sendable {
     }
 
     /// Evidence from anyone: kept (bounded) and passed on once, when both votes verify, the voter is a
-    /// bookkeeper, and it is at most `evidenceAgeHeightsMax` old.
+    /// bookkeeper, and its height is within `evidenceAgeHeightsMax` of this node's (either way: a node
+    /// that fell behind still takes what the others caught).
     private mutating func admit(_ found: Equivocation) -> [Effect] {
         let hash = found.hash
         guard evidence[hash] == nil, evidence.count < Self.evidenceMax, found.first.chain.sameBytes(as: tip.header.chain),
-              found.first.height + Self.evidenceAgeHeightsMax >= height, found.first.height <= height,
+              found.first.height + Self.evidenceAgeHeightsMax >= height, found.first.height <= height + Self.evidenceAgeHeightsMax,
               tendermint.bookkeepers.power(of: found.voter) != nil, found.verifies
         else { return [] }
         evidence[hash] = found

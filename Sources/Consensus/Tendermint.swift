@@ -172,6 +172,9 @@ public struct Tendermint: Sendable {
                 outputs.append(.propose(round: round, value: validValue, validRound: validRound))  // 15–16, 19
             } else {
                 outputs.append(.needValue(round: round))  // 18
+                // getValue() may have nothing to give (no transaction pending applies): then this node
+                // times out like the others would on a silent proposer, rather than hold back its prevote.
+                outputs.append(.schedule(Timeout(kind: .propose, height: height, round: round)))
             }
         } else {
             outputs.append(.schedule(Timeout(kind: .propose, height: height, round: round)))  // 21

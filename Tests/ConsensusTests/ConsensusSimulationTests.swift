@@ -15,13 +15,20 @@ import Testing
         return (0..<UInt64(count)).map { first + $0 }
     }
 
-    @Test func everySeedKeepsAgreementValidityLivenessAndEvidence() {
+    /// The seeds in batches, so the test runner spreads them over the cores.
+    static var batches: [[UInt64]] {
+        let seeds = Self.seeds
+        let size = max(1, (seeds.count + 7) / 8)
+        return stride(from: 0, to: seeds.count, by: size).map { Array(seeds[$0..<min($0 + size, seeds.count)]) }
+    }
+
+    @Test(arguments: batches) func everySeedKeepsAgreementValidityLivenessAndEvidence(_ seeds: [UInt64]) {
         var failures: [String] = []
         var heights: UInt64 = 0
         var equivocations = 0
         var byzantineSeeds = 0
         var crashSeeds = 0
-        for seed in Self.seeds {
+        for seed in seeds {
             let result = ConsensusSimulation.run(seed: seed)
             heights += result.heights
             equivocations += result.equivocationsSeen
@@ -31,11 +38,11 @@ import Testing
                 failures.append("seed \(seed) (\(result.scenario)): \(result.violations.joined(separator: "; ")) — replay with make sim SEED=\(seed)")
             }
         }
-        print("simulation: \(Self.seeds.count) seeds, \(heights) heights, \(byzantineSeeds) with Byzantine bookkeepers, \(crashSeeds) with crashes, \(equivocations) equivocations caught")
+        print("simulation: seeds \(seeds.first ?? 0)…\(seeds.last ?? 0): \(seeds.count) seeds, \(heights) heights, \(byzantineSeeds) with Byzantine bookkeepers, \(crashSeeds) with crashes, \(equivocations) equivocations caught")
         #expect(failures.isEmpty, "\(failures.prefix(5).joined(separator: "\n"))")
         // The budget must exercise the faults, or it proves nothing.
-        if Self.seeds.count >= 100 {
-            #expect(byzantineSeeds > Self.seeds.count / 4)
+        if seeds.count >= 100 {
+            #expect(byzantineSeeds > seeds.count / 4)
             #expect(crashSeeds > 0)
             #expect(equivocations > 0)
         }

@@ -109,8 +109,15 @@ struct SimulatedNode {
 }
 
 struct SimulatedWorld {
+    enum Payload {
+        case message(ConsensusMessage)
+        case bytes([UInt8])
+    }
+
     enum Event {
-        case deliver(to: Int, from: Int, bytes: [UInt8])
+        /// Honest messages travel as values (their encoding is checked by the spec vectors); what a
+        /// Byzantine node sends as garbage travels as bytes and is decoded as a peer's would be.
+        case deliver(to: Int, from: Int, Payload)
         case timer(node: Int, epoch: Int, Tendermint.Timeout)
         case tick(node: Int)
         case crash(node: Int)
@@ -241,11 +248,17 @@ struct SimulatedWorld {
         case .tick(let index):
             queue.add(.tick(node: index), at: now + 1_000)
             tick(index)
-        case .deliver(let to, let from, let bytes):
+        case .deliver(let to, let from, let payload):
             guard nodes[to].core != nil else { return }
-            guard let message = try? ConsensusMessage.decodeUntrusted(bytes) else {
-                refused += 1
-                return
+            let message: ConsensusMessage
+            switch payload {
+            case .message(let sent): message = sent
+            case .bytes(let bytes):
+                guard let decoded = try? ConsensusMessage.decodeUntrusted(bytes) else {
+                    refused += 1
+                    return
+                }
+                message = decoded
             }
             let effects = nodes[to].core!.receive(message, nowMillis: localClock(to))
             if trace == to { print("t=\(now) node \(to) <- \(from): \(Self.describe(message)) => \(effects.map { Self.describe($0) })") }
@@ -382,7 +395,7 @@ struct SimulatedWorld {
 
     mutating func broadcast(_ message: ConsensusMessage, from index: Int) {
         guard let behavior = nodes[index].behavior else {
-            send(message.encoded, from: index, to: nodes.indices.filter { $0 != index })
+            send(.message(message), from: index, to: nodes.indices.filter { $0 != index })
             return
         }
         let others = nodes.indices.filter { $0 != index }
@@ -395,33 +408,33 @@ struct SimulatedWorld {
                 let encoded = message.encoded
                 let bytes = Bool.random(using: &random) ? Array(encoded.prefix(Int.random(in: 0..<max(1, encoded.count), using: &random)))
                     : random.bytes(Int.random(in: 1...64, using: &random))
-                send(bytes, from: index, to: [other])
+                send(.bytes(bytes), from: index, to: [other])
             }
         case (.equivocate, .vote(let vote)):
             let other = ConsensusVote(kind: vote.kind, chain: vote.chain, height: vote.height, round: vote.round,
                                       block: vote.block == nil ? Digest(bytes: random.bytes(32)) : nil, timeMillis: vote.timeMillis, key: key)
-            send(message.encoded, from: index, to: others.filter { $0 % 2 == 0 })
-            send(ConsensusMessage.vote(other).encoded, from: index, to: others.filter { $0 % 2 == 1 })
+            send(.message(message), from: index, to: others.filter { $0 % 2 == 0 })
+            send(.message(.vote(other)), from: index, to: others.filter { $0 % 2 == 1 })
         case (.invalidProposals, .proposal(let proposal)), (.voteInvalid, .proposal(let proposal)), (.equivocate, .proposal(let proposal)):
             var block = proposal.block
             block.header.stateRoot = Digest(bytes: random.bytes(32))!
             let bad = SignedProposal(round: proposal.round, validRound: proposal.validRound, block: block, key: key)
             if behavior == .equivocate {
-                send(message.encoded, from: index, to: others.filter { $0 % 2 == 0 })
-                send(ConsensusMessage.proposal(bad).encoded, from: index, to: others.filter { $0 % 2 == 1 })
+                send(.message(message), from: index, to: others.filter { $0 % 2 == 0 })
+                send(.message(.proposal(bad)), from: index, to: others.filter { $0 % 2 == 1 })
             } else {
-                send(ConsensusMessage.proposal(bad).encoded, from: index, to: others)
+                send(.message(.proposal(bad)), from: index, to: others)
             }
         case (.voteInvalid, .vote(let vote)):
             let bad = ConsensusVote(kind: vote.kind, chain: vote.chain, height: vote.height, round: vote.round,
                                     block: Digest(bytes: random.bytes(32)), timeMillis: vote.timeMillis, key: key)
-            send(ConsensusMessage.vote(bad).encoded, from: index, to: others)
+            send(.message(.vote(bad)), from: index, to: others)
         default:
-            send(message.encoded, from: index, to: others)
+            send(.message(message), from: index, to: others)
         }
     }
 
-    mutating func send(_ bytes: [UInt8], from index: Int, to recipients: [Int]) {
+    mutating func send(_ payload: Payload, from index: Int, to recipients: [Int]) {
         let beforeGST = now < scenario.gstMillis
         for recipient in recipients {
             if beforeGST {
@@ -429,9 +442,9 @@ struct SimulatedWorld {
                 if let side = scenario.partition, side.contains(index) != side.contains(recipient) { continue }
             }
             let maxDelay = beforeGST ? scenario.delayBeforeGSTMillisMax : scenario.delayAfterGSTMillisMax
-            queue.add(.deliver(to: recipient, from: index, bytes: bytes), at: now + UInt64.random(in: 1...maxDelay, using: &random))
+            queue.add(.deliver(to: recipient, from: index, payload), at: now + UInt64.random(in: 1...maxDelay, using: &random))
             if Int.random(in: 0..<100, using: &random) < scenario.duplicatePercent {
-                queue.add(.deliver(to: recipient, from: index, bytes: bytes), at: now + UInt64.random(in: 1...maxDelay, using: &random))
+                queue.add(.deliver(to: recipient, from: index, payload), at: now + UInt64.random(in: 1...maxDelay, using: &random))
             }
         }
     }
