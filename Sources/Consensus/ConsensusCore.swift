@@ -55,7 +55,17 @@ public struct ConsensusCore: Sendable {
     private var waitingForValue: UInt32?
     /// The last decision's proposal and precommits, re-sent so a bookkeeper one height behind decides too.
     private var lastDecided: (SignedProposal, [ConsensusVote])?
-    public private(set) var evidence: [Digest: Equivocation] = [:]
+    /// One piece of evidence per bookkeeper and height: once caught there, more of the same proves nothing new.
+    public private(set) var evidence: [EvidenceKey: Equivocation] = [:]
+
+    public struct EvidenceKey: Hashable, Sendable {
+        public var voter: PublicKey
+        public var height: UInt64
+        public init(_ evidence: Equivocation) {
+            voter = evidence.voter
+            height = evidence.first.height
+        }
+    }
 
     /// `log` is what this node wrote to its WAL at the tip's next height before a restart.
     public init(tip: ChainTip, machine: StateMachine, key: SecretKey?, config: ConsensusConfig, log: [ConsensusMessage] = []) {
@@ -80,14 +90,17 @@ public struct ConsensusCore: Sendable {
                 signedVotes[Self.slot(vote.kind, vote.round)] = vote
                 round = max(round, vote.round)
                 if vote.kind == .precommit, let value = vote.block, vote.round >= (lock?.1 ?? 0) { lock = (value, vote.round) }
-            case .proposal(let proposal) where proposal.proposer == key?.publicKey:
-                signedProposals[proposal.round] = proposal
+            case .proposal(let proposal):
                 if blocks.count < Self.blocksPerHeightMax { blocks[proposal.block.hash] = proposal.block }
-                round = max(round, proposal.round)
+                if proposal.proposer == key?.publicKey {
+                    signedProposals[proposal.round] = proposal
+                    round = max(round, proposal.round)
+                }
             default: break
             }
         }
-        tendermint.restore(round: round, lockedValue: lock?.0, lockedRound: lock.map { Int64($0.1) } ?? -1)
+        tendermint.restore(round: round, lockedValue: lock?.0, lockedRound: lock.map { Int64($0.1) } ?? -1,
+                           blockKnown: lock.map { blocks[$0.0] != nil } ?? false)
     }
 
     private static func slot(_ kind: ConsensusVote.Kind, _ round: UInt32) -> String { "\(kind.rawValue)/\(round)" }
@@ -213,6 +226,11 @@ public struct ConsensusCore: Sendable {
                                                               validRound: proposal.validRound.map(Int64.init) ?? -1, timely: true)))
                 case .vote(let kind, let round, let value):
                     guard let vote = signVote(kind, round: round, value: value, now: now) else { continue }
+                    // Locking on another's block: log that block first, so a restart can still propose it.
+                    if kind == .precommit, let value = vote.block,
+                       let locked = proposals[round]?.first(where: { $0.block.hash == value }), locked.proposer != key?.publicKey {
+                        effects.append(.persist(.proposal(locked)))
+                    }
                     effects += [.persist(.vote(vote)), .broadcast(.vote(vote))]
                     queue.append(.vote(vote))
                 case .schedule(let timeout):
@@ -301,12 +319,12 @@ public struct ConsensusCore: Sendable {
     /// bookkeeper, and its height is within `evidenceAgeHeightsMax` of this node's (either way: a node
     /// that fell behind still takes what the others caught).
     private mutating func admit(_ found: Equivocation) -> [Effect] {
-        let hash = found.hash
-        guard evidence[hash] == nil, evidence.count < Self.evidenceMax, found.first.chain.sameBytes(as: tip.header.chain),
+        let key = EvidenceKey(found)
+        guard evidence[key] == nil, evidence.count < Self.evidenceMax, found.first.chain.sameBytes(as: tip.header.chain),
               found.first.height + Self.evidenceAgeHeightsMax >= height, found.first.height <= height + Self.evidenceAgeHeightsMax,
               tendermint.bookkeepers.power(of: found.voter) != nil, found.verifies
         else { return [] }
-        evidence[hash] = found
+        evidence[key] = found
         return [.evidence(found), .broadcast(.evidence(found))]
     }
 }

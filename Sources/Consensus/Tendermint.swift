@@ -117,11 +117,17 @@ public struct Tendermint: Sendable {
     }
 
     /// Restores what a restarted bookkeeper promised before it crashed (its write-ahead log): the last
-    /// round it took part in and its lock, which lines 38–39 set exactly when it precommits a value.
-    public mutating func restore(round: UInt32, lockedValue: Digest?, lockedRound: Int64) {
+    /// round it took part in and its lock, which lines 38–39 set exactly when it precommits a value, and
+    /// which lines 42–43 make its valid value too (when the caller still holds the block, it can propose
+    /// it again with its round, or no one could ever unlock it after a restart).
+    public mutating func restore(round: UInt32, lockedValue: Digest?, lockedRound: Int64, blockKnown: Bool) {
         self.round = round
         self.lockedValue = lockedValue
         self.lockedRound = lockedRound
+        if blockKnown, lockedValue != nil {
+            validValue = lockedValue
+            validRound = lockedRound
+        }
     }
 
     public func proposer(round: UInt32) -> PublicKey? { bookkeepers.proposer(height: height, round: round) }

@@ -11,10 +11,11 @@ struct LedgerdCommand: AsyncParsableCommand {
         discussion: """
             First time:   ledgerd init            (node key, development genesis, admin cookie in ~/.ledgerd)
             Then:         ledgerd run             (API and explorer on http://127.0.0.1:8650)
-            Check:        ledgerd verify          (replays the whole chain and checks every state root)
+            Check:        ledgerd verify          (replays the whole chain and checks every certificate and state root)
+            A network:    ledgerd testnet --nodes 4 --dir /tmp/net   (four bookkeepers on loopback)
             """,
         version: version,
-        subcommands: [InitCommand.self, RunCommand.self, VerifyCommand.self])
+        subcommands: [InitCommand.self, RunCommand.self, VerifyCommand.self, TestnetCommand.self])
 }
 
 struct DataOption: ParsableArguments {

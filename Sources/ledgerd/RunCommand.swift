@@ -17,11 +17,12 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var options: DataOption
 
-    @Option(help: ArgumentHelp("Address for the HTTP API, explorer and /metrics.", valueName: "host:port"))
-    var http: HostPort = HostPort(host: "127.0.0.1", port: 8650)
+    // Each option may also be set in DIR/ledgerd.toml under its long name; the command line wins.
+    @Option(help: ArgumentHelp("Address for the HTTP API, explorer and /metrics (default 127.0.0.1:8650).", valueName: "host:port"))
+    var http: HostPort?
 
-    @Option(help: ArgumentHelp("Address for libp2p connections (TCP; port 0 picks a free one).", valueName: "host:port"))
-    var p2p: HostPort = HostPort(host: "0.0.0.0", port: 7650)
+    @Option(help: ArgumentHelp("Address for libp2p connections, TCP; port 0 picks a free one (default 0.0.0.0:7650).", valueName: "host:port"))
+    var p2p: HostPort?
 
     @Option(name: .customLong("bootstrap"), help: ArgumentHelp("A peer to join the network through (repeatable).", valueName: "multiaddr"))
     var bootstrap: [String] = []
@@ -29,8 +30,17 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("external"), help: ArgumentHelp("An address to advertise to peers instead of the listen address (repeatable).", valueName: "multiaddr"))
     var external: [String] = []
 
-    @Option(help: ArgumentHelp("Most simultaneous peer connections.", valueName: "n"))
-    var maxPeers: Int = 256
+    @Option(help: ArgumentHelp("Most simultaneous peer connections (default 256).", valueName: "n"))
+    var maxPeers: Int?
+
+    @Flag(inversion: .prefixedNo, help: "Vote in consensus when this node's key is in the bookkeeper set (default on); --no-bookkeeper only follows.")
+    var bookkeeper: Bool?
+
+    @Option(help: ArgumentHelp("Least severe log level shown: trace, debug, info, notice, warning, error, critical (default info).", valueName: "level"))
+    var logLevel: String?
+
+    @Option(help: ArgumentHelp("Log lines as text or as JSON objects (default text).", valueName: "text|json"))
+    var logFormat: String?
 
     func validate() throws {
         for address in bootstrap + external {
@@ -39,14 +49,60 @@ struct RunCommand: AsyncParsableCommand {
         for address in bootstrap where (try? Multiaddr(address))?.peer == nil {
             throw ValidationError("bootstrap address '\(address)' must end in /p2p/<peer-id>")
         }
-        guard maxPeers > 0 else { throw ValidationError("--max-peers must be positive") }
+        if let maxPeers, maxPeers <= 0 { throw ValidationError("--max-peers must be positive") }
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
+        if let logFormat, !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
+    }
+
+    /// The flags merged over ledgerd.toml over the defaults.
+    struct Settings {
+        var http = HostPort(host: "127.0.0.1", port: 8650)
+        var p2p = HostPort(host: "0.0.0.0", port: 7650)
+        var bootstrap: [Multiaddr] = []
+        var external: [Multiaddr] = []
+        var maxPeers = 256
+        var bookkeeper = true
+        var logLevel = Logger.Level.info
+        var json = false
+    }
+
+    func settings(_ file: ConfigFile) throws -> Settings {
+        var settings = Settings()
+        func hostPort(_ key: String) throws -> HostPort? {
+            guard let text = try file.string(key) else { return nil }
+            guard let value = HostPort(argument: text) else { throw RuntimeFailure("ledgerd.toml: \(key) '\(text)' is not host:port") }
+            return value
+        }
+        func addresses(_ key: String, _ flags: [String]) throws -> [Multiaddr] {
+            let texts = flags.isEmpty ? try file.strings(key) ?? [] : flags
+            return try texts.map { text in
+                do { return try Multiaddr(text) } catch { throw RuntimeFailure("\(key) '\(text)': \(error)") }
+            }
+        }
+        settings.http = try http ?? hostPort("http") ?? settings.http
+        settings.p2p = try p2p ?? hostPort("p2p") ?? settings.p2p
+        settings.bootstrap = try addresses("bootstrap", bootstrap)
+        guard settings.bootstrap.allSatisfy({ $0.peer != nil }) else { throw RuntimeFailure("every bootstrap address must end in /p2p/<peer-id>") }
+        settings.external = try addresses("external", external)
+        settings.maxPeers = try maxPeers ?? file.integer("max-peers") ?? settings.maxPeers
+        guard settings.maxPeers > 0 else { throw RuntimeFailure("max-peers must be positive") }
+        settings.bookkeeper = try bookkeeper ?? file.boolean("bookkeeper") ?? true
+        if let level = try logLevel ?? file.string("log-level") {
+            guard let parsed = Logger.Level(rawValue: level) else { throw RuntimeFailure("log-level '\(level)' is not a log level") }
+            settings.logLevel = parsed
+        }
+        let format = try logFormat ?? file.string("log-format") ?? "text"
+        guard ["text", "json"].contains(format) else { throw RuntimeFailure("log-format must be text or json") }
+        settings.json = format == "json"
+        return settings
     }
 
     func run() async throws {
         let directory = options.directory
+        let settings = try self.settings(try ConfigFile.load(directory.configPath))
         let logger: Logger = {
-            var logger = Logger(label: "ledgerd")
-            logger.logLevel = .info
+            var logger = settings.json ? Logger(label: "ledgerd") { JSONLogHandler(label: $0) } : Logger(label: "ledgerd")
+            logger.logLevel = settings.logLevel
             return logger
         }()
         let genesis: Genesis
@@ -73,20 +129,21 @@ struct RunCommand: AsyncParsableCommand {
         let registry = NodeMetrics.bootstrap()
         let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
         let clock: @Sendable () -> UInt64 = { UInt64(Date().timeIntervalSince1970 * 1000) }
-        let node = try LedgerNode(store: store, machine: machine, key: nodeKey, clock: clock, logger: logger, nettingKey: nodeKey)
+        let node = try LedgerNode(store: store, machine: machine, key: settings.bookkeeper ? nodeKey : nil, clock: clock, logger: logger,
+                                  nettingKey: nodeKey)
         let driver = try await ConsensusDriver(node: node, config: ConsensusConfig(), wal: try ConsensusWAL(path: directory.consensusLogPath),
                                                clock: clock, logger: logger)
         // Blocks synced from peers move consensus on to the next height.
         await node.observeBlocks { _ in await driver.catchUp() }
-        let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: p2p.description,
+        let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: settings.p2p.description,
                             genesisJSON: String(decoding: genesis.encodeJSON(), as: UTF8.self))
 
         var swarmConfig = Swarm.Config()
-        swarmConfig.listenHost = p2p.host
-        swarmConfig.listenPort = p2p.port
-        swarmConfig.external = try external.map { try Multiaddr($0) }
+        swarmConfig.listenHost = settings.p2p.host
+        swarmConfig.listenPort = settings.p2p.port
+        swarmConfig.external = settings.external
         swarmConfig.agent = "ledgerd/\(LedgerdCommand.version)"
-        swarmConfig.limits.maxConnections = maxPeers
+        swarmConfig.limits.maxConnections = settings.maxPeers
         swarmConfig.addressBookPath = directory.path + "/peers.json"
         let swarm = Swarm(identity: nodeKey, config: swarmConfig, logger: logger)
         let ledgerPeers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger)
@@ -94,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
             swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger), peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger))
         let p2pAddressPath = directory.path + "/p2p.address"
-        let p2pService = P2PService(network: network, bootstrap: try bootstrap.map { try Multiaddr($0) }, logger: logger) { addresses in
+        let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
         }
         let queries = LedgerQueries(node: node, info: info, network: network)
@@ -106,6 +163,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let pulseMillis = await node.parameters.pulseMillis
         let addressPath = directory.httpAddressPath
+        let http = settings.http
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "ledgerd"),

@@ -172,7 +172,7 @@ struct SimulatedWorld {
     var crashPending: Set<Int> = []
     var refused = 0
     /// Equivocations honest nodes detected, with when they first did.
-    var seenEquivocations: [Digest: UInt64] = [:]
+    var seenEquivocations: [ConsensusCore.EvidenceKey: UInt64] = [:]
     var genesisHeader: BlockHeader
 
     init(seed: UInt64, scenario: ConsensusSimulation.Scenario, config: ConsensusConfig, random: SeededGenerator) {
@@ -267,8 +267,10 @@ struct SimulatedWorld {
             guard nodes[index].core != nil, nodes[index].epoch == epoch else { return }
             carryOut(nodes[index].core!.timeout(timeout, nowMillis: localClock(index)), at: index)
         case .crash(let index):
-            crash(index)
+            // Half the crashes come between a WAL write and the send that follows it.
+            if Bool.random(using: &random) { crashPending.insert(index) } else { crash(index) }
         case .restart(let index):
+            crashPending.remove(index)
             guard nodes[index].core == nil else { return }
             nodes[index].core = ConsensusCore(tip: nodes[index].tip, machine: machine, key: nodes[index].key, config: config, log: nodes[index].wal)
         case .submit:
@@ -342,7 +344,9 @@ struct SimulatedWorld {
             case .rejected:
                 break
             case .evidence(let equivocation):
-                if nodes[index].behavior == nil, seenEquivocations[equivocation.hash] == nil { seenEquivocations[equivocation.hash] = now }
+                if nodes[index].behavior == nil, seenEquivocations[ConsensusCore.EvidenceKey(equivocation)] == nil {
+                    seenEquivocations[ConsensusCore.EvidenceKey(equivocation)] = now
+                }
             case .peerAhead:
                 if let sender { queue.add(.sync(to: index, from: sender), at: now + UInt64.random(in: 1...50, using: &random)) }
             case .refused:
