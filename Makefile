@@ -1,7 +1,7 @@
 # The two commands a newcomer needs: `make run` and `make test`. Both install what is missing.
 SWIFT ?= swift
 
-.PHONY: run test bench fuzz build release deps test-deps clean
+.PHONY: run test bench fuzz sim build release deps test-deps clean
 
 run: release
 	@./scripts/run-local.sh
@@ -9,11 +9,23 @@ run: release
 # Two runs: the tests with real swarms inside the test process first, on their own, because the other
 # suites block the few cooperative threads while they wait for child processes (ledgerd, Chromium,
 # Python), and a swarm starved for seconds meets its handshake deadlines.
+# The consensus simulation runs on its own last: it keeps both cores busy, which would starve the
+# real-process tests' deadlines. SIM_SEEDS is the CI budget of seeds.
 IN_PROCESS_NETWORK = ^NetworkTests\.|HostilePeerTests
+SIMULATION = ConsensusSimulationTests
+SIM_SEEDS ?= 1000
 test: test-deps
 	$(SWIFT) build
 	$(SWIFT) test --disable-xctest --filter '$(IN_PROCESS_NETWORK)'
-	$(SWIFT) test --disable-xctest --skip '$(IN_PROCESS_NETWORK)'
+	$(SWIFT) test --disable-xctest --skip '$(IN_PROCESS_NETWORK)|$(SIMULATION)'
+	LEDGERD_SIM_SEEDS=$(SIM_SEEDS) $(SWIFT) test --disable-xctest --filter '$(SIMULATION)'
+
+# The deterministic consensus simulation: make sim SEEDS=N runs seeds 1…N (FIRST=K starts elsewhere);
+# make sim SEED=S replays one seed exactly (TRACE=K prints what bookkeeper K receives and does).
+sim: test-deps
+	$(SWIFT) build --build-tests
+	LEDGERD_SIM_SEEDS=$${SEEDS:-10000} LEDGERD_SIM_FIRST_SEED=$${FIRST:-1} $${SEED:+LEDGERD_SIM_SEED=$$SEED} $${TRACE:+LEDGERD_SIM_TRACE=$$TRACE} \
+		$(SWIFT) test --skip-build --disable-xctest --filter '$(SIMULATION)'
 
 # Longer searches than make test's: the seeded adversarial search over transactions (32 seeds of
 # 50,000; LEDGERD_FUZZ_SEED=S replays one seed exactly; LEDGERD_FUZZ_SEEDS and LEDGERD_FUZZ_TRANSACTIONS

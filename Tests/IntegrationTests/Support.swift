@@ -56,6 +56,11 @@ final class NodeProcess: @unchecked Sendable {
     private var logHandle: FileHandle?
     var logPath: String { data + "/test-node.log" }
 
+    /// A node whose data directory already exists (written by `ledgerd testnet`, say).
+    init(data: String) {
+        self.data = data
+    }
+
     init(name: String, initialize: Bool = true, genesisOf other: NodeProcess? = nil) throws {
         data = Paths.temporaryFolder(name)
         if initialize {
@@ -72,23 +77,26 @@ final class NodeProcess: @unchecked Sendable {
 
     var peerID: String { String(p2pAddress.split(separator: "/").last ?? "") }
 
-    /// Starts `ledgerd run` and waits until it has written its address.
-    func start(extra: [String] = []) throws {
+    /// Starts `ledgerd run` and waits until it has written its address. `configured` nodes take their
+    /// ports from their ledgerd.toml; the others listen on free loopback ports.
+    func start(extra: [String] = [], configured: Bool = false, environment: [String: String] = [:], waitForAddress: Bool = true) throws {
         try? FileManager.default.removeItem(atPath: data + "/http.address")
         try? FileManager.default.removeItem(atPath: data + "/p2p.address")
         // Every test node listens for peers on a free loopback port unless the test says otherwise.
-        let extra = extra.contains("--p2p") ? extra : ["--p2p", "127.0.0.1:0"] + extra
+        let extra = configured || extra.contains("--p2p") ? extra : ["--p2p", "127.0.0.1:0"] + extra
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Paths.ledgerd)
-        process.arguments = ["run", "--data", data, "--http", "127.0.0.1:0"] + extra
+        process.arguments = ["run", "--data", data] + (configured ? [] : ["--http", "127.0.0.1:0"]) + extra
         process.standardOutput = logFile
         process.standardError = logFile
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         try process.run()
         self.process = process
         self.logHandle = logFile
+        guard waitForAddress else { return }
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
             if let text = try? String(contentsOfFile: data + "/http.address", encoding: .utf8), text.hasPrefix("http"),

@@ -21,6 +21,9 @@ public struct ConsensusSimulation {
         case garbage
         /// Says nothing.
         case silent
+        /// Tries to split the honest nodes: its votes for a block go to one honest node only (nil to the
+        /// rest), and as proposer it always proposes a fresh block, never the one others may be locked on.
+        case split
     }
 
     public struct Scenario: Sendable, CustomStringConvertible {
@@ -429,6 +432,20 @@ struct SimulatedWorld {
             } else {
                 send(.message(.proposal(bad)), from: index, to: others)
             }
+        case (.split, .vote(let vote)):
+            let honest = others.filter { nodes[$0].behavior == nil }
+            let target = vote.block == nil ? nil : honest.randomElement(using: &random)
+            let nilVote = ConsensusVote(kind: vote.kind, chain: vote.chain, height: vote.height, round: vote.round, block: nil,
+                                        timeMillis: vote.timeMillis, key: key)
+            for other in others { send(.message(.vote(other == target ? vote : nilVote)), from: index, to: [other]) }
+        case (.split, .proposal(let proposal)):
+            // Fresh each time: the same transactions, another millisecond of the same pulse.
+            var block = proposal.block
+            let parameters = nodes[index].tip.state.parameters
+            let now = localClock(index)
+            if let parameters, parameters.pulse(atMillis: now) == block.header.pulse { block.header.timeMillis = now } else { block.header.timeMillis += 1 }
+            if parameters?.pulse(atMillis: block.header.timeMillis) != block.header.pulse { block.header.timeMillis -= 2 }
+            send(.message(.proposal(SignedProposal(round: proposal.round, validRound: nil, block: block, key: key))), from: index, to: others)
         case (.voteInvalid, .vote(let vote)):
             let bad = ConsensusVote(kind: vote.kind, chain: vote.chain, height: vote.height, round: vote.round,
                                     block: Digest(bytes: random.bytes(32)), timeMillis: vote.timeMillis, key: key)

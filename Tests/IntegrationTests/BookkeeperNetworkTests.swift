@@ -1,0 +1,115 @@
+import Foundation
+import Ledger
+import Testing
+
+/// Four real `ledgerd` bookkeepers on loopback, written by `ledgerd testnet`, reaching consensus over
+/// libp2p: commits go on with one killed, stop with two, resume with no fork when they return; a
+/// bookkeeper killed between its WAL write and the send says the same again after its restart.
+@Suite(.serialized) struct BookkeeperNetworkTests {
+    static func status(_ node: NodeProcess) throws -> [String: Any] { try node.ctlJSON(["status"]) }
+    static func height(_ node: NodeProcess) throws -> UInt64 { (try status(node)["height"] as? NSNumber)?.uint64Value ?? 0 }
+
+    /// The block hash at each height 1…height, as the node reports it.
+    static func hashes(_ node: NodeProcess, through height: UInt64) async throws -> [String] {
+        var hashes: [String] = []
+        for h in stride(from: UInt64(1), through: height, by: 1) {
+            let answer = try await HTTP.get(node.url + "/api/v1/blocks/\(h)")
+            let block = try JSONSerialization.jsonObject(with: Data(answer.body)) as? [String: Any]
+            hashes.append(block?["hash"] as? String ?? "?")
+        }
+        return hashes
+    }
+
+    static func transfer(_ node: NodeProcess, _ amount: String) throws -> String {
+        let result = try node.ctlJSON(["transfer", "--to", "alice", "--amount", amount])
+        return result["id"] as? String ?? ""
+    }
+
+    @Test func fourBookkeepersCommitSurviveOneHaltWithoutTwoAndResumeWithoutFork() async throws {
+        let dir = Paths.temporaryFolder("testnet")
+        let written = try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--dir", dir])
+        #expect(written.status == 0, "\(written.error)")
+        #expect(written.output.contains("node3"))
+        let nodes = (0..<4).map { NodeProcess(data: "\(dir)/node\($0)") }
+        for node in nodes { try node.start(configured: true) }
+        defer { for node in nodes { node.stop() } }
+        try await P2PNetworkTests.waitUntil("every bookkeeper sees the other three") {
+            try nodes.allSatisfy { (try Self.status($0)["peers"] as? NSNumber)?.intValue ?? 0 >= 3 }
+        }
+        #expect(try nodes[0].ctl(["key", "new", "alice"]).status == 0)
+        var committed: [String] = []
+
+        // All four: each transfer is decided by the four and stored by each.
+        for amount in ["1KiB", "2KiB", "3KiB"] { committed.append(try Self.transfer(nodes[0], amount)) }
+        try await P2PNetworkTests.waitUntil("the four commit the transfers", seconds: 60) {
+            try nodes.allSatisfy { try Self.height($0) >= 1 && (try Self.status($0)["mempool"] as? NSNumber)?.intValue == 0 }
+                && Set(try nodes.map { try Self.height($0) }).count == 1
+        }
+        let first = try Self.height(nodes[0])
+        let block = try JSONSerialization.jsonObject(with: Data(try await HTTP.get(nodes[1].url + "/api/v1/blocks/\(first)").body)) as? [String: Any]
+        let votes = ((block?["commit"] as? [String: Any])?["votes"] as? [Any])?.count ?? 0
+        #expect(votes >= 3, "a certificate holds more than two thirds of the four: \(votes)")
+
+        // One killed without warning: three of four are more than two thirds, and commits go on.
+        nodes[3].stop(signal: SIGKILL)
+        committed.append(try Self.transfer(nodes[0], "4KiB"))
+        try await P2PNetworkTests.waitUntil("three bookkeepers commit", seconds: 60) { try Self.height(nodes[0]) > first && Self.height(nodes[2]) > first }
+        let second = try Self.height(nodes[0])
+
+        // Two killed: two of four are not more than two thirds; nothing commits.
+        nodes[2].stop(signal: SIGKILL)
+        let stalled = try Self.transfer(nodes[1], "5KiB")
+        try await Task.sleep(for: .seconds(6))
+        #expect(try Self.height(nodes[0]) == second && Self.height(nodes[1]) == second, "no commit without more than two thirds")
+
+        // Both back: the pending transfer commits, everyone converges on one chain, nothing committed is lost.
+        try nodes[2].start(configured: true)
+        try nodes[3].start(configured: true)
+        committed.append(stalled)
+        try await P2PNetworkTests.waitUntil("the four resume and converge", seconds: 90) {
+            let heights = try nodes.map { try Self.height($0) }
+            return heights.allSatisfy { $0 > second } && Set(heights).count == 1
+        }
+        let top = try Self.height(nodes[0])
+        let reference = try await Self.hashes(nodes[0], through: top)
+        for node in nodes.dropFirst() { #expect(try await Self.hashes(node, through: top) == reference, "no fork") }
+        for id in committed {
+            let found = try await HTTP.get(nodes[3].url + "/api/v1/transactions/\(id)")
+            #expect(found.status == 200, "transaction \(id) is in the chain node 3 holds")
+        }
+        // Every node's stored chain verifies, certificates included.
+        for node in nodes { node.stop() }
+        for node in nodes {
+            let verified = try run(Paths.ledgerd, ["verify", "--data", node.data])
+            #expect(verified.status == 0, "\(verified.error)")
+        }
+        #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
+    }
+
+    @Test func aBookkeeperKilledBetweenItsLogWriteAndTheSendSaysTheSameAfterRestart() async throws {
+        let dir = Paths.temporaryFolder("testnet-wal")
+        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--dir", dir]).status == 0)
+        let nodes = (0..<4).map { NodeProcess(data: "\(dir)/node\($0)") }
+        for node in nodes.prefix(3) { try node.start(configured: true) }
+        // Node 3 exits right after writing its first consensus message, before sending it.
+        try nodes[3].start(configured: true, environment: ["LEDGERD_CRASH_AFTER_WAL_WRITES": "1"])
+        defer { for node in nodes { node.stop() } }
+        try await P2PNetworkTests.waitUntil("the bookkeepers connect") {
+            try nodes.prefix(3).allSatisfy { (try Self.status($0)["peers"] as? NSNumber)?.intValue ?? 0 >= 3 }
+        }
+        #expect(try nodes[3].ctl(["key", "new", "alice"]).status == 0)
+        _ = try nodes[3].ctlJSON(["transfer", "--to", "alice", "--amount", "1KiB"])
+        try await P2PNetworkTests.waitUntil("node 3 exits after its log write", seconds: 60) { nodes[3].process?.isRunning == false }
+        #expect(nodes[3].stop() == 9)
+        #expect(nodes[3].log().contains("exiting after a consensus log write"))
+        let logged = (try? FileManager.default.attributesOfItem(atPath: "\(dir)/node3/consensus.wal")[.size] as? NSNumber)?.intValue ?? 0
+        #expect(logged > 0, "the message was written before the exit")
+        // Restarted, it replays the log; the height commits and no one sees it sign twice.
+        try nodes[3].start(configured: true)
+        try await P2PNetworkTests.waitUntil("the transfer commits on all four", seconds: 90) {
+            try nodes.allSatisfy { try Self.height($0) >= 1 }
+        }
+        #expect(nodes[3].log().contains("consensus log replayed"))
+        #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
+    }
+}
