@@ -7,7 +7,7 @@ import Storage
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Replay the whole chain from genesis, checking every block's links, seals, transactions and state root.",
+        abstract: "Replay the whole chain from genesis, checking every block's links, commit certificates, transactions and state root.",
         discussion: "Example: ledgerd verify --data /tmp/node1   (exit status 0 when every block checks)")
 
     @OptionGroup var options: DataOption

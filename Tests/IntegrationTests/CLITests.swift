@@ -67,7 +67,7 @@ import Ledger
         let absent = try node.ctlJSON(["proof", alice["id"] as! String, "--height", "1"])
         #expect(absent["outcome"] as? String == "absent")
         // The bookkeepers come from a genesis file the user holds, never from the node: against another
-        // network's genesis the node's seals prove nothing. A named header works instead of a genesis.
+        // network's genesis the node's certificates prove nothing. A named header works instead of a genesis.
         let other = node.data + "/other-network"
         #expect(try run(Paths.ledgerd, ["init", "--data", other]).status == 0)
         // Same chain name, other bookkeeper: exactly what a lying node would claim.
@@ -76,7 +76,7 @@ import Ledger
         let otherChain = otherGenesis.range(of: "ledgerd-dev-[0-9a-f]+", options: .regularExpression).map { String(otherGenesis[$0]) } ?? ""
         try otherGenesis.replacingOccurrences(of: otherChain, with: chain).write(toFile: other + "/genesis.json", atomically: true, encoding: .utf8)
         let foreign = try node.ctl(["proof", "alice", "--genesis", other + "/genesis.json"])
-        #expect(foreign.status != 0 && foreign.error.contains("not sealed by the trusted bookkeepers"), "\(foreign.error)")
+        #expect(foreign.status != 0 && foreign.error.contains("not certified by the trusted bookkeepers"), "\(foreign.error)")
         let trusted = try node.ctlJSON(["proof", "alice", "--trust", "1:\(block["hash"] as? String ?? "")"])
         #expect(trusted["verified"] as? Bool == true)
         let wrong = try node.ctl(["proof", "alice", "--trust", "1:" + String(repeating: "ab", count: 32)])

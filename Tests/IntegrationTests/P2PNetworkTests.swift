@@ -54,7 +54,7 @@ import Testing
         try Self.shareKeys(from: a, to: c)
         let sent = try c.ctl(["--as", "funder", "transfer", "--to", "alice", "--amount", "2KiB"])
         #expect(sent.status == 0, "\(sent.error)")
-        try await Self.waitUntil("A seals the gossiped transfer") { try Self.height(a) == start + 1 }
+        try await Self.waitUntil("A commits the gossiped transfer") { try Self.height(a) == start + 1 }
         try await Self.waitUntil("B follows") { try Self.height(b) == start + 1 }
 
         // B sees both peers, with bytes per protocol.
@@ -82,7 +82,7 @@ import Testing
         b.stop(signal: SIGKILL)
         let again = try c.ctl(["--as", "funder", "transfer", "--to", "alice", "--amount", "3KiB"])
         #expect(again.status == 0, "\(again.error)")
-        try await Self.waitUntil("A seals after B died") { try Self.height(a) == start + 2 }
+        try await Self.waitUntil("A commits after B died") { try Self.height(a) == start + 2 }
         let d = try NodeProcess(name: "p2p-d", genesisOf: a)
         try d.start(extra: ["--bootstrap", b.p2pAddress, "--bootstrap", c.p2pAddress])
         defer { d.stop() }

@@ -68,7 +68,7 @@ import Testing
         #expect(try await leader.importBlock(next))
         #expect(try await Self.waitUntil { await follower.latest.height == 151 })
 
-        // A transaction submitted to the follower reaches the bookkeeper's mempool, which seals it.
+        // A transaction submitted to the follower reaches the bookkeeper's mempool, which decides it alone (a set of one).
         let gossiped = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)])
         _ = try await follower.submit(gossiped)
         #expect(try await Self.waitUntil { await leader.mempoolCount == 1 })

@@ -294,23 +294,86 @@ def main(folder):
     g_header = decode(bytes.fromhex(blocks["genesis_block"]["header_hex"]))
     check(g_header["stateRoot"] == genesis_root and g_header["height"] == 0, "genesis header")
     check(sha256(bytes.fromhex(blocks["genesis_block"]["header_hex"])).hex() == blocks["genesis_block"]["hash"], "genesis hash")
-    b1 = blocks["block_1"]; header_bytes = bytes.fromhex(b1["header_hex"]); header = decode(header_bytes)
-    block = decode(bytes.fromhex(b1["block_hex"]))
-    check(encode(block["header"]) == header_bytes, "block 1 header inside block")
-    check(sha256(header_bytes).hex() == b1["hash"] and header["previous"].hex() == blocks["genesis_block"]["hash"], "block 1 links")
-    ids_in_block = [sha256(encode(t["tx"])) for t in block["txs"]]
-    check(tx_root(ids_in_block) == header["txRoot"] and header["txCount"] == len(ids_in_block), "block 1 tx root")
-    check(header["pulse"] == (header["time"] - genesis["genesis_time_ms"]) // p["pulse_millis"], "block 1 pulse")
-    sealing = tagged("ledgerd/block", header_bytes)
-    check(sealing.hex() == b1["sealing_digest"], "sealing digest")
-    for seal in block["seals"]:
-        check(schnorr_verify(sealing, seal["key"], seal["sig"]), "block 1 seal")
-    # Apply the transfer by the rules of specs/transactions.md and recompute the state root.
-    tx = block["txs"][0]["tx"]; payer, payee = ledger_id(tx["signers"][0]), ledger_id(tx["signers"][1])
-    amount = tx["body"]["amount"]
-    state[payer] = {"kind": "account", "balance": state[payer]["balance"] - amount, "nonce": state[payer]["nonce"] + 1}
-    state[payee] = {"kind": "account", "balance": amount, "nonce": 0}
-    check(tree_root({k: sha256(encode(v)) for k, v in state.items()}) == header["stateRoot"], "block 1 state root after the transfer")
+    keys_record = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]]}
+    check(encode(keys_record).hex() == blocks["bookkeepers_record_hex"], "bookkeepers record encoding")
+    set_hash = tagged("ledgerd/bookkeepers", encode(keys_record))
+    check(set_hash.hex() == blocks["bookkeepers_hash"], "bookkeepers hash")
+    check(g_header["bookkeepers"] == set_hash == g_header["nextBookkeepers"] and g_header["lastCommit"] == ZERO, "genesis header sets")
+    chain_id = genesis["chain_id"]
+    def verify_certificate(cert, height, block_hash, what):
+        # specs/blocks.md: precommits of distinct bookkeepers, each over TaggedHash("ledgerd/vote", ...),
+        # holding more than two thirds of the power (1 each).
+        check(cert["height"] == height and cert["block"] == block_hash, what + ": height and block")
+        signers = set()
+        for v in cert["votes"]:
+            vote = {"chain": chain_id, "height": height, "round": cert["round"], "type": "precommit", "block": block_hash, "time": v["time"]}
+            check(schnorr_verify(tagged("ledgerd/vote", encode(vote)), v["key"], v["sig"]), what + ": precommit signature")
+            check(v["key"] in keys_record["keys"] and v["key"] not in signers, what + ": distinct bookkeepers")
+            signers.add(v["key"])
+        check(3 * len(signers) > 2 * len(keys_record["keys"]), what + ": more than two thirds")
+    previous_hash = bytes.fromhex(blocks["genesis_block"]["hash"]); previous_commit = None
+    for name in ["block_1", "block_2"]:
+        b = blocks[name]; header_bytes = bytes.fromhex(b["header_hex"]); header = decode(header_bytes)
+        block = decode(bytes.fromhex(b["block_hex"]))
+        check(encode(block["header"]) == header_bytes, name + " header inside block")
+        block_hash = sha256(header_bytes)
+        check(block_hash.hex() == b["hash"] and header["previous"] == previous_hash, name + " links")
+        ids_in_block = [sha256(encode(t["tx"])) for t in block["txs"]]
+        check(tx_root(ids_in_block) == header["txRoot"] and header["txCount"] == len(ids_in_block), name + " tx root")
+        check(header["pulse"] == (header["time"] - genesis["genesis_time_ms"]) // p["pulse_millis"], name + " pulse")
+        check(header["bookkeepers"] == set_hash == header["nextBookkeepers"], name + " bookkeeper sets")
+        check(encode(block["commit"]).hex() == b["commit_hex"], name + " certificate encoding")
+        check(tagged("ledgerd/commit", encode(block["commit"])).hex() == b["commit_hash"], name + " certificate hash")
+        vote = {"chain": chain_id, "height": header["height"], "round": 0, "type": "precommit", "block": block_hash, "time": header["time"]}
+        check(tagged("ledgerd/vote", encode(vote)).hex() == b["precommit_signing_digest"], name + " precommit signing digest")
+        verify_certificate(block["commit"], header["height"], block_hash, name + " certificate")
+        if previous_commit is None:
+            check(block["lastCommit"] is None and header["lastCommit"] == ZERO, name + " carries no previous certificate")
+        else:
+            check(block["lastCommit"] == previous_commit and header["lastCommit"] == tagged("ledgerd/commit", encode(previous_commit)), name + " commits to the previous certificate")
+            verify_certificate(block["lastCommit"], header["height"] - 1, previous_hash, name + " previous certificate")
+        if name == "block_1":
+            # Apply the transfer by the rules of specs/transactions.md and recompute the state root.
+            tx = block["txs"][0]["tx"]; payer, payee = ledger_id(tx["signers"][0]), ledger_id(tx["signers"][1])
+            amount = tx["body"]["amount"]
+            state[payer] = {"kind": "account", "balance": state[payer]["balance"] - amount, "nonce": state[payer]["nonce"] + 1}
+            state[payee] = {"kind": "account", "balance": amount, "nonce": 0}
+            check(tree_root({k: sha256(encode(v)) for k, v in state.items()}) == header["stateRoot"], "block 1 state root after the transfer")
+        previous_hash = block_hash; previous_commit = block["commit"]
+
+    consensus = load("consensus.json")
+    voter = bytes.fromhex(consensus["voter_public_key"]); voted = bytes.fromhex(consensus["block"])
+    for name, kind, value, time in [("prevote", "prevote", voted, 1795000005000), ("nil_precommit", "precommit", None, 1795000005100)]:
+        message = decode(bytes.fromhex(consensus[name]["message_hex"]))
+        check(set(message) == {"vote"}, name + ": one-key message")
+        v = message["vote"]
+        body = {"chain": consensus["chain"], "height": 5, "round": 1, "type": kind, "block": value, "time": time}
+        check({k: v[k] for k in body} == body and v["key"] == voter, name + ": fields")
+        digest = tagged("ledgerd/vote", encode(body))
+        check(digest.hex() == consensus[name]["signing_digest"] and schnorr_verify(digest, voter, v["sig"]), name + ": signature")
+    evidence = decode(bytes.fromhex(consensus["evidence_hex"]))["evidence"]
+    check(len(evidence) == 2 and evidence[0]["key"] == evidence[1]["key"] and evidence[0]["block"] != evidence[1]["block"], "evidence: one voter, two values")
+    def vote_digest(v):
+        return tagged("ledgerd/vote", encode({k: v[k] for k in ["chain", "height", "round", "type", "block", "time"]}))
+    check(vote_digest(evidence[0]) < vote_digest(evidence[1]), "evidence: ordered by signing digest")
+    check(all(schnorr_verify(vote_digest(v), v["key"], v["sig"]) for v in evidence), "evidence: both votes verify")
+    check(tagged("ledgerd/evidence", encode(evidence)).hex() == consensus["evidence_hash"], "evidence hash")
+    proposal = decode(bytes.fromhex(consensus["proposal"]["message_hex"]))["proposal"]
+    proposed_hash = sha256(encode(proposal["block"]["header"]))
+    pd = tagged("ledgerd/proposal", encode({"chain": consensus["chain"], "height": 1, "round": 0, "validRound": None, "block": proposed_hash}))
+    check(pd.hex() == consensus["proposal"]["signing_digest"] and schnorr_verify(pd, proposal["key"], proposal["sig"]), "proposal signature")
+    check(proposal["block"]["commit"] is None and proposal["validRound"] is None, "a proposal's block has no certificate yet")
+    rd = tagged("ledgerd/proposal", encode({"chain": consensus["chain"], "height": 1, "round": 3, "validRound": 1, "block": proposed_hash}))
+    check(rd.hex() == consensus["reproposal_signing_digest"], "re-proposal signing digest")
+    # Weighted round-robin (specs/consensus.md): step k = height + round modulo the total power.
+    set_keys = [voter, bytes.fromhex(genesis["bookkeepers"][1])]
+    def proposer(height, round_, powers):
+        total = sum(powers); step = (height % total + round_ % total) % total; priorities = [0] * len(powers); chosen = 0
+        for _ in range(step + 1):
+            priorities = [p_ + w for p_, w in zip(priorities, powers)]
+            chosen = max(range(len(powers)), key=lambda i: (priorities[i], -i)); priorities[chosen] -= total
+        return chosen
+    check([set_keys[proposer(h, 0, [1, 1])].hex() for h in range(1, 9)] == consensus["proposers_of_heights_1_to_8_for_keys_3_2"], "proposer rotation")
 
     tree = load("state-tree.json")
     check(tree["empty_root"] == ZERO.hex(), "empty root")

@@ -35,6 +35,7 @@ public struct ExplorerRoutes: Sendable {
                 return ("block", "Block \(height)", [
                     "block": block, "time": Self.time(block["time_ms"]),
                     "previous_height": height > 0 ? String(height - 1) : false,
+                    "precommit_count": ((block["commit"] as? [String: Any])?["votes"] as? [Any])?.count ?? 0,
                 ])
             }
         }

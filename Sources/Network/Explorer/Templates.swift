@@ -71,10 +71,11 @@ enum Templates {
         <table id="transactions"><tr><th>ID</th><th>Type</th><th>Origin</th></tr>
         {{#block.transactions}}<tr><td class="mono"><a href="/tx/{{id}}">{{id}}</a></td><td>{{type}}</td><td class="mono"><a href="/account/{{origin}}">{{origin}}</a></td></tr>{{/block.transactions}}
         </table>
-        <h2>Seals</h2>
-        <table id="seals"><tr><th>Bookkeeper</th><th>Signature</th></tr>
-        {{#block.seals}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td class="mono">{{signature}}</td></tr>{{/block.seals}}
-        </table>
+        <h2>Commit certificate</h2>
+        {{#block.commit}}<p id="decided">Decided in round {{round}} by {{precommit_count}} precommits (certificate {{hash}}).</p>
+        <table id="precommits"><tr><th>Bookkeeper</th><th>Time (ms)</th><th>Signature</th></tr>
+        {{#votes}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>{{time_ms}}</td><td class="mono">{{signature}}</td></tr>{{/votes}}
+        </table>{{/block.commit}}{{^block.commit}}<p>Block 0 needs no certificate: the genesis file makes it.</p>{{/block.commit}}
         {{> foot}}
         """
 
