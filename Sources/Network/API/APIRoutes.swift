@@ -59,6 +59,7 @@ public struct APIRoutes: Sendable {
         api.get("credit-graph/:id") { request, context in
             JSONResponse.make(try await queries.creditGraph(context.parameters.require("id")[...], depth: request.uri.queryParameters["depth"]))
         }
+        api.get("bookkeepers") { request, _ in JSONResponse.make(try await queries.bookkeepers(height: request.uri.queryParameters["height"])) }
         api.get("netting") { _, _ in JSONResponse.make(try await queries.netting()) }
         api.get("ious") { request, _ in JSONResponse.make(try await queries.ious(party: request.uri.queryParameters["party"])) }
         api.get("ious/:id") { _, context in JSONResponse.make(try await queries.iou(context.parameters.require("id")[...])) }

@@ -426,7 +426,7 @@ public struct LedgerQueries: Sendable {
         return view
     }
 
-    private func storeCall<T>(_ body: () throws -> T) async throws -> T {
+    func storeCall<T>(_ body: () throws -> T) async throws -> T {
         reads.add(1)
         do { return try body() } catch let error as StoreError { throw APIError.store(error) }
     }

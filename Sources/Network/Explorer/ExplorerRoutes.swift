@@ -22,6 +22,7 @@ public struct ExplorerRoutes: Sendable {
         try library.register(Templates.graph, named: "graph")
         try library.register(Templates.incomeEvent, named: "income")
         try library.register(Templates.network, named: "network")
+        try library.register(Templates.bookkeepers, named: "bookkeepers")
         self.library = library
     }
 
@@ -71,6 +72,17 @@ public struct ExplorerRoutes: Sendable {
                         ? "Verified: the split recomputed from the state before block \(event["height"] ?? "") hashes to the recorded root, adds up to the income, and the event is proven in that block's state."
                         : "NOT verified: the recomputed split and the recorded event disagree.",
                 ])
+            }
+        }
+        router.get("bookkeepers") { _, _ in
+            try await page {
+                var set = try await queries.bookkeepers(height: nil)
+                set["bookkeepers"] = (set["bookkeepers"] as? [[String: Any]] ?? []).map { member in
+                    var row = member
+                    row["performance"] = String(format: "%.1f %%", Double(member["performance_ppm"] as? Int ?? 0) / 10_000)
+                    return row
+                }
+                return ("bookkeepers", "Bookkeepers", ["set": set])
             }
         }
         router.get("network") { _, _ in

@@ -15,7 +15,7 @@ enum Templates {
         dl{display:grid;grid-template-columns:max-content 1fr;gap:.3em 1em;background:#fff;padding:1em;border:1px solid #dde1e7}
         dt{font-weight:600} dd{margin:0} .verified{color:#17703a;font-weight:600} .mismatch{color:#b3261e;font-weight:600} .muted{color:#6b7480} form input[type=text]{width:28em;max-width:60vw;padding:.3em}
         </style></head><body>
-        <header><a href="/">ledgerd explorer</a><a href="/network">Network</a><span class="muted">chain {{chain}}</span>
+        <header><a href="/">ledgerd explorer</a><a href="/network">Network</a><a href="/bookkeepers">Bookkeepers</a><span class="muted">chain {{chain}}</span>
         <form action="/search" method="get" role="search"><input type="text" name="q" placeholder="height, ID (ld1…) or hash" aria-label="search">
         <button type="submit">Search</button></form></header><main>
         """
@@ -38,6 +38,24 @@ enum Templates {
         <table id="organizations"><tr><th>Name</th><th>ID</th><th>Members</th></tr>
         {{#organizations}}<tr><td><a href="/org/{{id}}">{{name}}</a></td><td class="mono">{{id}}</td><td>{{member_count}}</td></tr>{{/organizations}}
         {{^organizations}}<tr><td colspan="3" class="muted">none yet — try <code>ledgerctl org create --name "My org"</code></td></tr>{{/organizations}}
+        </table>
+        {{> foot}}
+        """
+
+    static let bookkeepers = """
+        {{> head}}
+        <h1>Bookkeepers</h1>
+        <p>The set that certifies the next block (hash <span class="mono">{{set.hash}}</span>), {{set.total_power}} voting power in all.
+        A block is final with precommits from more than two thirds of it. Performance: the share of the last {{set.window}} blocks whose
+        certificate holds the bookkeeper's precommit.</p>
+        <table id="bookkeepers"><tr><th>Bookkeeper</th><th>Power</th><th>Proposed</th><th>Signed</th><th>Performance</th></tr>
+        {{#set.bookkeepers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a>{{#chief}} (chief){{/chief}}</td><td>{{power}}</td><td>{{proposed}}</td><td>{{signed}}</td><td>{{performance}}</td></tr>{{/set.bookkeepers}}
+        </table>
+        <p class="muted">Bonds, elections every election cycle, rewards per bookkeeper and slashing are not in this version: the set is the genesis file's.</p>
+        <h2>Latest blocks</h2>
+        <table id="recent"><tr><th>Height</th><th>Round</th><th>Proposer</th><th>Signed by</th></tr>
+        {{#set.recent}}<tr><td><a href="/block/{{height}}">{{height}}</a></td><td>{{round}}</td><td class="mono"><a href="/account/{{proposer}}">{{proposer}}</a></td><td class="mono">{{#signers}}<a href="/account/{{.}}">{{.}}</a> {{/signers}}</td></tr>{{/set.recent}}
+        {{^set.recent}}<tr><td colspan="4" class="muted">no block yet — submit a transaction and the bookkeepers decide it at the next pulse</td></tr>{{/set.recent}}
         </table>
         {{> foot}}
         """

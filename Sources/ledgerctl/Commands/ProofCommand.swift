@@ -7,11 +7,11 @@ struct ProofCommand: AsyncParsableCommand {
         commandName: "proof",
         abstract: "Fetch a state proof for a key and verify it here: header hash, commit certificate, proof, value.",
         discussion: """
-            The node is not trusted, not even about who the bookkeepers are: the header is rehashed locally,
-            its commit certificate is checked against the bookkeepers of a genesis file you hold (the data directory's
-            genesis.json unless --genesis names another) and must come from more than two thirds of them;
-            or, with --trust HEIGHT:HASH, the header must be the one you name. Then the proof is folded up
-            to the header's state root.
+            The node is not trusted, not even about who the bookkeepers are: the header is reached by the
+            light client ('ledgerctl verify --light') from block 0 of a genesis file you hold (the data
+            directory's genesis.json unless --genesis names another) or from a header you name with
+            --trust HEIGHT:HASH, checking commit certificates and the bookkeeper sets the headers commit to.
+            Then the proof is folded up to that header's state root.
             Example: ledgerctl proof alice --height 3 --genesis ~/network/genesis.json
             """)
     @OptionGroup var options: GlobalOptions
@@ -20,80 +20,30 @@ struct ProofCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The genesis file whose bookkeepers you trust (default: DIR/genesis.json).", valueName: "file")) var genesis: String?
     @Option(help: ArgumentHelp("Trust exactly this header instead: its height and hash (hex).", valueName: "height:hash")) var trust: String?
 
-    /// What the header is checked against: a bookkeeper set the user holds, or a header the user names.
-    enum Anchor {
-        case bookkeepers(BookkeeperSet, genesis: BlockHeader)
-        case header(height: UInt64, hash: String)
-    }
-
-    func anchor() throws -> Anchor {
-        if let trust {
-            guard genesis == nil else { throw CLIError("give --genesis or --trust, not both") }
-            let parts = trust.split(separator: ":", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let height = UInt64(parts[0]), let hash = Hex.decode(parts[1]), hash.count == Digest.byteCount else {
-                throw CLIError("--trust '\(trust)' is not HEIGHT:HASH with a 64-hex block hash")
-            }
-            return .header(height: height, hash: Hex.encode(hash))
-        }
-        let path = genesis ?? options.directory.genesisPath
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw CLIError("no genesis file at \(path) to take the bookkeepers from; pass --genesis FILE or --trust HEIGHT:HASH")
-        }
-        do {
-            let built = try Genesis.decode(json: data).build()
-            guard let bookkeepers = built.state.bookkeepers else { throw CLIError("\(path) names no bookkeepers") }
-            return .bookkeepers(bookkeepers, genesis: built.block.header)
-        } catch let error as CLIError { throw error } catch { throw CLIError("\(path) is not a usable genesis file: \(error)") }
-    }
-
     func run() async throws {
         let id = try options.resolve(key)
-        let anchor = try anchor()
         let client = try options.client
-        var provenHeight = height
-        if case .header(let trusted, _) = anchor {
-            guard height == nil || height == trusted else { throw CLIError("with --trust, the proof is at the trusted height \(trusted)") }
-            provenHeight = trusted
+        // The header comes from the light client: followed from the genesis file's block 0, or from the
+        // named header, by certificates and the sets the headers commit to, never the node's word.
+        let anchor = try LightAnchor.parse(genesis: genesis, trust: trust, directory: options.directory)
+        var light = LightClient(client: client)
+        let trusted = try await light.anchor(genesis: anchor.genesis, trust: anchor.trust)
+        let answer = try await client.get("/api/v1/proofs/\(id.text)" + (height.map { "?height=\($0)" } ?? ""))
+        // A lying node could answer with an older block (a balance before it was spent).
+        if let height, answer.uint("height") != height {
+            throw CLIError("asked for a proof at height \(height), the node answered for height \(answer.uint("height"))")
         }
-        let answer = try await client.get("/api/v1/proofs/\(id.text)" + (provenHeight.map { "?height=\($0)" } ?? ""))
-        let blockView = try await client.get("/api/v1/blocks/\(answer.uint("height"))")
-        let header = try HeaderFromJSON.decode(blockView)
-        // A lying node could answer with an older, validly certified block (a balance before it was spent).
-        if let provenHeight, header.height != provenHeight {
-            throw CLIError("asked for a proof at height \(provenHeight), the node answered for height \(header.height)")
+        let header = try await light.verify(to: answer.uint("height"), from: trusted).header
+        guard answer.string("block_hash") == header.hash.hex, answer.string("state_root") == header.stateRoot.hex else {
+            throw CLIError("the proof is for another block than the verified block \(header.height)")
         }
-        guard header.hash.hex == blockView.string("hash") else { throw CLIError("the header the node sent does not hash to the block hash it claims") }
-        var precommitCount = 0
-        switch anchor {
-        case .header(let trusted, let hash):
-            guard header.height == trusted, header.hash.hex == hash else {
-                throw CLIError("the node's block \(header.height) is \(header.hash.hex), not the trusted \(hash)")
-            }
-        case .bookkeepers(let bookkeepers, let genesisHeader):
-            guard header.chain.sameBytes(as: genesisHeader.chain) else {
-                throw CLIError("the node keeps chain '\(header.chain)', the genesis file is for '\(genesisHeader.chain)'")
-            }
-            if header.height == 0 {
-                guard header.hash == genesisHeader.hash else { throw CLIError("the node's genesis block is not the one the genesis file makes") }
-            } else {
-                guard header.bookkeepers == bookkeepers.hash else {
-                    throw CLIError("block \(header.height) names another bookkeeper set than the genesis file's")
-                }
-                guard let certificate = try HeaderFromJSON.certificate(blockView["commit"], height: header.height) else {
-                    throw CLIError("block \(header.height) has no commit certificate")
-                }
-                do { try certificate.verify(chain: header.chain, height: header.height, block: header.hash, bookkeepers: bookkeepers) } catch {
-                    throw CLIError("block \(header.height) is not certified by the trusted bookkeepers: \(error.message)")
-                }
-                precommitCount = certificate.signers.count
-            }
-        }
+        let headerCount = light.headersChecked
         guard let proofBytes = Hex.decode(answer.string("proof")), let proof = try? StateProof(encoded: proofBytes), proof.key == id else {
             throw CLIError("the node sent a proof that does not decode or is for another key")
         }
         let outcome: StateProof.Outcome
         do { outcome = try proof.verify(root: header.stateRoot) } catch { throw CLIError("proof is invalid: \(error)") }
-        var view: [String: Any] = ["id": id.text, "height": header.height, "state_root": header.stateRoot.hex, "precommits_verified": precommitCount,
+        var view: [String: Any] = ["id": id.text, "height": header.height, "state_root": header.stateRoot.hex, "headers_verified": headerCount,
                                    "proof_bytes": proofBytes.count, "verified": true]
         switch outcome {
         case .absent:
@@ -108,7 +58,7 @@ struct ProofCommand: AsyncParsableCommand {
         }
         options.output(view) {
             let what = view.string("outcome") == "present" ? "holds \(JSONText.render(answer["value_json"] ?? [:], compact: true))" : "is absent"
-            return "verified: \(id) \(what)\n  at block \(header.height), state root \(header.stateRoot)\n  header hash and \(precommitCount) precommit(s) checked locally; proof \(proofBytes.count) bytes, depth \(proof.depth)"
+            return "verified: \(id) \(what)\n  at block \(header.height), state root \(header.stateRoot)\n  \(headerCount) header(s) and their certificates checked locally from block \(trusted.header.height); proof \(proofBytes.count) bytes, depth \(proof.depth)"
         }
     }
 }

@@ -1,0 +1,46 @@
+import Foundation
+import Ledger
+
+/// The bookkeepers: the set that certifies a block (for light clients, who check its hash against the
+/// header themselves), and for the latest blocks who proposed and who signed (the explorer's page).
+extension LedgerQueries {
+    /// Blocks looked back over for performance; bounds the route's cost whatever the chain's length.
+    static let bookkeeperWindow = 100
+    static let recentBlocksShown = 20
+
+    func bookkeepers(height heightText: Substring?) async throws -> [String: Any] {
+        let latest = await node.latest.height
+        let height = try heightText.map(Parse.height) ?? latest
+        guard height <= latest else { throw APIError.notFound("block \(height)") }
+        do {
+            // The set that certifies block H is the one in the state after block H − 1 (block 0: genesis).
+            let value = try await storeCall { try node.store.value(BookkeeperSet.stateKey, atHeight: height == 0 ? 0 : height - 1) }
+            guard let value, let set = try? BookkeeperSet(cbor: value) else { throw APIError.notFound("the bookkeeper set at height \(height)") }
+            let window: [Block] = height == 0 ? [] : try await storeCall {
+                try (max(1, height >= UInt64(Self.bookkeeperWindow) ? height - UInt64(Self.bookkeeperWindow) + 1 : 1)...height).compactMap { try node.store.block(at: $0) }
+            }
+            var proposed: [ID: Int] = [:], signed: [ID: Int] = [:]
+            for block in window {
+                proposed[block.header.proposer, default: 0] += 1
+                for signer in block.commit?.signers ?? [] { signed[signer.key.id, default: 0] += 1 }
+            }
+            let members: [[String: Any]] = set.keys.enumerated().map { index, key in
+                [
+                    "id": key.id.text, "public_key": key.hex, "power": set.power(of: key) ?? 0, "chief": index == 0,
+                    "proposed": proposed[key.id] ?? 0, "signed": signed[key.id] ?? 0,
+                    "performance_ppm": window.isEmpty ? 0 : (signed[key.id] ?? 0) * 1_000_000 / window.count,
+                ]
+            }
+            let recent: [[String: Any]] = window.suffix(Self.recentBlocksShown).reversed().map { block in
+                [
+                    "height": block.height, "hash": block.hash.hex, "round": block.commit?.round ?? 0, "proposer": block.header.proposer.text,
+                    "signers": (block.commit?.signers ?? []).map(\.key.id.text), "txs": block.transactions.count,
+                ]
+            }
+            return [
+                "height": height, "hash": set.hash.hex, "encoded": Hex.encode(CBOREncoder.encode(set.cbor)), "total_power": set.totalPower,
+                "window": window.count, "bookkeepers": members, "recent": recent,
+            ]
+        }
+    }
+}
