@@ -29,7 +29,7 @@ import Testing
         ConsensusCore(tip: try tip(), machine: machine, key: keys[index], config: ConsensusConfig(), log: log)
     }
 
-    static let now = genesisMillis + 5_000
+    static let now = genesisMillis + 20_000
 
     /// Height 1, round 0 is proposed by key 1.
     static func proposal(time: UInt64 = now) throws -> SignedProposal {

@@ -77,6 +77,25 @@ import Testing
             let found = try await HTTP.get(nodes[3].url + "/api/v1/transactions/\(id)")
             #expect(found.status == 200, "transaction \(id) is in the chain node 3 holds")
         }
+        // A light client follows the headers from the genesis file by certificates alone, skipping ahead
+        // (one set throughout), and a state proof is checked against the header it reached.
+        let light = try nodes[2].ctlJSON(["verify", "--light"])
+        #expect(light["verified"] as? Bool == true && (light["height"] as? NSNumber)?.uint64Value == top)
+        #expect((light["skips"] as? NSNumber)?.intValue ?? 0 >= 1 && (light["headers_checked"] as? NSNumber)?.intValue ?? 99 <= 2)
+        let proof = try nodes[0].ctlJSON(["proof", "alice"])
+        #expect(proof["verified"] as? Bool == true && proof["outcome"] as? String == "present")
+        let wrongAnchor = try nodes[1].ctl(["verify", "--light", "--trust", "1:" + String(repeating: "00", count: 32)])
+        #expect(wrongAnchor.status != 0 && wrongAnchor.error.contains("not the trusted"))
+        // The bookkeepers' page and API: the set, who proposed and who signed the latest blocks.
+        let set = try JSONSerialization.jsonObject(with: Data(try await HTTP.get(nodes[0].url + "/api/v1/bookkeepers").body)) as? [String: Any]
+        let members = set?["bookkeepers"] as? [[String: Any]] ?? []
+        #expect(members.count == 4 && members.filter { $0["chief"] as? Bool == true }.count == 1)
+        #expect(members.reduce(0) { $0 + ($1["signed"] as? Int ?? 0) } >= 3 * Int(top), "every certificate holds at least three precommits")
+        #expect((set?["recent"] as? [[String: Any]])?.first?["height"] as? Int == Int(top))
+        let page = String(decoding: try await HTTP.get(nodes[0].url + "/bookkeepers").body, as: UTF8.self)
+        #expect(page.contains("(chief)") && page.contains("Latest blocks") && page.contains("/block/\(top)"))
+        let blockPage = String(decoding: try await HTTP.get(nodes[0].url + "/block/\(top)").body, as: UTF8.self)
+        #expect(blockPage.contains("Decided in round"))
         // Every node's stored chain verifies, certificates included.
         for node in nodes { node.stop() }
         for node in nodes {
@@ -84,6 +103,39 @@ import Testing
             #expect(verified.status == 0, "\(verified.error)")
         }
         #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
+    }
+
+    @Test func testnetAndConfigurationRefuseBadInputInOneLine() throws {
+        let dir = Paths.temporaryFolder("testnet-bad")
+        for arguments in [["--nodes", "0"], ["--nodes", "101"], ["--nodes", "2", "--fund", "lots"], ["--nodes", "2", "--pulse-millis", "5"]] {
+            let result = try run(Paths.ledgerd, ["testnet", "--dir", dir] + arguments)
+            // One line saying what is wrong, then ArgumentParser's usage hint.
+            #expect(result.status != 0 && result.error.hasPrefix("Error: ") && result.error.split(separator: "\n").count <= 3, "\(arguments): \(result.error)")
+        }
+        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "1", "--dir", dir]).status == 0)
+        let again = try run(Paths.ledgerd, ["testnet", "--nodes", "1", "--dir", dir])
+        #expect(again.status != 0 && again.error.contains("already holds a node"), "nothing is overwritten")
+        // ledgerd.toml: a typo, a wrong type, a bad address — each refused with its line, before anything starts.
+        let config = "\(dir)/node0/ledgerd.toml"
+        let original = try String(contentsOfFile: config, encoding: .utf8)
+        for (bad, expected) in [("htpp = \"127.0.0.1:1\"", "unknown key 'htpp'"), ("max-peers = \"many\"", "must be an integer"),
+                                ("log-level = \"loud\"", "not a log level"), ("external = [\"nonsense\"]", "external 'nonsense'"),
+                                ("http = [1, 2", "line 1")] {
+            try (bad + "\n" + original).write(toFile: config, atomically: true, encoding: .utf8)
+            let result = try run(Paths.ledgerd, ["run", "--data", "\(dir)/node0"])
+            #expect(result.status != 0 && result.error.contains(expected) && result.error.split(separator: "\n").count == 1, "\(bad): \(result.error)")
+        }
+        try original.write(toFile: config, atomically: true, encoding: .utf8)
+        // A flag wins over the file.
+        let node = NodeProcess(data: "\(dir)/node0")
+        try node.start(extra: ["--http", "127.0.0.1:0", "--log-format", "json"], configured: true)
+        defer { node.stop() }
+        #expect(!node.url.contains(original.split(separator: "\"")[1]), "--http overrides ledgerd.toml's http")
+        #expect(node.log().split(separator: "\n").contains { $0.hasPrefix("{") && $0.contains("\"message\"") }, "JSON log lines")
+        // One bookkeeper alone decides its own blocks.
+        #expect(try node.ctl(["key", "new", "alice"]).status == 0)
+        _ = try node.ctlJSON(["transfer", "--to", "alice", "--amount", "1KiB"])
+        #expect(try Self.height(node) == 1)
     }
 
     @Test func aBookkeeperKilledBetweenItsLogWriteAndTheSendSaysTheSameAfterRestart() async throws {
