@@ -57,6 +57,12 @@ public struct ConsensusCore: Sendable {
     private var lastDecided: (SignedProposal, [ConsensusVote])?
     /// One piece of evidence per bookkeeper and height: once caught there, more of the same proves nothing new.
     public private(set) var evidence: [EvidenceKey: Equivocation] = [:]
+    /// Signatures verified already (votes as they arrive, transactions as the mempool admits them), so a
+    /// proposal's block and its previous certificate are not verified again (KnownSignatures).
+    private var known = KnownSignatures()
+    private var votesThisHeight = Set<Digest>()
+    /// Transactions remembered as verified, at most (the mempool holds 10,000).
+    public static let knownTransactionsMax = 20_000
 
     public struct EvidenceKey: Hashable, Sendable {
         public var voter: PublicKey
@@ -112,6 +118,12 @@ public struct ConsensusCore: Sendable {
 
     public mutating func timeout(_ timeout: Tendermint.Timeout, nowMillis: UInt64) -> [Effect] { run(.timeout(timeout), now: nowMillis) }
 
+    /// A transaction whose signatures this node verified (its mempool admitted it).
+    public mutating func noteVerified(_ signed: SignedTransaction) {
+        if known.transactions.count >= Self.knownTransactionsMax { known.transactions.removeAll() }
+        known.transactions.insert(KnownSignatures.key(signed))
+    }
+
     /// Whether the machine waits for this node's proposal.
     public var needsValue: Bool { waitingForValue != nil && waitingForValue == tendermint.round && tendermint.decision == nil }
 
@@ -148,7 +160,12 @@ public struct ConsensusCore: Sendable {
             guard vote.chain.sameBytes(as: tip.header.chain), tendermint.bookkeepers.power(of: vote.voter) != nil else {
                 return [.refused("vote from \(vote.voter.id), who is not a bookkeeper at height \(height)")]
             }
-            guard vote.verifies else { return [.refused("vote from \(vote.voter.id) does not verify")] }
+            let voteKey = KnownSignatures.key(voter: vote.voter, digest: vote.signingDigest, signature: vote.signature)
+            if !known.precommits.contains(voteKey) {
+                guard vote.verifies else { return [.refused("vote from \(vote.voter.id) does not verify")] }
+                known.precommits.insert(voteKey)
+                votesThisHeight.insert(voteKey)
+            }
             var effects = tendermint.started ? [] : run(.start, now: nowMillis)
             effects += run(.vote(vote), now: nowMillis)
             return effects
@@ -256,7 +273,7 @@ public struct ConsensusCore: Sendable {
     private mutating func execute(_ value: Digest) -> Bool {
         if applied[value] != nil { return true }
         guard let block = blocks[value] else { return false }
-        guard let result = try? Chain.execute(block, after: tip.header, state: tip.state, machine: machine) else { return false }
+        guard let result = try? Chain.execute(block, after: tip.header, state: tip.state, machine: machine, known: known) else { return false }
         applied[value] = result
         return true
     }
@@ -277,6 +294,9 @@ public struct ConsensusCore: Sendable {
         let vote = ConsensusVote(kind: kind, chain: tip.header.chain, height: height, round: round, block: value,
                         timeMillis: max(now, tip.header.timeMillis + 1), key: key)
         signedVotes[slot] = vote
+        let voteKey = KnownSignatures.key(voter: vote.voter, digest: vote.signingDigest, signature: vote.signature)
+        known.precommits.insert(voteKey)
+        votesThisHeight.insert(voteKey)
         return vote
     }
 
@@ -303,6 +323,9 @@ public struct ConsensusCore: Sendable {
         signedProposals = [:]
         waitingForValue = nil
         future.removeAll { $0.height <= tip.header.height }
+        // Votes of the height just decided stay known (the next block carries a certificate of them); older go.
+        known.precommits = votesThisHeight
+        votesThisHeight = []
         evidence = evidence.filter { $0.value.first.height + Self.evidenceAgeHeightsMax >= height }
     }
 

@@ -25,8 +25,11 @@ public enum Chain {
     }
 
     /// Tendermint's valid(v): every rule but the block's own certificate, which a proposal cannot have yet.
+    /// `known` names signatures this node verified before (its mempool, its consensus votes): those are
+    /// not verified again.
     public static func execute(
-        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true
+        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true,
+        known: KnownSignatures? = nil
     ) throws(Rejection) -> Applied {
         let header = block.header
         guard let parameters = state.parameters, let bookkeepers = state.bookkeepers else {
@@ -54,7 +57,7 @@ public enum Chain {
         guard header.bookkeepers == bookkeepers.hash else {
             throw Rejection(.malformed, "block \(header.height) names another bookkeeper set than the state's")
         }
-        let signers = try checkLastCommit(block, after: previous, bookkeepers: bookkeepers, verifySignatures: verifySignatures)
+        let signers = try checkLastCommit(block, after: previous, bookkeepers: bookkeepers, verifySignatures: verifySignatures, known: known)
 
         let context = BlockContext(chain: header.chain, height: header.height, pulse: header.pulse, previousHash: header.previous)
         var draft = StateDraft(base: state)
@@ -63,7 +66,7 @@ public enum Chain {
             guard seen.insert(signed.id).inserted else {
                 throw Rejection(.duplicate, "block \(header.height) includes transaction \(signed.id) twice")
             }
-            try machine.apply(signed, to: &draft, context: context, verifySignatures: verifySignatures)
+            try machine.apply(signed, to: &draft, context: context, verifySignatures: verifySignatures && !(known?.knows(signed) ?? false))
         }
         MiningReward.apply(to: &draft, signers: signers, proposer: header.proposer)
         guard header.nextBookkeepers == ((try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers).hash else {
@@ -81,7 +84,7 @@ public enum Chain {
     /// The previous block's certificate, which the header commits to: absent at height 1 (block 0 has
     /// none), else valid for the previous block. Returns its signers, whom the block rewards.
     private static func checkLastCommit(
-        _ block: Block, after previous: BlockHeader, bookkeepers: BookkeeperSet, verifySignatures: Bool
+        _ block: Block, after previous: BlockHeader, bookkeepers: BookkeeperSet, verifySignatures: Bool, known: KnownSignatures?
     ) throws(Rejection) -> [PublicKey] {
         let header = block.header
         guard header.height > 1 else {
@@ -99,7 +102,7 @@ public enum Chain {
             throw Rejection(.malformed, "block \(previous.height) handed over to another bookkeeper set than the state's")
         }
         if verifySignatures {
-            try lastCommit.verify(chain: header.chain, height: previous.height, block: previous.hash, bookkeepers: bookkeepers)
+            try lastCommit.verify(chain: header.chain, height: previous.height, block: previous.hash, bookkeepers: bookkeepers, known: known?.precommits)
         } else if lastCommit.height != previous.height || lastCommit.block != previous.hash {
             throw Rejection(.badSignature, "block \(header.height)'s previous certificate is for another block")
         }

@@ -72,7 +72,8 @@ public struct CommitCertificate: CBORCodable, Hashable, Sendable {
 
     /// Checks that this certifies `block` at `height` for `chain`: each signer a distinct member of
     /// `bookkeepers`, each precommit valid, and more than two thirds of the power among them.
-    public func verify(chain: String, height: UInt64, block: Digest, bookkeepers: BookkeeperSet) throws(Rejection) {
+    /// Precommits in `known` (`KnownSignatures.key`) were verified before and are not verified again.
+    public func verify(chain: String, height: UInt64, block: Digest, bookkeepers: BookkeeperSet, known: Set<Digest>? = nil) throws(Rejection) {
         guard self.height == height, self.block == block else {
             throw Rejection(.badSignature, "the commit certificate is for block \(self.block) at height \(self.height), not \(block) at \(height)")
         }
@@ -86,7 +87,8 @@ public struct CommitCertificate: CBORCodable, Hashable, Sendable {
                 throw Rejection(.badSignature, "block \(height)'s certificate holds two precommits from \(signer.key.id)")
             }
             let digest = ConsensusVote.signingDigest(kind: .precommit, chain: chain, height: height, round: round, block: block, timeMillis: signer.timeMillis)
-            guard signer.key.verify(signer.signature, for: digest) else {
+            let seen = known?.contains(KnownSignatures.key(voter: signer.key, digest: digest, signature: signer.signature)) ?? false
+            guard seen || signer.key.verify(signer.signature, for: digest) else {
                 throw Rejection(.badSignature, "a precommit in block \(height)'s certificate does not verify")
             }
             power += weight

@@ -83,6 +83,7 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
         var parsed = secp256k1_xonly_pubkey()
         let keyBytes = bytes
         guard secp256k1_xonly_pubkey_parse(context, &parsed, keyBytes) == 1 else { return false }
+        SignatureCount.counter.add(1, ordering: .relaxed)
         return secp256k1_schnorrsig_verify(context, signature.bytes, message, message.count, &parsed) == 1
     }
 

@@ -1,4 +1,5 @@
 import Hummingbird
+import Ledger
 import Metrics
 import Prometheus
 
@@ -18,6 +19,12 @@ public enum NodeMetrics {
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
             if let traffic { buffer += Array(traffic.prometheusText().utf8) }
+            // Every BIP-340 verification this process made: each signature should be verified once per node.
+            buffer += Array("""
+                # TYPE ledgerd_signature_verifications_total counter
+                ledgerd_signature_verifications_total \(SignatureCount.verifications)
+
+                """.utf8)
             var headers = HTTPFields()
             headers[.contentType] = "text/plain; version=0.0.4"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: buffer)))

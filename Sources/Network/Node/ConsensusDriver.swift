@@ -42,6 +42,9 @@ public actor ConsensusDriver {
         broadcaster = broadcast
     }
 
+    /// Transactions the mempool admitted, signatures verified: a proposal holding them skips them.
+    public func noteVerified(_ signed: SignedTransaction) { core.noteVerified(signed) }
+
     public var height: UInt64 { core.height }
     public var round: UInt32 { core.tendermint.round }
     public var step: Tendermint.Step { core.tendermint.step }
