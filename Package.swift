@@ -65,12 +65,14 @@ let package = Package(
         // Benchmarks need a release build and real wall-clock figures, which tests must never assert;
         // so they live in their own executable that `make bench` runs.
         .executableTarget(name: "ledger-bench", dependencies: [
-            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport",
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport", "NetworkTestSupport",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
         // Shared by the test targets: deterministic keys and an in-memory chain.
         .target(name: "LedgerTestSupport", dependencies: ["Ledger", "Credit", "Consensus"], path: "Tests/Support"),
+        // The DHT simulation: the daemon's own Kademlia lookups over a simulated network, for tests and benchmarks.
+        .target(name: "NetworkTestSupport", dependencies: ["Ledger", "LedgerNetwork"], path: "Tests/NetworkSupport"),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Credit", "Consensus", "LedgerTestSupport"]),
         .testTarget(name: "ConsensusTests", dependencies: ["Ledger", "Credit", "Consensus", "LedgerTestSupport"]),
         .testTarget(name: "CreditTests", dependencies: [
@@ -78,7 +80,7 @@ let package = Package(
         ]),
         .testTarget(name: "StorageTests", dependencies: ["Ledger", "Credit", "Storage", "LedgerTestSupport"]),
         .testTarget(name: "NetworkTests", dependencies: [
-            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport",
+            "Ledger", "Credit", "Consensus", "Storage", "LedgerNetwork", "LedgerTestSupport", "NetworkTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),

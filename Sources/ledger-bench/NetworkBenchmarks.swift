@@ -1,6 +1,7 @@
 import Foundation
 import Ledger
 import LedgerNetwork
+import NetworkTestSupport
 import NIOCore
 import NIOPosix
 

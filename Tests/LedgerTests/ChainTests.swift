@@ -140,3 +140,64 @@ import Testing
 }
 
 import Foundation
+
+/// Part 4 of the consensus issue: every transaction pays a fee per byte, shared with the mining reward
+/// among the bookkeepers who signed the previous block's certificate.
+@Suite struct FeeTests {
+    static func chain(fee: UInt64, reward: UInt64 = 0, development: Bool? = true) throws -> (LedgerState, Block) {
+        var genesis = Genesis.development(chainID: "fees", timeMillis: 0, bookkeeper: testKey(0).publicKey,
+                                          balances: [(testKey(1).publicKey.id, 1_000_000), (testKey(3).publicKey.id, 10)])
+        genesis.bookkeepers.append(testKey(7).publicKey.hex)
+        genesis.parameters.feePerByte = fee
+        genesis.parameters.miningRewardPerBlock = reward
+        genesis.development = development
+        return try genesis.build()
+    }
+
+    static func transfer(_ from: SecretKey, nonce: UInt64 = 0, amount: UInt64 = 5) -> SignedTransaction {
+        SignedTransaction(transaction: Transaction(chain: "fees", type: TransferRule.type, signers: [from.publicKey, testKey(2).publicKey], nonce: nonce,
+                                                   expiry: .max, body: TransferRule.body(to: testKey(2).publicKey.id, amount: amount)), keys: [from, testKey(2)])
+    }
+
+    @Test func aChainThatIsNotForDevelopmentMustChargeFees() throws {
+        #expect(throws: Genesis.Invalid.self) { try Self.chain(fee: 0, development: nil) }
+        #expect(throws: Genesis.Invalid.self) { try Self.chain(fee: 0, development: false) }
+        _ = try Self.chain(fee: 1, development: nil)
+        _ = try Self.chain(fee: 0, development: true)
+    }
+
+    @Test func feesArePaidByTheOriginAndSharedByTheSigners() throws {
+        let machine = StateMachine(rules: LedgerRules.all)
+        var (state, genesisBlock) = try Self.chain(fee: 3, reward: 100)
+        var header = genesisBlock.header
+        var lastCommit: CommitCertificate?
+        var total: UInt64 = 0
+        for nonce in 0..<2 {
+            let tx = Self.transfer(testKey(1), nonce: UInt64(nonce))
+            let made = try #require(Chain.propose([tx], after: header, lastCommit: lastCommit, state: state, machine: machine,
+                                                  timeMillis: (header.pulse + 1) * 1000, proposer: testKey(0).publicKey.id))
+            let block = made.block.certified(by: [testKey(0), testKey(7)])
+            state = try Chain.apply(block, after: header, state: state, machine: machine).state
+            header = block.header
+            lastCommit = block.commit
+            total += 3 * UInt64(tx.encoded.count)
+        }
+        let fee = 3 * UInt64(Self.transfer(testKey(1)).encoded.count)
+        #expect(state.record(Account.self, at: testKey(1).publicKey.id)?.balance == 1_000_000 - 10 - 2 * fee)
+        // Block 1 paid all to its proposer (no previous certificate); block 2 split by power between the two signers.
+        let bookkeepers = [testKey(0), testKey(7)].map { state.record(Account.self, at: $0.publicKey.id)?.balance ?? 0 }
+        #expect(bookkeepers.reduce(0, +) == 2 * 100 + total, "units are conserved: minted plus fees")
+        #expect(bookkeepers[1] == (100 + fee) / 2)
+        let units = state.values.values.compactMap { try? Account(cbor: $0) }.reduce(UInt64(0)) { $0 + $1.balance }
+        #expect(units == 1_000_010 + 200, "only the reward creates units; fees move them")
+    }
+
+    @Test func aSpammerWhoCannotPayTheFeeIsRefusedAndPaysNothing() throws {
+        let machine = StateMachine(rules: LedgerRules.all)
+        let (state, genesisBlock) = try Self.chain(fee: 1)
+        var draft = StateDraft(base: state)
+        let context = BlockContext(chain: "fees", height: 1, pulse: 1, previousHash: genesisBlock.hash)
+        #expect(throws: Rejection.self) { try machine.apply(Self.transfer(testKey(3), amount: 1), to: &draft, context: context) }
+        #expect(draft.changes.isEmpty && draft.fees == 0, "a refused transaction pays no fee and changes nothing")
+    }
+}

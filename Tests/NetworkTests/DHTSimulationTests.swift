@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import LedgerNetwork
+import NetworkTestSupport
 
 /// Issue 5's bar for the DHT: 1,000 nodes in one process, 20 % of them gone without notice; lookups
 /// must find their target in at least 99 % of cases, in about log2(N) hops.

@@ -287,7 +287,8 @@ def main(folder):
     state[derived("params", [])] = {"kind": "params", "genesisTime": genesis["genesis_time_ms"], "pulseMillis": p["pulse_millis"],
         "electionCyclePulses": p["election_cycle_pulses"], "publicityWindowPulses": p["publicity_window_pulses"],
         "storageByteDay": p["coefficients"]["storage_byte_day"], "cpuSecond": p["coefficients"]["cpu_second"],
-        "settlementDeposit": p.get("settlement_deposit", 1 << 20), "miningReward": p.get("mining_reward_per_block", 0)}
+        "settlementDeposit": p.get("settlement_deposit", 1 << 20), "miningReward": p.get("mining_reward_per_block", 0),
+        "feePerByte": p.get("fee_per_byte", 0)}
     state[derived("bookkeepers", [])] = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]]}
     genesis_root = tree_root({k: sha256(encode(v)) for k, v in state.items()})
     check(genesis_root.hex() == blocks["genesis_block"]["state_root"], "genesis state root from the genesis file")

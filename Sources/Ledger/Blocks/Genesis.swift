@@ -12,11 +12,13 @@ public struct Genesis: Codable, Sendable, Equatable {
         public var settlementDeposit: UInt64?
         /// Optional in the file; 0 when absent.
         public var miningRewardPerBlock: UInt64?
+        /// Optional in the file; 0 when absent, which only a development chain may have.
+        public var feePerByte: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case pulseMillis = "pulse_millis", electionCyclePulses = "election_cycle_pulses"
             case publicityWindowPulses = "publicity_window_pulses", coefficients, settlementDeposit = "settlement_deposit"
-            case miningRewardPerBlock = "mining_reward_per_block"
+            case miningRewardPerBlock = "mining_reward_per_block", feePerByte = "fee_per_byte"
         }
     }
 
@@ -38,17 +40,21 @@ public struct Genesis: Codable, Sendable, Equatable {
     /// Bookkeeper public keys, hex.
     public var bookkeepers: [String]
     public var balances: [Allocation]
+    /// A development chain (`ledgerd init`, `ledgerd testnet`, tests) may charge no fees; any other must.
+    public var development: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case chainID = "chain_id", genesisTimeMillis = "genesis_time_ms", parameters = "params", bookkeepers, balances
+        case chainID = "chain_id", genesisTimeMillis = "genesis_time_ms", parameters = "params", bookkeepers, balances, development
     }
 
-    public init(chainID: String, genesisTimeMillis: UInt64, parameters: Parameters, bookkeepers: [String], balances: [Allocation]) {
+    public init(chainID: String, genesisTimeMillis: UInt64, parameters: Parameters, bookkeepers: [String], balances: [Allocation],
+                development: Bool? = nil) {
         self.chainID = chainID
         self.genesisTimeMillis = genesisTimeMillis
         self.parameters = parameters
         self.bookkeepers = bookkeepers
         self.balances = balances
+        self.development = development
     }
 
     /// A development chain: one bookkeeper, default parameters, the given balances.
@@ -58,7 +64,7 @@ public struct Genesis: Codable, Sendable, Equatable {
             parameters: Parameters(
                 pulseMillis: 1000, electionCyclePulses: 1800, publicityWindowPulses: 86_400,
                 coefficients: Coefficients(storageByteDay: 1, cpuSecond: 1 << 20), settlementDeposit: ChainParameters.settlementDepositDefault),
-            bookkeepers: [bookkeeper.hex], balances: balances.map { Allocation(account: $0.0.text, amount: $0.1) })
+            bookkeepers: [bookkeeper.hex], balances: balances.map { Allocation(account: $0.0.text, amount: $0.1) }, development: true)
     }
 
     public struct Invalid: Error, CustomStringConvertible {
@@ -84,6 +90,9 @@ public struct Genesis: Codable, Sendable, Equatable {
         guard !chainID.isEmpty, chainID.utf8.count <= 64 else { throw Invalid(description: "chain_id must be 1 to 64 bytes") }
         guard parameters.pulseMillis > 0 else { throw Invalid(description: "params.pulse_millis must be positive") }
         guard parameters.electionCyclePulses > 0 else { throw Invalid(description: "params.election_cycle_pulses must be positive") }
+        guard development == true || (parameters.feePerByte ?? 0) >= 1 else {
+            throw Invalid(description: "params.fee_per_byte must be at least 1 on a chain that is not a development chain (\"development\": true), so that spam costs something")
+        }
         guard !bookkeepers.isEmpty, bookkeepers.count <= BookkeeperSet.countMax else {
             throw Invalid(description: "bookkeepers must list 1 to \(BookkeeperSet.countMax) public keys")
         }
@@ -116,6 +125,7 @@ public struct Genesis: Codable, Sendable, Equatable {
             settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
         var withReward = parameters
         withReward.miningReward = self.parameters.miningRewardPerBlock ?? 0
+        withReward.feePerByte = self.parameters.feePerByte ?? 0
         changes[ChainParameters.stateKey] = withReward.cbor
         let bookkeepers = BookkeeperSet(keys: keys)
         changes[BookkeeperSet.stateKey] = bookkeepers.cbor

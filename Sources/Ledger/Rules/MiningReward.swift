@@ -1,27 +1,46 @@
-/// GongShi's mining reward: bookkeepers are paid for keeping the books. Each block mints
-/// `params.miningReward` new bandwidth units, shared by voting power among the bookkeepers whose
-/// precommits are in the previous block's certificate (the one this block carries: a block's own
-/// certificate cannot be inside its state root), the rounding remainder to the block's proposer; at
-/// height 1, which carries no certificate, all to the proposer. The only way units are created; 0 by
-/// default. Applied after the block's transactions by the proposer and every validator (`Chain`).
+/// GongShi's mining reward and the transaction fees: bookkeepers are paid for keeping the books. Each
+/// block mints `params.miningReward` new bandwidth units and adds the fees its transactions paid; the sum
+/// is shared by voting power among the bookkeepers whose precommits are in the previous block's
+/// certificate (the one this block carries: a block's own certificate cannot be inside its state root),
+/// the rounding remainder to the block's proposer; at height 1, which carries no certificate, all to the
+/// proposer. Minting is the only way units are created; 0 by default. Applied after the block's
+/// transactions by the proposer and every validator (`Chain`), so it is part of the state root.
 public enum MiningReward {
-    /// A share that would lift a balance past 2^64−1 is not minted (the same on every node).
-    public static func apply(to draft: inout StateDraft, signers: [PublicKey], proposer: ID) {
-        guard let parameters = try? draft.record(ChainParameters.self, at: ChainParameters.stateKey), parameters.miningReward > 0,
-            let bookkeepers = try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)
-        else { return }
+    /// One bookkeeper's share of a block's reward and fees.
+    public struct Share: Equatable, Sendable {
+        public let bookkeeper: ID
+        public let amount: UInt64
+    }
+
+    /// Who receives what from `total`: the signers by power, the remainder to the proposer (pure, so the
+    /// explorer shows exactly what the rule paid).
+    public static func shares(of total: UInt64, signers: [PublicKey], bookkeepers: BookkeeperSet, proposer: ID) -> [Share] {
         let weighted = signers.compactMap { key in bookkeepers.power(of: key).map { (key, $0) } }
         let power = weighted.reduce(UInt64(0)) { $0 + $1.1 }
+        var shares: [Share] = []
         var paid: UInt64 = 0
         if power > 0 {
             for (key, weight) in weighted {
-                // reward × weight ÷ power, in 128 bits; weight ≤ power, so the quotient fits.
-                let each = power.dividingFullWidth(parameters.miningReward.multipliedFullWidth(by: weight)).quotient
-                try? Holdings.deposit(each, to: key.id, in: &draft)
+                // total × weight ÷ power, in 128 bits; weight ≤ power, so the quotient fits.
+                let each = power.dividingFullWidth(total.multipliedFullWidth(by: weight)).quotient
+                shares.append(Share(bookkeeper: key.id, amount: each))
                 paid += each
             }
         }
-        try? Holdings.deposit(parameters.miningReward - paid, to: proposer, in: &draft)
+        shares.append(Share(bookkeeper: proposer, amount: total - paid))
+        return shares.filter { $0.amount > 0 }
+    }
+
+    /// A share that would lift a balance past 2^64−1 is not paid (the same on every node).
+    public static func apply(to draft: inout StateDraft, signers: [PublicKey], proposer: ID) {
+        guard let parameters = try? draft.record(ChainParameters.self, at: ChainParameters.stateKey),
+            let bookkeepers = try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)
+        else { return }
+        let (total, overflow) = parameters.miningReward.addingReportingOverflow(draft.fees)
+        guard total > 0 else { return }
+        for share in shares(of: overflow ? .max : total, signers: signers, bookkeepers: bookkeepers, proposer: proposer) {
+            try? Holdings.deposit(share.amount, to: share.bookkeeper, in: &draft)
+        }
         draft.commitTransaction()
     }
 }

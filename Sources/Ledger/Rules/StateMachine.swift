@@ -52,6 +52,17 @@ public struct StateMachine: Sendable {
                 throw Rejection(.badNonce, "nonce \(tx.nonce) does not match account nonce \(origin.nonce) (replayed or out of order)")
             }
             origin.nonce += 1
+            // The fee: bandwidth bytes per byte of the signed transaction, paid by its origin to the
+            // bookkeepers, so that spam costs something (specs/transactions.md §Fees).
+            let feePerByte = try draft.parameters().feePerByte
+            if feePerByte > 0 {
+                let (fee, overflow) = feePerByte.multipliedReportingOverflow(by: UInt64(signed.encoded.count))
+                guard !overflow, origin.balance >= fee else {
+                    throw Rejection(.insufficientBalance, "balance \(origin.balance) cannot pay the fee of \(feePerByte) per byte for \(signed.encoded.count) bytes")
+                }
+                origin.balance -= fee
+                draft.payFee(fee)
+            }
             draft.putAccount(origin, at: tx.origin)
             try rules[tx.type]?.apply(tx, &draft, context)
         } catch {

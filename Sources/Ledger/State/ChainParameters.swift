@@ -17,6 +17,9 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     /// New bandwidth units each block mints for the bookkeepers (0 by default; the consensus layer
     /// decides its value and recipients): GongShi's mining reward.
     public var miningReward: UInt64 = 0
+    /// Bandwidth bytes a transaction's origin pays per byte of the signed transaction (at least 1 on every
+    /// chain that is not a development chain); shared among the bookkeepers with the mining reward.
+    public var feePerByte: UInt64 = 0
 
     public static let settlementDepositDefault: UInt64 = 1 << 20
 
@@ -41,6 +44,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
             "publicityWindowPulses": .unsigned(publicityWindowPulses),
             "storageByteDay": .unsigned(storageByteDayCoefficient), "cpuSecond": .unsigned(cpuSecondCoefficient),
             "settlementDeposit": .unsigned(settlementDeposit), "miningReward": .unsigned(miningReward),
+            "feePerByte": .unsigned(feePerByte),
         ]
     }
 
@@ -53,6 +57,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         cpuSecondCoefficient = try fields.unsigned("cpuSecond")
         settlementDeposit = try fields.unsigned("settlementDeposit")
         miningReward = try fields.unsigned("miningReward")
+        feePerByte = try fields.unsigned("feePerByte")
     }
 
     /// Pulses in a day, at least 1.

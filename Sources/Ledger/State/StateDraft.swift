@@ -4,6 +4,12 @@ public struct StateDraft {
     public let base: LedgerState
     public private(set) var changes: [ID: CBOR?] = [:]
     private var pending: [ID: CBOR?] = [:]
+    /// Transaction fees paid by the transactions committed so far, for the bookkeepers (MiningReward).
+    public private(set) var fees: UInt64 = 0
+    private var pendingFees: UInt64 = 0
+
+    /// Records a fee paid inside the current transaction (kept only if the transaction commits).
+    mutating func payFee(_ fee: UInt64) { pendingFees &+= fee }
 
     public init(base: LedgerState) { self.base = base }
 
@@ -58,7 +64,12 @@ public struct StateDraft {
     mutating func commitTransaction() {
         for (key, value) in pending { changes[key] = value }
         pending.removeAll(keepingCapacity: true)
+        fees &+= pendingFees
+        pendingFees = 0
     }
 
-    mutating func rollbackTransaction() { pending.removeAll(keepingCapacity: true) }
+    mutating func rollbackTransaction() {
+        pending.removeAll(keepingCapacity: true)
+        pendingFees = 0
+    }
 }

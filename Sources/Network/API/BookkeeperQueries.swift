@@ -19,15 +19,21 @@ extension LedgerQueries {
             let window: [Block] = height == 0 ? [] : try await storeCall {
                 try (max(1, height >= UInt64(Self.bookkeeperWindow) ? height - UInt64(Self.bookkeeperWindow) + 1 : 1)...height).compactMap { try node.store.block(at: $0) }
             }
-            var proposed: [ID: Int] = [:], signed: [ID: Int] = [:]
+            var proposed: [ID: Int] = [:], signed: [ID: Int] = [:], earned: [ID: UInt64] = [:]
+            let parameters = await node.state.parameters
             for block in window {
                 proposed[block.header.proposer, default: 0] += 1
                 for signer in block.commit?.signers ?? [] { signed[signer.key.id, default: 0] += 1 }
+                let fees = block.transactions.reduce(UInt64(0)) { $0 &+ (parameters?.feePerByte ?? 0) &* UInt64($1.encoded.count) }
+                for share in MiningReward.shares(of: (parameters?.miningReward ?? 0) &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
+                                                 bookkeepers: set, proposer: block.header.proposer) {
+                    earned[share.bookkeeper, default: 0] &+= share.amount
+                }
             }
             let members: [[String: Any]] = set.keys.enumerated().map { index, key in
                 [
                     "id": key.id.text, "public_key": key.hex, "power": set.power(of: key) ?? 0, "chief": index == 0,
-                    "proposed": proposed[key.id] ?? 0, "signed": signed[key.id] ?? 0,
+                    "proposed": proposed[key.id] ?? 0, "signed": signed[key.id] ?? 0, "rewards": earned[key.id] ?? 0,
                     "performance_ppm": window.isEmpty ? 0 : (signed[key.id] ?? 0) * 1_000_000 / window.count,
                 ]
             }

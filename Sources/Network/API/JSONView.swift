@@ -26,8 +26,19 @@ public enum JSONView {
         ] as [String: Any]
     }
 
-    public static func block(_ block: Block) -> [String: Any] {
+    /// What a block paid its bookkeepers: the reward it minted, the fees its transactions paid, and each
+    /// bookkeeper's share, by the same function the rule uses (`MiningReward.shares`).
+    public static func rewards(_ block: Block, parameters: ChainParameters?, bookkeepers: BookkeeperSet?) -> [String: Any] {
+        guard block.height > 0, let parameters, let bookkeepers else { return ["minted": 0, "fees": 0, "shares": [Any]()] }
+        let fees = block.transactions.reduce(UInt64(0)) { $0 &+ parameters.feePerByte &* UInt64($1.encoded.count) }
+        let shares = MiningReward.shares(of: parameters.miningReward &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
+                                         bookkeepers: bookkeepers, proposer: block.header.proposer)
+        return ["minted": parameters.miningReward, "fees": fees, "shares": shares.map { ["bookkeeper": $0.bookkeeper.text, "amount": $0.amount] }]
+    }
+
+    public static func block(_ block: Block, parameters: ChainParameters? = nil, bookkeepers: BookkeeperSet? = nil) -> [String: Any] {
         var view = header(block.header)
+        view["rewards"] = rewards(block, parameters: parameters, bookkeepers: bookkeepers)
         view["transactions"] = block.transactions.map { transaction($0) }
         view["commit"] = certificate(block.commit)
         view["last_commit"] = certificate(block.lastCommit)

@@ -75,7 +75,9 @@ public struct LedgerQueries: Sendable {
             height = found
         }
         guard let block = try await storeCall({ try node.store.block(at: height) }) else { throw APIError.notFound("block \(reference)") }
-        return JSONView.block(block)
+        // Parameters and the set are the genesis file's throughout (no transaction changes them yet).
+        let state = await node.state
+        return JSONView.block(block, parameters: state.parameters, bookkeepers: state.bookkeepers)
     }
 
     func transaction(_ text: Substring) async throws -> [String: Any] {

@@ -48,8 +48,8 @@ enum Templates {
         <p>The set that certifies the next block (hash <span class="mono">{{set.hash}}</span>), {{set.total_power}} voting power in all.
         A block is final with precommits from more than two thirds of it. Performance: the share of the last {{set.window}} blocks whose
         certificate holds the bookkeeper's precommit.</p>
-        <table id="bookkeepers"><tr><th>Bookkeeper</th><th>Power</th><th>Proposed</th><th>Signed</th><th>Performance</th></tr>
-        {{#set.bookkeepers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a>{{#chief}} (chief){{/chief}}</td><td>{{power}}</td><td>{{proposed}}</td><td>{{signed}}</td><td>{{performance}}</td></tr>{{/set.bookkeepers}}
+        <table id="bookkeepers"><tr><th>Bookkeeper</th><th>Power</th><th>Proposed</th><th>Signed</th><th>Performance</th><th>Rewards and fees</th></tr>
+        {{#set.bookkeepers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a>{{#chief}} (chief){{/chief}}</td><td>{{power}}</td><td>{{proposed}}</td><td>{{signed}}</td><td>{{performance}}</td><td>{{rewards}}</td></tr>{{/set.bookkeepers}}
         </table>
         <p class="muted">Bonds, elections every election cycle, rewards per bookkeeper and slashing are not in this version: the set is the genesis file's.</p>
         <h2>Latest blocks</h2>
@@ -94,6 +94,11 @@ enum Templates {
         <table id="precommits"><tr><th>Bookkeeper</th><th>Time (ms)</th><th>Signature</th></tr>
         {{#votes}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>{{time_ms}}</td><td class="mono">{{signature}}</td></tr>{{/votes}}
         </table>{{/block.commit}}{{^block.commit}}<p>Block 0 needs no certificate: the genesis file makes it.</p>{{/block.commit}}
+        <h2>Paid to the bookkeepers</h2>
+        <p id="rewards">{{block.rewards.minted}} minted and {{block.rewards.fees}} in fees, shared by power among those who signed the previous block's certificate (the rest to the proposer).</p>
+        <table id="shares"><tr><th>Bookkeeper</th><th>Amount</th></tr>
+        {{#block.rewards.shares}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>{{amount}}</td></tr>{{/block.rewards.shares}}
+        </table>
         {{> foot}}
         """
 

@@ -275,10 +275,11 @@ public actor DHT {
 }
 
 /// Small lock-protected accumulators that lookup callbacks (which run concurrently) write into.
-final class DoneFlag: Sendable {
+public final class DoneFlag: Sendable {
     private let value = NIOLockedValueBox(false)
-    func set() { value.withLockedValue { $0 = true } }
-    var isSet: Bool { value.withLockedValue { $0 } }
+    public init() {}
+    public func set() { value.withLockedValue { $0 = true } }
+    public var isSet: Bool { value.withLockedValue { $0 } }
 }
 
 final class FoundSet: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import LedgerNetwork
 
 /// Many Kademlia nodes in one process, for the churn test and the benchmark: nodes join the way real
 /// ones do (through one known node, then a lookup of their own ID), then a share leaves without
