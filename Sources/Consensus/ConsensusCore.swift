@@ -30,9 +30,8 @@ public struct ConsensusCore: Sendable {
     public static let futureProposalsMax = 4
     public static let blocksPerHeightMax = 64
     public static let evidenceMax = 256
-    /// Evidence older than this many heights is no longer taken (a bookkeeper's misdeed must be reported
-    /// while the set it was in can still be punished).
-    public static let evidenceAgeHeightsMax: UInt64 = 100
+    /// Evidence older than this many heights is no longer taken (the block rule's own bound).
+    public static let evidenceAgeHeightsMax: UInt64 = Slashing.evidenceAgeHeightsMax
     static let evidenceRebroadcastMax = 16
 
     public let machine: StateMachine
@@ -133,8 +132,11 @@ public struct ConsensusCore: Sendable {
         guard needsValue, let round = waitingForValue, let key, let parameters = tip.state.parameters,
               parameters.pulse(atMillis: nowMillis) > tip.header.pulse
         else { return [] }
+        // Evidence against bookkeepers still in the set goes into the block, which excludes them.
+        let offered = evidence.values.filter { tip.state.bookkeepers?.keys.contains($0.voter) ?? false }
+            .sorted { ($0.first.height, $0.voter) < ($1.first.height, $1.voter) }
         guard let made = Chain.propose(pending, after: tip.header, lastCommit: tip.commit, state: tip.state, machine: machine,
-                                       timeMillis: nowMillis, proposer: key.publicKey.id, verifySignatures: verifySignatures)
+                                       timeMillis: nowMillis, proposer: key.publicKey.id, verifySignatures: verifySignatures, evidence: offered)
         else { return [.rejected(pending.map { ($0, Rejection(.malformed, "no pending transaction applies")) })] }
         let hash = made.block.hash
         blocks[hash] = made.block
@@ -326,7 +328,9 @@ public struct ConsensusCore: Sendable {
         // Votes of the height just decided stay known (the next block carries a certificate of them); older go.
         known.precommits = votesThisHeight
         votesThisHeight = []
-        evidence = evidence.filter { $0.value.first.height + Self.evidenceAgeHeightsMax >= height }
+        // Evidence ages out, and is done with once its bookkeeper is excluded.
+        let members = Set(tip.state.bookkeepers?.keys ?? [])
+        evidence = evidence.filter { $0.value.first.height + Self.evidenceAgeHeightsMax >= height && members.contains($0.value.voter) }
     }
 
     private mutating func bufferFuture(_ message: ConsensusMessage) {

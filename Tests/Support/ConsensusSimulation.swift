@@ -220,20 +220,24 @@ struct SimulatedWorld {
             if now > deadline { break }
             handle(event)
             if violations.count > 0 { return }
-            if now > scenario.gstMillis, honest.allSatisfy({ nodes[$0].tip.header.height >= scenario.heights }) { break }
+            if now > scenario.gstMillis, honest.allSatisfy({ nodes[$0].tip.header.height >= scenario.heights }), unpunished().isEmpty { break }
         }
         for index in honest where nodes[index].tip.header.height < scenario.heights {
             let core = nodes[index].core
             violations.append("liveness: node \(index) reached height \(nodes[index].tip.header.height) of \(scenario.heights) by \(deadline) ms (GST \(scenario.gstMillis) ms; round \(core?.tendermint.round ?? 0), step \(core.map { "\($0.tendermint.step)" } ?? "crashed"), started \(core?.tendermint.started ?? false), locked round \(core?.tendermint.lockedRound ?? -1), mempool \(nodes[index].mempool.count))")
         }
-        // Every equivocation an honest node detected after GST, long enough before the end for a
-        // re-broadcast round, reached every honest node that is running.
-        let settled = Set(seenEquivocations.filter { $0.value > scenario.gstMillis && $0.value + Self.evidenceSettleMillis < now }.keys)
-        for index in honest {
-            guard let core = nodes[index].core else { continue }
-            let missing = settled.subtracting(core.evidence.keys)
-            if !missing.isEmpty { violations.append("evidence: node \(index) lacks \(missing.count) of \(settled.count) equivocations") }
+        // Every equivocation an honest node detected ends in committed evidence: its bookkeeper is
+        // excluded from the set in every honest node's chain.
+        let left = unpunished()
+        if !left.isEmpty {
+            violations.append("evidence: \(left.count) equivocating bookkeeper(s) not excluded by \(now) ms: \(left.map { String($0.hex.prefix(8)) })")
         }
+    }
+
+    /// Bookkeepers an honest node caught equivocating whom some honest chain has not excluded yet.
+    func unpunished() -> Set<PublicKey> {
+        let caught = Set(seenEquivocations.keys.map(\.voter))
+        return caught.filter { voter in honest.contains { nodes[$0].tip.state.bookkeepers?.keys.contains(voter) ?? false } }
     }
 
     var result: ConsensusSimulation.Result {

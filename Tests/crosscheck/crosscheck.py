@@ -299,7 +299,7 @@ def main(folder):
     check(encode(keys_record).hex() == blocks["bookkeepers_record_hex"], "bookkeepers record encoding")
     set_hash = tagged("ledgerd/bookkeepers", encode(keys_record))
     check(set_hash.hex() == blocks["bookkeepers_hash"], "bookkeepers hash")
-    check(g_header["bookkeepers"] == set_hash == g_header["nextBookkeepers"] and g_header["lastCommit"] == ZERO, "genesis header sets")
+    check(g_header["bookkeepers"] == set_hash == g_header["nextBookkeepers"] and g_header["lastCommit"] == ZERO and g_header["evidence"] == ZERO, "genesis header sets")
     chain_id = genesis["chain_id"]
     def verify_certificate(cert, height, block_hash, what):
         # specs/blocks.md: precommits of distinct bookkeepers, each over TaggedHash("ledgerd/vote", ...),
@@ -323,6 +323,7 @@ def main(folder):
         check(tx_root(ids_in_block) == header["txRoot"] and header["txCount"] == len(ids_in_block), name + " tx root")
         check(header["pulse"] == (header["time"] - genesis["genesis_time_ms"]) // p["pulse_millis"], name + " pulse")
         check(header["bookkeepers"] == set_hash == header["nextBookkeepers"], name + " bookkeeper sets")
+        check(block["evidence"] == [] and header["evidence"] == ZERO, name + " carries no evidence")
         check(encode(block["commit"]).hex() == b["commit_hex"], name + " certificate encoding")
         check(tagged("ledgerd/commit", encode(block["commit"])).hex() == b["commit_hash"], name + " certificate hash")
         vote = {"chain": chain_id, "height": header["height"], "round": 0, "type": "precommit", "block": block_hash, "time": header["time"]}

@@ -10,12 +10,20 @@ public struct Block: CBORCodable, Hashable, Sendable {
     public var commit: CommitCertificate?
     /// The certificate of block `height − 1` whose hash is `header.lastCommit`; nil at heights 0 and 1.
     public var lastCommit: CommitCertificate?
+    /// Proofs of equivocation, whose bookkeepers this block excludes (Slashing); the header's `evidence` root commits to them.
+    public var evidence: [Equivocation]
 
-    public init(header: BlockHeader, transactions: [SignedTransaction], commit: CommitCertificate?, lastCommit: CommitCertificate?) {
+    public init(header: BlockHeader, transactions: [SignedTransaction], commit: CommitCertificate?, lastCommit: CommitCertificate?,
+                evidence: [Equivocation] = []) {
         self.header = header
         self.transactions = transactions
         self.commit = commit
         self.lastCommit = lastCommit
+        self.evidence = evidence
+    }
+
+    public static func evidenceRoot(_ evidence: [Equivocation]) -> Digest {
+        MerkleList.root(evidence.map { MerkleList.leafHash($0.hash.bytes) })
     }
 
     public var hash: Digest { header.hash }
@@ -24,7 +32,7 @@ public struct Block: CBORCodable, Hashable, Sendable {
     public var cbor: CBOR {
         .map([
             "header": header.cbor, "txs": .array(transactions.map(\.cbor)),
-            "commit": commit?.cbor ?? .null, "lastCommit": lastCommit?.cbor ?? .null,
+            "commit": commit?.cbor ?? .null, "lastCommit": lastCommit?.cbor ?? .null, "evidence": .array(evidence.map(\.cbor)),
         ])
     }
 
@@ -37,6 +45,8 @@ public struct Block: CBORCodable, Hashable, Sendable {
         }
         commit = try Block.certificate(try fields.value("commit"))
         lastCommit = try Block.certificate(try fields.value("lastCommit"))
+        evidence = []
+        for item in try fields.array("evidence", countMax: Slashing.evidencePerBlockMax) { evidence.append(try Equivocation(cbor: item)) }
         try fields.finish()
     }
 

@@ -15,6 +15,8 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
     public var bookkeepers: Digest
     public var nextBookkeepers: Digest
     public var transactionRoot: Digest
+    /// Merkle root (as `txRoot`) of the hashes of the evidence the block carries; zero for none.
+    public var evidenceRoot: Digest = .zero
     public var stateRoot: Digest
     public var proposer: ID
     public var transactionCount: UInt64
@@ -41,7 +43,8 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
         .map([
             "chain": .text(chain), "height": .unsigned(height), "pulse": .unsigned(pulse), "time": .unsigned(timeMillis),
             "previous": .digest(previous), "lastCommit": .digest(lastCommit), "bookkeepers": .digest(bookkeepers),
-            "nextBookkeepers": .digest(nextBookkeepers), "txRoot": .digest(transactionRoot), "stateRoot": .digest(stateRoot),
+            "nextBookkeepers": .digest(nextBookkeepers), "txRoot": .digest(transactionRoot), "evidence": .digest(evidenceRoot),
+            "stateRoot": .digest(stateRoot),
             "proposer": .id(proposer), "txCount": .unsigned(transactionCount),
         ])
     }
@@ -57,6 +60,7 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
         bookkeepers = try fields.digest("bookkeepers")
         nextBookkeepers = try fields.digest("nextBookkeepers")
         transactionRoot = try fields.digest("txRoot")
+        evidenceRoot = try fields.digest("evidence")
         stateRoot = try fields.digest("stateRoot")
         proposer = try fields.id("proposer")
         transactionCount = try fields.unsigned("txCount")

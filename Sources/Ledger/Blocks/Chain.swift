@@ -51,13 +51,20 @@ public enum Chain {
         guard header.transactionRoot == TransactionRoot.compute(block.transactions.map(\.id)) else {
             throw Rejection(.malformed, "block \(header.height) transaction root does not match its transactions")
         }
+        guard header.evidenceRoot == Block.evidenceRoot(block.evidence) else {
+            throw Rejection(.malformed, "block \(header.height) evidence root does not match its evidence")
+        }
         guard bookkeepers.keys.contains(where: { $0.id == header.proposer }) else {
             throw Rejection(.badSignature, "block \(header.height) proposer \(header.proposer) is not a bookkeeper")
         }
         guard header.bookkeepers == bookkeepers.hash else {
             throw Rejection(.malformed, "block \(header.height) names another bookkeeper set than the state's")
         }
-        let signers = try checkLastCommit(block, after: previous, bookkeepers: bookkeepers, verifySignatures: verifySignatures, known: known)
+        // The previous block was certified by the set before it: the state's, unless the previous block
+        // changed the set (then the state keeps the old one for this block's check).
+        let lastSigners = state.record(PreviousBookkeepers.self, at: PreviousBookkeepers.stateKey)?.set ?? bookkeepers
+        let signers = try checkLastCommit(block, after: previous, bookkeepers: lastSigners, handedOver: bookkeepers,
+                                          verifySignatures: verifySignatures, known: known)
 
         let context = BlockContext(chain: header.chain, height: header.height, pulse: header.pulse, previousHash: header.previous)
         var draft = StateDraft(base: state)
@@ -68,6 +75,8 @@ public enum Chain {
             }
             try machine.apply(signed, to: &draft, context: context, verifySignatures: verifySignatures && !(known?.knows(signed) ?? false))
         }
+        try Slashing.apply(block.evidence, to: &draft, chain: header.chain, height: header.height)
+        handOver(from: bookkeepers, in: &draft)
         MiningReward.apply(to: &draft, signers: signers, proposer: header.proposer)
         guard header.nextBookkeepers == ((try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers).hash else {
             throw Rejection(.malformed, "block \(header.height) names another next bookkeeper set than the state after it")
@@ -84,7 +93,8 @@ public enum Chain {
     /// The previous block's certificate, which the header commits to: absent at height 1 (block 0 has
     /// none), else valid for the previous block. Returns its signers, whom the block rewards.
     private static func checkLastCommit(
-        _ block: Block, after previous: BlockHeader, bookkeepers: BookkeeperSet, verifySignatures: Bool, known: KnownSignatures?
+        _ block: Block, after previous: BlockHeader, bookkeepers: BookkeeperSet, handedOver: BookkeeperSet, verifySignatures: Bool,
+        known: KnownSignatures?
     ) throws(Rejection) -> [PublicKey] {
         let header = block.header
         guard header.height > 1 else {
@@ -96,9 +106,8 @@ public enum Chain {
         guard let lastCommit = block.lastCommit, lastCommit.hash == header.lastCommit else {
             throw Rejection(.malformed, "block \(header.height) does not carry the previous block's certificate its header commits to")
         }
-        // The set that signed the previous block is the one in this state: no transaction changes the set
-        // yet, and `nextBookkeepers` of the previous header says so.
-        guard previous.height == 0 || previous.nextBookkeepers == bookkeepers.hash else {
+        // The previous block handed over to the set in this state, and its own set signed it.
+        guard previous.height == 0 || (previous.nextBookkeepers == handedOver.hash && previous.bookkeepers == bookkeepers.hash) else {
             throw Rejection(.malformed, "block \(previous.height) handed over to another bookkeeper set than the state's")
         }
         if verifySignatures {
@@ -109,11 +118,23 @@ public enum Chain {
         return lastCommit.signers.map(\.key)
     }
 
+    /// After a block that changed the set, the old set is kept for one block (it certified this block, and
+    /// the next carries that certificate); after a block that did not, the kept set goes.
+    static func handOver(from before: BookkeeperSet, in draft: inout StateDraft) {
+        let after = (try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? before
+        if after != before {
+            draft.put(PreviousBookkeepers(keys: before.keys), at: PreviousBookkeepers.stateKey)
+        } else if (try? draft.record(PreviousBookkeepers.self, at: PreviousBookkeepers.stateKey)) != nil {
+            draft.set(PreviousBookkeepers.stateKey, nil)
+        }
+        draft.commitTransaction()
+    }
+
     /// What a proposer makes from pending transactions: a block without its certificate over those that
     /// apply (rejected ones are returned with their reasons), and the state after it. Nil when none apply.
     public static func propose(
         _ pending: [SignedTransaction], after previous: BlockHeader, lastCommit: CommitCertificate?, state: LedgerState, machine: StateMachine,
-        timeMillis: UInt64, proposer: ID, verifySignatures: Bool = true
+        timeMillis: UInt64, proposer: ID, verifySignatures: Bool = true, evidence offered: [Equivocation] = []
     ) -> (block: Block, accepted: [SignedTransaction], rejected: [(SignedTransaction, Rejection)], applied: Applied)? {
         guard let parameters = state.parameters, let bookkeepers = state.bookkeepers else { return nil }
         let pulse = max(parameters.pulse(atMillis: timeMillis), previous.pulse + 1)
@@ -127,6 +148,12 @@ public enum Chain {
         var result = machine.applyAccepting(unique, to: state, context: context, verifySignatures: verifySignatures)
         guard !result.accepted.isEmpty else { return nil }
         let carried = context.height > 1 ? lastCommit : nil
+        // Each piece of evidence that still applies (one per bookkeeper, within the bound).
+        var evidence: [Equivocation] = []
+        for piece in offered where evidence.count < Slashing.evidencePerBlockMax {
+            if (try? Slashing.apply([piece], to: &result.draft, chain: previous.chain, height: context.height)) != nil { evidence.append(piece) }
+        }
+        handOver(from: bookkeepers, in: &result.draft)
         MiningReward.apply(to: &result.draft, signers: carried?.signers.map(\.key) ?? [], proposer: proposer)
         let nextSet = (try? result.draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers
         var next = state
@@ -137,7 +164,9 @@ public enum Chain {
             lastCommit: carried?.hash ?? .zero, bookkeepers: bookkeepers.hash, nextBookkeepers: nextSet.hash,
             transactionRoot: TransactionRoot.compute(result.accepted.map(\.id)), stateRoot: next.rootHash,
             proposer: proposer, transactionCount: UInt64(result.accepted.count))
-        let block = Block(header: header, transactions: result.accepted, commit: nil, lastCommit: carried)
+        var withEvidence = header
+        withEvidence.evidenceRoot = Block.evidenceRoot(evidence)
+        let block = Block(header: withEvidence, transactions: result.accepted, commit: nil, lastCommit: carried, evidence: evidence)
         return (block, result.accepted, result.rejected, Applied(state: next, createdNodes: created, changes: result.draft.changes))
     }
 }

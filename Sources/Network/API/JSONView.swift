@@ -11,7 +11,7 @@ public enum JSONView {
             "time_ms": header.timeMillis, "previous": header.previous.hex, "tx_root": header.transactionRoot.hex,
             "state_root": header.stateRoot.hex, "proposer": header.proposer.text, "tx_count": header.transactionCount,
             "last_commit_hash": header.lastCommit.hex, "bookkeepers_hash": header.bookkeepers.hex,
-            "next_bookkeepers_hash": header.nextBookkeepers.hex, "cid": CID.dagCBOR(header.encoded).text,
+            "next_bookkeepers_hash": header.nextBookkeepers.hex, "evidence_root": header.evidenceRoot.hex, "cid": CID.dagCBOR(header.encoded).text,
         ]
     }
 
@@ -39,6 +39,10 @@ public enum JSONView {
     public static func block(_ block: Block, parameters: ChainParameters? = nil, bookkeepers: BookkeeperSet? = nil) -> [String: Any] {
         var view = header(block.header)
         view["rewards"] = rewards(block, parameters: parameters, bookkeepers: bookkeepers)
+        view["evidence"] = block.evidence.map { piece -> [String: Any] in
+            ["bookkeeper": piece.voter.id.text, "height": piece.first.height, "round": piece.first.round, "type": piece.first.kind.rawValue,
+             "hash": piece.hash.hex, "encoded": Hex.encode(CBOREncoder.encode(piece.cbor))]
+        }
         view["transactions"] = block.transactions.map { transaction($0) }
         view["commit"] = certificate(block.commit)
         view["last_commit"] = certificate(block.lastCommit)

@@ -31,12 +31,14 @@ enum HeaderFromJSON {
         guard let previous = Digest(hex: view.string("previous")), let transactionRoot = Digest(hex: view.string("tx_root")),
             let stateRoot = Digest(hex: view.string("state_root")), let proposer = try? ID(text: view.string("proposer")),
             let lastCommit = Digest(hex: view.string("last_commit_hash")), let bookkeepers = Digest(hex: view.string("bookkeepers_hash")),
-            let nextBookkeepers = Digest(hex: view.string("next_bookkeepers_hash"))
+            let nextBookkeepers = Digest(hex: view.string("next_bookkeepers_hash")), let evidenceRoot = Digest(hex: view.string("evidence_root"))
         else { throw CLIError("the node sent a block header that does not parse") }
-        return BlockHeader(
+        var header = BlockHeader(
             chain: view.string("chain"), height: view.uint("height"), pulse: view.uint("pulse"), timeMillis: view.uint("time_ms"),
             previous: previous, lastCommit: lastCommit, bookkeepers: bookkeepers, nextBookkeepers: nextBookkeepers,
             transactionRoot: transactionRoot, stateRoot: stateRoot, proposer: proposer, transactionCount: view.uint("tx_count"))
+        header.evidenceRoot = evidenceRoot
+        return header
     }
 
     /// A block's certificate (`commit` or `last_commit`) from its canonical encoding; nil when the JSON has null.

@@ -71,8 +71,14 @@ extension OrgCommand {
                 }
                 return signed
             }
+            let evidence = try view.list("evidence").map { piece -> Equivocation in
+                guard let bytes = Hex.decode(piece.string("encoded")), let decoded = try? Equivocation(cbor: CBORDecoder.decode(bytes)) else {
+                    throw CLIError("block \(header.height): its evidence does not decode")
+                }
+                return decoded
+            }
             return Block(header: header, transactions: transactions, commit: try HeaderFromJSON.certificate(view["commit"], height: header.height),
-                         lastCommit: try HeaderFromJSON.certificate(view["last_commit"], height: header.height))
+                         lastCommit: try HeaderFromJSON.certificate(view["last_commit"], height: header.height), evidence: evidence)
         }
     }
 }
