@@ -174,7 +174,8 @@ enum ConsensusBenchmarks {
         let elapsed = Date().timeIntervalSince(start)
         let done = committed()
         guard done >= total, total > 0 else {
-            throw BenchHTTPClient.Failure(description: "only \(done) of \(total) transfers committed within 120 s (\(rejected.load(ordering: .relaxed)) rejected at submission)")
+            let statuses = clients.map { client in (try? client.json("/api/v1/status")).map { "height \($0["height"] ?? "?"), mempool \($0["mempool"] ?? "?"), peers \($0["peers"] ?? "?")" } ?? "no answer" }
+            throw BenchHTTPClient.Failure(description: "only \(done) of \(total) transfers committed within 120 s (\(rejected.load(ordering: .relaxed)) rejected at submission; bookkeepers: \(statuses.joined(separator: "; ")))")
         }
         let rate = Double(total) / elapsed
         let ceiling = reference * Double(ProcessInfo.processInfo.activeProcessorCount) / 4

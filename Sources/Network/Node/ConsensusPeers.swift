@@ -14,13 +14,14 @@ public actor ConsensusPeers {
     let swarm: Swarm
     let ledgerPeers: LedgerPeers
     let logger: Logger
-    private var outboxes: [PeerID: AsyncStream<[UInt8]>.Continuation] = [:]
+    private let outbox: PeerOutbox
 
     public init(driver: ConsensusDriver, swarm: Swarm, ledgerPeers: LedgerPeers, logger: Logger) {
         self.driver = driver
         self.swarm = swarm
         self.ledgerPeers = ledgerPeers
         self.logger = logger
+        outbox = PeerOutbox(swarm: swarm, protocolName: Self.consensusProtocol, queueMax: Self.outboxMessagesMax, logger: logger)
     }
 
     public func start() async {
@@ -43,41 +44,12 @@ public actor ConsensusPeers {
         await driver.connect { [weak self] message in await self?.broadcast(message) }
     }
 
-    private func close(_ peer: PeerID) {
-        outboxes.removeValue(forKey: peer)?.finish()
-    }
+    private func close(_ peer: PeerID) async { await outbox.close(peer) }
 
     private func broadcast(_ message: ConsensusMessage) async {
         let encoded = message.encoded
         for peer in await swarm.connectedPeers.map(\.peer) where swarm.addressBook.entry(peer)?.protocols.contains(Self.consensusProtocol) ?? false {
-            outbox(for: peer).yield(encoded)
+            await outbox.send(encoded, to: peer)
         }
-    }
-
-    /// The peer's queue, drained in order onto one stream, reopened when it breaks.
-    private func outbox(for peer: PeerID) -> AsyncStream<[UInt8]>.Continuation {
-        if let existing = outboxes[peer] { return existing }
-        let (messages, continuation) = AsyncStream<[UInt8]>.makeStream(bufferingPolicy: .bufferingNewest(Self.outboxMessagesMax))
-        outboxes[peer] = continuation
-        let swarm = self.swarm
-        let logger = self.logger
-        Task {
-            var stream: P2PStream?
-            for await message in messages {
-                for _ in 0..<2 {
-                    do {
-                        if stream == nil { stream = try await swarm.openStream(to: peer, protocols: [Self.consensusProtocol]) }
-                        try await stream?.writeMessage(message)
-                        break
-                    } catch {
-                        logger.debug("consensus stream broke; reopening", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
-                        await stream?.reset()
-                        stream = nil
-                    }
-                }
-            }
-            await stream?.close()
-        }
-        return continuation
     }
 }

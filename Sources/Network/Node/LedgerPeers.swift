@@ -48,6 +48,11 @@ public actor LedgerPeers {
     private var gossipScores: [PeerID: Int] = [:]
     private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
+    /// Transactions gossiped per peer on one stream, at most `transactionsPerStream` per stream (the reader's bound).
+    static let transactionsPerStream = 1_024
+    private lazy var transactionOutbox = PeerOutbox(swarm: swarm, protocolName: Self.transactionProtocol,
+                                                    messagesPerStream: Self.transactionsPerStream, queueMax: Mempool.countMax, logger: logger)
+
     /// The sync upload budget in force (`syncUploadBytesPerMinuteMax` unless a test lowers it).
     let syncUploadBytesPerMinute: Int
 
@@ -63,7 +68,7 @@ public actor LedgerPeers {
     public func start() async {
         let node = self.node
         await swarm.handle(Self.transactionProtocol) { [weak self] stream in
-            for _ in 0..<1024 {
+            for _ in 0..<Self.transactionsPerStream {
                 guard let bytes = try await stream.readMessageOrEnd(max: Transaction.encodedBytesMax) else { break }
                 guard let self else { break }
                 // Seen before (from anyone): neither decoded, verified nor relayed again.
@@ -77,7 +82,13 @@ public actor LedgerPeers {
                     // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
                     // gossip; anything else (unfunded, bad nonce, expired) scores the sender down.
                     if rejection.code == .badSignature { throw WireError.malformed("gossiped transaction: \(rejection)") }
-                    if rejection.code != .duplicate && rejection.code != .mempoolFull { await self.score(stream.peer, admitted: false) }
+                    // A nonce ahead of the account's is honest reordering (the sender's earlier one has not
+                    // arrived or was dropped), not spam; it is dropped here and comes in its proposer's block.
+                    let expected = await node.nextNonce(for: signed.transaction.origin)
+                    let ahead = rejection.code == .badNonce && signed.transaction.nonce > expected
+                    if rejection.code != .duplicate && rejection.code != .mempoolFull && !ahead {
+                        await self.score(stream.peer, admitted: false)
+                    }
                 }
             }
             await stream.close()
@@ -121,9 +132,10 @@ public actor LedgerPeers {
     /// The gossip score of a peer (0 when unknown), for tests and status.
     public func gossipScore(of peer: PeerID) -> Int { gossipScores[peer] ?? 0 }
 
-    private func forget(_ peer: PeerID) {
+    private func forget(_ peer: PeerID) async {
         gossipScores[peer] = nil
         uploadBudgets[peer] = nil
+        await transactionOutbox.close(peer)
     }
 
     /// Takes `bytes` from `peer`'s sync upload budget; false when the budget is spent.
@@ -150,13 +162,9 @@ public actor LedgerPeers {
         let hash = SHA256.hash(encoded)
         seenTransactions.insert(hash)  // our own submissions too: they come back from peers
         let sources = Set(seenTransactions.sources(of: hash))
-        for peer in await ledgerPeers where !sources.contains(peer) {
-            Task {
-                guard let stream = try? await swarm.openStream(to: peer, protocols: [Self.transactionProtocol]) else { return }
-                try? await stream.writeMessage(encoded)
-                await stream.close()
-            }
-        }
+        // One ordered stream per peer: a payer's transactions arrive in nonce order (a stream per
+        // transaction reordered them, and the receiver refused the early ones as out of order).
+        for peer in await ledgerPeers where !sources.contains(peer) { await transactionOutbox.send(encoded, to: peer) }
     }
 
     private func announce(_ block: Block) async {
