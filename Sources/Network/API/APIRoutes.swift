@@ -122,7 +122,7 @@ public struct APIRoutes: Sendable {
             throw APIError(.badRequest, code.rawValue, "transaction does not decode: \(error)")
         }
         do {
-            let id = try await queries.node.submit(signed)
+            let id = try await queries.node.admit(signed)
             return JSONResponse.make(["id": id.hex, "status": "pending"], status: .accepted)
         } catch {
             throw APIError.rejected(error)

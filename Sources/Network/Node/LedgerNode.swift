@@ -175,7 +175,19 @@ public actor LedgerNode {
     // MARK: - Submitting
 
     /// Checks a transaction against the state with all pending transactions applied, and queues it.
-    public func submit(_ signed: SignedTransaction) throws(Rejection) -> Digest {
+    /// A transaction from outside (the API, gossip): its signatures are verified here, on the caller's
+    /// task, so verification spreads over the cores instead of queuing on the actor; the rest is `submit`.
+    public nonisolated func admit(_ signed: SignedTransaction) async throws(Rejection) -> Digest {
+        // Already in the chain (it came in a block before its gossip did): not worth a verification.
+        if (try? store.locate(transaction: signed.id)) ?? nil != nil {
+            throw Rejection(.duplicate, "transaction \(signed.id) is already in the chain")
+        }
+        let valid = signed.signaturesAreValid()
+        return try await submit(signed, signaturesValid: valid)
+    }
+
+    /// `signaturesValid`: the signatures were verified already (by `admit`), with this result.
+    public func submit(_ signed: SignedTransaction, signaturesValid: Bool? = nil) throws(Rejection) -> Digest {
         let id = signed.id
         guard !mempool.contains(id) else { throw Rejection(.duplicate, "transaction \(id) is already pending") }
         if (try? store.locate(transaction: id)) ?? nil != nil {
@@ -185,8 +197,13 @@ public actor LedgerNode {
             throw Rejection(.mempoolFull, "the node has \(Mempool.countMax) pending transactions; try again after the next block")
         }
         let context = BlockContext(chain: chainID, height: latest.height + 1, pulse: max(currentPulse, latest.pulse + 1), previousHash: latest.hash)
-        do {
-            try machine.apply(signed, to: &pendingDraft, context: context)
+        do throws(Rejection) {
+            if let signaturesValid {
+                // The checks in their order (specs/transactions.md), the signatures' answer already known.
+                try machine.checkStateless(signed, context: context, verifySignatures: false)
+                guard signaturesValid else { throw Rejection(.badSignature, "a signature does not verify for its signer") }
+            }
+            try machine.apply(signed, to: &pendingDraft, context: context, verifySignatures: signaturesValid == nil)
         } catch {
             rejectedCounter.increment()
             throw error

@@ -76,7 +76,7 @@ public actor LedgerPeers {
                 let signed: SignedTransaction
                 do { signed = try SignedTransaction.decodeUntrusted(bytes) } catch { throw WireError.malformed("gossiped transaction: \(error)") }
                 do {
-                    _ = try await node.submit(signed)
+                    _ = try await node.admit(signed)
                     await self.score(stream.peer, admitted: true)
                 } catch let rejection as Rejection {
                     // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
