@@ -151,8 +151,11 @@ public struct ConsensusCore: Sendable {
     public mutating func receive(_ message: ConsensusMessage, nowMillis: UInt64) -> [Effect] {
         if case .evidence(let equivocation) = message { return admit(equivocation) }
         let messageHeight = message.height
-        if messageHeight > height + 1 { return [.peerAhead(messageHeight)] }
-        if messageHeight == height + 1 {
+        if messageHeight > height {
+            // Later heights: only a member of the current set, signing for this chain, is believed to be
+            // ahead or is kept for the next height (else anyone could fill the buffer or send us syncing).
+            guard signedByMember(message) else { return [.refused("a message for height \(messageHeight) not signed by a bookkeeper")] }
+            if messageHeight > height + 1 { return [.peerAhead(messageHeight)] }
             bufferFuture(message)
             return []
         }
@@ -175,7 +178,12 @@ public struct ConsensusCore: Sendable {
             guard proposal.block.header.chain.sameBytes(as: tip.header.chain), proposal.block.commit == nil,
                   proposal.proposer == tendermint.proposer(round: proposal.round)
             else { return [.refused("proposal for round \(proposal.round) not from that round's proposer, or for another chain")] }
+            // Proposals only for rounds near the current one (a proposer cannot fill memory with far rounds).
+            guard proposal.round <= tendermint.round &+ UInt32(Tendermint.futureRoundsPerVoterMax) else { return [] }
             guard proposal.verifies else { return [.refused("proposal from \(proposal.proposer.id) does not verify")] }
+            guard Chain.bodyMatchesHeader(proposal.block) else {
+                return [.refused("proposal from \(proposal.proposer.id): the block's body is not the one its header commits to")]
+            }
             let hash = proposal.block.hash
             var held = proposals[proposal.round] ?? []
             guard !held.contains(where: { $0.block.hash == hash }), held.count < Tendermint.proposalsPerRoundMax else { return [] }
@@ -333,6 +341,18 @@ public struct ConsensusCore: Sendable {
         evidence = evidence.filter { $0.value.first.height + Self.evidenceAgeHeightsMax >= height && members.contains($0.value.voter) }
     }
 
+    private func signedByMember(_ message: ConsensusMessage) -> Bool {
+        switch message {
+        case .vote(let vote):
+            return vote.chain.sameBytes(as: tip.header.chain) && tendermint.bookkeepers.power(of: vote.voter) != nil && vote.verifies
+        case .proposal(let proposal):
+            return proposal.block.header.chain.sameBytes(as: tip.header.chain) && tendermint.bookkeepers.power(of: proposal.proposer) != nil
+                && proposal.verifies
+        case .evidence:
+            return false
+        }
+    }
+
     private mutating func bufferFuture(_ message: ConsensusMessage) {
         if case .proposal = message {
             let held = future.filter { if case .proposal = $0 { true } else { false } }.count
@@ -348,7 +368,7 @@ public struct ConsensusCore: Sendable {
     private mutating func admit(_ found: Equivocation) -> [Effect] {
         let key = EvidenceKey(found)
         guard evidence[key] == nil, evidence.count < Self.evidenceMax, found.first.chain.sameBytes(as: tip.header.chain),
-              found.first.height + Self.evidenceAgeHeightsMax >= height, found.first.height <= height + Self.evidenceAgeHeightsMax,
+              found.first.height <= height + Self.evidenceAgeHeightsMax, found.first.height + Self.evidenceAgeHeightsMax >= height,
               tendermint.bookkeepers.power(of: found.voter) != nil, found.verifies
         else { return [] }
         evidence[key] = found

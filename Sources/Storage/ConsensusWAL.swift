@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Foundation
 import Ledger
 
 /// The consensus write-ahead log: every message a bookkeeper signs is appended and fsynced before it is
@@ -64,6 +65,12 @@ public final class ConsensusWAL: @unchecked Sendable {
         _ = ftruncate(fresh.descriptor, 0)
         for record in records { try fresh.append(record) }
         guard rename(temporary, path) == 0 else { throw StoreError.io("cannot replace the consensus log \(path): errno \(errno)") }
+        // The rename itself must reach the disk before anything is appended to the new file.
+        let directory = open((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, O_RDONLY | O_CLOEXEC)
+        if directory >= 0 {
+            _ = fsync(directory)
+            close(directory)
+        }
         let reopened = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard reopened >= 0 else { throw StoreError.io("cannot reopen the consensus log \(path): errno \(errno)") }
         close(descriptor)

@@ -40,6 +40,9 @@ struct LightClient {
             return trusted
         }
         let (header, commit) = try await fetch(target)
+        guard header.chain.sameBytes(as: trusted.header.chain) else {
+            throw CLIError("block \(target) is of chain '\(header.chain.prefix(64))', not the trusted chain '\(trusted.header.chain)'")
+        }
         guard let commit else { throw CLIError("block \(target) has no commit certificate") }
         if target == trusted.header.height + 1 {
             guard header.previous == trusted.header.hash else { throw CLIError("block \(target) does not link to the trusted block \(trusted.header.height)") }

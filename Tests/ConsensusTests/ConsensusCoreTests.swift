@@ -161,6 +161,45 @@ import Testing
         #expect(core.receive(.evidence(try #require(Equivocation(c, e))), nowMillis: Self.now).isEmpty, "passed on once")
     }
 
+    /// Review finding: evidence whose height is near 2^64 overflowed an addition before any other check.
+    @Test func evidenceAtAHugeHeightIsDroppedNotATrap() throws {
+        var core = try Self.core(0)
+        let a = ConsensusVote(kind: .prevote, chain: "core-test", height: .max, round: 0, block: nil, timeMillis: 1, key: testKey(790))
+        let b = ConsensusVote(kind: .prevote, chain: "core-test", height: .max, round: 0, block: SHA256.hash([1]), timeMillis: 1, key: testKey(790))
+        #expect(core.receive(.evidence(try #require(Equivocation(a, b))), nowMillis: Self.now).isEmpty)
+    }
+
+    /// Review finding: a relay that swaps a transaction's signature keeps the block hash (the tx root was
+    /// over unsigned IDs); the altered copy must be refused without poisoning the real one.
+    @Test func anAlteredBodyIsRefusedAndTheRealProposalStillCounts() throws {
+        var core = try Self.core(0)
+        let proposal = try Self.proposal()
+        var altered = proposal
+        let forgedSignature = try Signature(bytes: [UInt8](repeating: 7, count: 64))
+        altered.block.transactions[0] = SignedTransaction(transaction: proposal.block.transactions[0].transaction,
+                                                          signatures: [forgedSignature, proposal.block.transactions[0].signatures[1]])
+        #expect(altered.block.hash == proposal.block.hash && altered.verifies, "the header, its hash and the proposer's signature are unchanged")
+        let refused = core.receive(.proposal(altered), nowMillis: Self.now)
+        #expect(!Self.refusals(refused).isEmpty && Self.prevote(in: refused) == nil)
+        let prevote = Self.prevote(in: core.receive(.proposal(proposal), nowMillis: Self.now))
+        #expect(prevote?.block == proposal.block.hash, "the real block is still prevoted")
+    }
+
+    /// Review finding: proposals for any round were kept (a proposer could fill memory with far rounds),
+    /// and next-height messages were buffered or believed without a signature.
+    @Test func farRoundsAndUnsignedNextHeightMessagesAreNotKept() throws {
+        var core = try Self.core(0)
+        let block = try Self.proposal().block
+        let proposer = try #require(Self.keys.first { $0.publicKey == core.tendermint.proposer(round: 900) })
+        #expect(core.receive(.proposal(SignedProposal(round: 900, validRound: nil, block: block, key: proposer)), nowMillis: Self.now).isEmpty)
+        var forged = ConsensusVote(kind: .prevote, chain: "core-test", height: 50, round: 0, block: nil, timeMillis: 1, key: Self.keys[2])
+        forged.round = 1  // the signature no longer matches
+        let effects = core.receive(.vote(forged), nowMillis: Self.now)
+        #expect(!effects.contains { if case .peerAhead = $0 { true } else { false } } && !Self.refusals(effects).isEmpty)
+        let stranger = ConsensusVote(kind: .prevote, chain: "core-test", height: 2, round: 0, block: nil, timeMillis: 1, key: testKey(791))
+        #expect(!Self.refusals(core.receive(.vote(stranger), nowMillis: Self.now)).isEmpty)
+    }
+
     @Test func undecodableMessagesAreRefused() {
         var generator = SeededGenerator(seed: 0xc0ffee)
         for _ in 0..<5_000 {

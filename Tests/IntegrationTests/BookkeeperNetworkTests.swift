@@ -86,6 +86,12 @@ import Testing
         #expect(proof["verified"] as? Bool == true && proof["outcome"] as? String == "present")
         let wrongAnchor = try nodes[1].ctl(["verify", "--light", "--trust", "1:" + String(repeating: "00", count: 32)])
         #expect(wrongAnchor.status != 0 && wrongAnchor.error.contains("not the trusted"))
+        // ledgerctl bookkeeper list | status.
+        let listed = try nodes[0].ctlJSON(["bookkeeper", "list"])
+        #expect((listed["bookkeepers"] as? [Any])?.count == 4 && (listed["slashed"] as? [Any])?.isEmpty == true)
+        let mine = try nodes[3].ctlJSON(["bookkeeper", "status"])
+        #expect(mine["bookkeeper"] as? Bool == true && mine["votes"] as? Bool == true && (mine["signed"] as? Int ?? 0) > 0)
+        #expect(try nodes[0].ctl(["bookkeeper", "list", "--height", "999999"]).status != 0)
         // The bookkeepers' page and API: the set, who proposed and who signed the latest blocks.
         let set = try JSONSerialization.jsonObject(with: Data(try await HTTP.get(nodes[0].url + "/api/v1/bookkeepers").body)) as? [String: Any]
         let members = set?["bookkeepers"] as? [[String: Any]] ?? []

@@ -125,13 +125,13 @@ import Ledger
             ["status"], ["key", "show"], ["key", "new"], ["key", "list"], ["account", "show"], ["transfer"], ["org", "create"],
             ["org", "show"], ["org", "list"], ["org", "join"], ["org", "approve"], ["org", "reject"], ["org", "role"], ["org", "leave"],
             ["credit", "grant"], ["credit", "change"], ["credit", "revoke"], ["credit", "list"], ["credit", "show"], ["block", "show"],
-            ["tx", "show"], ["tx", "sign"], ["proof"],
+            ["tx", "show"], ["tx", "sign"], ["proof"], ["verify"], ["bookkeeper", "list"], ["bookkeeper", "status"],
         ]
         for command in commands {
             let result = try run(Paths.ledgerctl, command + ["--help"])
             #expect(result.status == 0 && result.output.contains("Example:"), "ledgerctl \(command.joined(separator: " ")) --help")
         }
-        for command in [["init"], ["run"], ["verify"]] {
+        for command in [["init"], ["run"], ["verify"], ["testnet"]] {
             let result = try run(Paths.ledgerd, command + ["--help"])
             #expect(result.status == 0 && result.output.contains("Example:"), "ledgerd \(command[0]) --help")
         }

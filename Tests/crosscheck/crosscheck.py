@@ -319,7 +319,7 @@ def main(folder):
         check(encode(block["header"]) == header_bytes, name + " header inside block")
         block_hash = sha256(header_bytes)
         check(block_hash.hex() == b["hash"] and header["previous"] == previous_hash, name + " links")
-        ids_in_block = [sha256(encode(t["tx"])) for t in block["txs"]]
+        ids_in_block = [sha256(encode(t)) for t in block["txs"]]  # hashes of the signed encodings (blocks.md)
         check(tx_root(ids_in_block) == header["txRoot"] and header["txCount"] == len(ids_in_block), name + " tx root")
         check(header["pulse"] == (header["time"] - genesis["genesis_time_ms"]) // p["pulse_millis"], name + " pulse")
         check(header["bookkeepers"] == set_hash == header["nextBookkeepers"], name + " bookkeeper sets")

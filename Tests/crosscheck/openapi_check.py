@@ -79,6 +79,11 @@ def main(base, token, spec_path):
     call("/api/v1/credit-path", "/api/v1/credit-path?from=%s" % node, status=400)
     call("/api/v1/credit-graph/{id}", "/api/v1/credit-graph/%s?depth=3" % node)
     call("/api/v1/netting", "/api/v1/netting")
+    keepers = call("/api/v1/bookkeepers", "/api/v1/bookkeepers")
+    check(keepers["bookkeepers"] and keepers["bookkeepers"][0]["chief"], "the set has a chief")
+    call("/api/v1/bookkeepers", "/api/v1/bookkeepers?height=0")
+    call("/api/v1/bookkeepers", "/api/v1/bookkeepers?height=99999999", status=404)
+    call("/api/v1/bookkeepers", "/api/v1/bookkeepers?height=x", status=400)
     ious = call("/api/v1/ious", "/api/v1/ious?party=" + node)["ious"]
     check(ious, "the node holds an IOU")
     call("/api/v1/ious/{id}", "/api/v1/ious/" + ious[0]["id"])
@@ -143,7 +148,7 @@ def main(base, token, spec_path):
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
-                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org), ("/network", "/network")):
+                           ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org), ("/network", "/network"), ("/bookkeepers", "/bookkeepers")):
         check(b"<html" in call(template, path), path + " is HTML")
     for template, path in (("/block/{ref}", "/block/p"), ("/tx/{id}", "/tx/0"), ("/org/{id}", "/org/nope"), ("/org/{id}/income/{sequence}", "/org/%s/income/x" % org)):
         check(b"<html" in call(template, path, status=400), path + " is an HTML 400 page")
@@ -161,7 +166,8 @@ def main(base, token, spec_path):
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
-              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/network"}
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/network",
+              "/api/v1/bookkeepers", "/bookkeepers"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))

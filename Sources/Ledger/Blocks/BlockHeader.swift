@@ -70,11 +70,17 @@ public struct BlockHeader: CBORCodable, Hashable, Sendable {
     public var hash: Digest { SHA256.hash(encoded) }
 }
 
-/// Binary Merkle root of transaction IDs, as RFC 6962 defines it (leaf = SHA256(0x00 || id),
+/// Binary Merkle root of the hashes of the signed transactions (signatures included, so that the header
+/// fixes the whole block and no relay can swap a signature under the same block hash), as RFC 6962 defines it (leaf = SHA256(0x00 || id),
 /// node = SHA256(0x01 || left || right), split at the largest power of two below the count).
 /// The root of no transactions is the zero digest.
 public enum TransactionRoot {
     public static func compute(_ ids: [Digest]) -> Digest {
         MerkleList.root(ids.map { MerkleList.leafHash($0.bytes) })
+    }
+
+    /// The root of a block's transactions: over SHA-256 of each signed encoding.
+    public static func of(_ transactions: [SignedTransaction]) -> Digest {
+        compute(transactions.map { SHA256.hash($0.encoded) })
     }
 }

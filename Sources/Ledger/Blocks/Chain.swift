@@ -24,6 +24,14 @@ public enum Chain {
         return try execute(block, after: previous, state: state, machine: machine, verifySignatures: verifySignatures)
     }
 
+    /// Whether the body is the one the header commits to (transactions, evidence, previous certificate):
+    /// cheap, and checked before a proposal is taken, so that a relay that altered a body cannot make the
+    /// header's block look invalid to anyone.
+    public static func bodyMatchesHeader(_ block: Block) -> Bool {
+        block.header.transactionCount == UInt64(block.transactions.count) && block.header.transactionRoot == TransactionRoot.of(block.transactions)
+            && block.header.evidenceRoot == Block.evidenceRoot(block.evidence) && block.header.lastCommit == (block.lastCommit?.hash ?? .zero)
+    }
+
     /// Tendermint's valid(v): every rule but the block's own certificate, which a proposal cannot have yet.
     /// `known` names signatures this node verified before (its mempool, its consensus votes): those are
     /// not verified again.
@@ -48,7 +56,7 @@ public enum Chain {
         guard header.transactionCount == UInt64(block.transactions.count), !block.transactions.isEmpty else {
             throw Rejection(.malformed, "block \(header.height) transaction count is wrong or zero (no empty blocks)")
         }
-        guard header.transactionRoot == TransactionRoot.compute(block.transactions.map(\.id)) else {
+        guard header.transactionRoot == TransactionRoot.of(block.transactions) else {
             throw Rejection(.malformed, "block \(header.height) transaction root does not match its transactions")
         }
         guard header.evidenceRoot == Block.evidenceRoot(block.evidence) else {
@@ -162,7 +170,7 @@ public enum Chain {
         let header = BlockHeader(
             chain: previous.chain, height: context.height, pulse: pulse, timeMillis: time, previous: previous.hash,
             lastCommit: carried?.hash ?? .zero, bookkeepers: bookkeepers.hash, nextBookkeepers: nextSet.hash,
-            transactionRoot: TransactionRoot.compute(result.accepted.map(\.id)), stateRoot: next.rootHash,
+            transactionRoot: TransactionRoot.of(result.accepted), stateRoot: next.rootHash,
             proposer: proposer, transactionCount: UInt64(result.accepted.count))
         var withEvidence = header
         withEvidence.evidenceRoot = Block.evidenceRoot(evidence)

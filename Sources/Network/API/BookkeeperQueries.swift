@@ -43,8 +43,12 @@ extension LedgerQueries {
                     "signers": (block.commit?.signers ?? []).map(\.key.id.text), "txs": block.transactions.count,
                 ]
             }
+            let history = try await storeCall { try node.store.value(SlashingHistory.stateKey, atHeight: height == 0 ? 0 : height - 1) }
+            let slashed: [[String: Any]] = (history.flatMap { try? SlashingHistory(cbor: $0) }?.entries ?? []).reversed().map { entry in
+                ["bookkeeper": entry.voter.id.text, "height": entry.height, "round": entry.round, "evidence": entry.evidence.hex, "excluded_at": entry.excludedAt]
+            }
             return [
-                "height": height, "hash": set.hash.hex, "encoded": Hex.encode(CBOREncoder.encode(set.cbor)), "total_power": set.totalPower,
+                "height": height, "hash": set.hash.hex, "slashed": slashed, "encoded": Hex.encode(CBOREncoder.encode(set.cbor)), "total_power": set.totalPower,
                 "window": window.count, "bookkeepers": members, "recent": recent,
             ]
         }

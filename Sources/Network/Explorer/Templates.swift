@@ -51,7 +51,12 @@ enum Templates {
         <table id="bookkeepers"><tr><th>Bookkeeper</th><th>Power</th><th>Proposed</th><th>Signed</th><th>Performance</th><th>Rewards and fees</th></tr>
         {{#set.bookkeepers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a>{{#chief}} (chief){{/chief}}</td><td>{{power}}</td><td>{{proposed}}</td><td>{{signed}}</td><td>{{performance}}</td><td>{{rewards}}</td></tr>{{/set.bookkeepers}}
         </table>
-        <p class="muted">Bonds, elections every election cycle, rewards per bookkeeper and slashing are not in this version: the set is the genesis file's.</p>
+        <h2>Slashing history</h2>
+        <table id="slashed"><tr><th>Bookkeeper</th><th>Equivocated at</th><th>Excluded by block</th></tr>
+        {{#set.slashed}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>height {{height}}, round {{round}}</td><td><a href="/block/{{excluded_at}}">{{excluded_at}}</a></td></tr>{{/set.slashed}}
+        {{^set.slashed}}<tr><td colspan="3" class="muted">no one has equivocated</td></tr>{{/set.slashed}}
+        </table>
+        <p class="muted">Bonds and elections every election cycle are not in this version: the set is the genesis file's, less those excluded for equivocating.</p>
         <h2>Latest blocks</h2>
         <table id="recent"><tr><th>Height</th><th>Round</th><th>Proposer</th><th>Signed by</th></tr>
         {{#set.recent}}<tr><td><a href="/block/{{height}}">{{height}}</a></td><td>{{round}}</td><td class="mono"><a href="/account/{{proposer}}">{{proposer}}</a></td><td class="mono">{{#signers}}<a href="/account/{{.}}">{{.}}</a> {{/signers}}</td></tr>{{/set.recent}}

@@ -18,6 +18,9 @@ public actor ConsensusDriver {
     private var timers: [Tendermint.Timeout: Task<Void, Never>] = [:]
     private var heightAtLastPulse: UInt64 = 0
     private var stalledPulses = 0
+    /// Set when the WAL or the store failed: this node then stops taking part (it must not vote on a state
+    /// it could not keep, nor send what it could not log); it still follows by block sync after a restart.
+    public private(set) var halted = false
     /// Test hook: the process exits right after this many WAL writes, before the send (LEDGERD_CRASH_AFTER_WAL_WRITES).
     private var crashAfterWrites: Int?
 
@@ -55,6 +58,7 @@ public actor ConsensusDriver {
     /// was committed during the pulse.
     @discardableResult
     public func pulse() async -> BlockHeader? {
+        guard !halted else { return nil }
         let before = await node.latest.height
         await node.netIfDue()
         let pending = await node.pendingTransactions
@@ -70,11 +74,23 @@ public actor ConsensusDriver {
         return after > before ? await node.latest : nil
     }
 
-    /// A message from a peer. True when the message shows the peer is ahead: sync blocks from it.
+    /// What a peer's message showed: that it is ahead (sync blocks from it), or that it misbehaved (a
+    /// forged signature, a sender outside the set, an altered block), with the reason.
+    public struct Verdict: Sendable {
+        public var ahead = false
+        public var refused: String?
+    }
+
+    /// A message from a peer.
     @discardableResult
-    public func receive(_ message: ConsensusMessage) async -> Bool {
+    public func receive(_ message: ConsensusMessage) async -> Verdict {
+        guard !halted else { return Verdict() }
         await catchUp()
-        return await carryOut(core.receive(message, nowMillis: clock()))
+        let effects = core.receive(message, nowMillis: clock())
+        var verdict = Verdict()
+        for case .refused(let why) in effects { verdict.refused = why }
+        verdict.ahead = await carryOut(effects)
+        return verdict
     }
 
     /// After blocks were synced: move consensus to the node's tip.
@@ -96,12 +112,13 @@ public actor ConsensusDriver {
     @discardableResult
     private func carryOut(_ effects: [ConsensusCore.Effect]) async -> Bool {
         var ahead = false
-        for effect in effects {
+        for effect in effects where !halted {
             switch effect {
             case .persist(let message):
                 do { try wal?.append(message.encoded) } catch {
                     // Sending what could not be logged risks signing twice after a crash: stop here.
-                    logger.critical("consensus log write failed; not sending", metadata: ["error": "\(error)"])
+                    logger.critical("consensus log write failed; this node stops voting", metadata: ["error": "\(error)"])
+                    halted = true
                     return ahead
                 }
                 if let left = crashAfterWrites {
@@ -141,12 +158,20 @@ public actor ConsensusDriver {
         } catch {
             // The block is decided; a store that cannot take it is broken, and the node must not go on
             // voting on a state it could not keep.
-            logger.critical("could not store a decided block", metadata: ["height": "\(block.height)", "error": "\(error)"])
+            logger.critical("could not store a decided block; this node stops voting", metadata: ["height": "\(block.height)", "error": "\(error)"])
+            halted = true
             return
         }
         logger.info("committed block", metadata: ["height": "\(block.height)", "round": "\(block.commit?.round ?? 0)",
                                                    "txs": "\(block.transactions.count)", "hash": "\(block.hash)"])
-        do { try wal?.rewrite([]) } catch { logger.error("could not trim the consensus log", metadata: ["error": "\(error)"]) }
+        // Trim what the decided height no longer needs, and only that: while the store was writing, this
+        // actor may already have signed (and logged) messages for the next height.
+        do {
+            if let wal {
+                let keep = try wal.records().filter { ((try? ConsensusMessage.decodeUntrusted($0))?.height ?? 0) > block.height }
+                try wal.rewrite(keep)
+            }
+        } catch { logger.error("could not trim the consensus log", metadata: ["error": "\(error)"]) }
     }
 
     private func schedule(_ timeout: Tendermint.Timeout, afterMillis: UInt64) {
@@ -159,6 +184,7 @@ public actor ConsensusDriver {
 
     private func fire(_ timeout: Tendermint.Timeout) async {
         timers[timeout] = nil
+        guard !halted else { return }
         await carryOut(core.timeout(timeout, nowMillis: clock()))
     }
 

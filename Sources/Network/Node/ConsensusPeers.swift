@@ -31,7 +31,10 @@ public actor ConsensusPeers {
             while let bytes = try await stream.readMessageOrEnd(max: ConsensusMessage.encodedBytesMax) {
                 let message: ConsensusMessage
                 do { message = try ConsensusMessage.decodeUntrusted(bytes) } catch { throw WireError.malformed("consensus message: \(error)") }
-                if await driver.receive(message) {
+                let verdict = await driver.receive(message)
+                // Forged or misdirected consensus messages cost the sender its connection (the swarm bans it).
+                if let refused = verdict.refused { throw WireError.malformed("consensus message refused: \(refused)") }
+                if verdict.ahead {
                     let peer = stream.peer
                     Task { await ledgerPeers.sync(from: peer) }
                 }

@@ -48,6 +48,9 @@ public actor LedgerPeers {
     private var gossipScores: [PeerID: Int] = [:]
     private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
+    /// How far ahead of its account a gossiped nonce may run and count as reordering rather than spam.
+    static let nonceReorderWindow: UInt64 = 1_024
+
     /// Transactions gossiped per peer on one stream, at most `transactionsPerStream` per stream (the reader's bound).
     static let transactionsPerStream = 1_024
     private lazy var transactionOutbox = PeerOutbox(swarm: swarm, protocolName: Self.transactionProtocol,
@@ -85,7 +88,9 @@ public actor LedgerPeers {
                     // A nonce ahead of the account's is honest reordering (the sender's earlier one has not
                     // arrived or was dropped), not spam; it is dropped here and comes in its proposer's block.
                     let expected = await node.nextNonce(for: signed.transaction.origin)
-                    let ahead = rejection.code == .badNonce && signed.transaction.nonce > expected
+                    let funded = (await node.state.record(Account.self, at: signed.transaction.origin)?.balance ?? 0) > 0
+                    let ahead = rejection.code == .badNonce && funded && signed.transaction.nonce > expected
+                        && signed.transaction.nonce - expected <= Self.nonceReorderWindow
                     if rejection.code != .duplicate && rejection.code != .mempoolFull && !ahead {
                         await self.score(stream.peer, admitted: false)
                     }
