@@ -100,7 +100,8 @@ enum ConsensusBenchmarks {
             throw BenchHTTPClient.Failure(description: "\(ledgerd) is not built (make bench builds it)")
         }
         let dir = NSTemporaryDirectory() + "ledger-bench-bft-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // LEDGERD_BENCH_KEEP=1 keeps the bookkeepers' data directories and logs for a look afterwards.
+        defer { if ProcessInfo.processInfo.environment["LEDGERD_BENCH_KEEP"] == nil { try? FileManager.default.removeItem(atPath: dir) } else { print("kept \(dir)") } }
         let testnet = try launch(ledgerd, ["testnet", "--nodes", "4", "--dir", dir], log: nil)
         testnet.waitUntilExit()
         guard testnet.terminationStatus == 0 else { throw BenchHTTPClient.Failure(description: "ledgerd testnet failed") }
@@ -108,7 +109,7 @@ enum ConsensusBenchmarks {
         defer { for node in nodes where node.process.isRunning { kill(node.process.processIdentifier, SIGTERM); node.process.waitUntilExit() } }
         for index in 0..<4 {
             let data = "\(dir)/node\(index)"
-            let process = try launch(ledgerd, ["run", "--data", data, "--log-level", "warning"], log: data + "/bench.log")
+            let process = try launch(ledgerd, ["run", "--data", data, "--log-level", "info"], log: data + "/bench.log")
             let directory = DataDirectory(path: data)
             nodes.append(Node(data: data, process: process, url: "", cookie: try directory.readCookie(), key: try directory.loadKey("node")))
         }

@@ -48,9 +48,6 @@ public actor LedgerPeers {
     private var gossipScores: [PeerID: Int] = [:]
     private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
-    /// How far ahead of its account a gossiped nonce may run and count as reordering rather than spam.
-    static let nonceReorderWindow: UInt64 = 1_024
-
     /// Transactions gossiped per peer on one stream, at most `transactionsPerStream` per stream (the reader's bound).
     static let transactionsPerStream = 1_024
     private lazy var transactionOutbox = PeerOutbox(swarm: swarm, protocolName: Self.transactionProtocol,
@@ -78,21 +75,31 @@ public actor LedgerPeers {
                 guard await self.firstSight(of: bytes, from: stream.peer) else { continue }
                 let signed: SignedTransaction
                 do { signed = try SignedTransaction.decodeUntrusted(bytes) } catch { throw WireError.malformed("gossiped transaction: \(error)") }
-                do {
-                    _ = try await node.admit(signed)
-                    await self.score(stream.peer, admitted: true)
-                } catch let rejection as Rejection {
-                    // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
-                    // gossip; anything else (unfunded, bad nonce, expired) scores the sender down.
-                    if rejection.code == .badSignature { throw WireError.malformed("gossiped transaction: \(rejection)") }
-                    // A nonce ahead of the account's is honest reordering (the sender's earlier one has not
-                    // arrived or was dropped), not spam; it is dropped here and comes in its proposer's block.
-                    let expected = await node.nextNonce(for: signed.transaction.origin)
-                    let funded = (await node.state.record(Account.self, at: signed.transaction.origin)?.balance ?? 0) > 0
-                    let ahead = rejection.code == .badNonce && funded && signed.transaction.nonce > expected
-                        && signed.transaction.nonce - expected <= Self.nonceReorderWindow
-                    if rejection.code != .duplicate && rejection.code != .mempoolFull && !ahead {
-                        await self.score(stream.peer, admitted: false)
+                // A nonce ahead of the account's next is reordering under load (the sender's earlier one has
+                // not arrived yet): it waits, parked and unverified, until its predecessor is admitted. A nonce
+                // behind is late (committed meanwhile). Neither is scored: neither proves spam.
+                let expected = await node.nextNonce(for: signed.transaction.origin)
+                if signed.transaction.nonce > expected {
+                    await self.park(signed, from: stream.peer)
+                    continue
+                }
+                guard signed.transaction.nonce == expected else { continue }
+                var next: (SignedTransaction, PeerID)? = (signed, stream.peer)
+                while let (candidate, sender) = next {
+                    next = nil
+                    do {
+                        _ = try await node.admit(candidate)
+                        await self.score(sender, admitted: true)
+                        next = await self.unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1)
+                    } catch let rejection as Rejection {
+                        // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
+                        // gossip; anything else (unfunded, expired) scores the sender down.
+                        if rejection.code == .badSignature {
+                            if sender == stream.peer { throw WireError.malformed("gossiped transaction: \(rejection)") }
+                            await swarm.ban(sender, reason: "gossiped transaction: \(rejection)")
+                        } else if rejection.code != .duplicate && rejection.code != .mempoolFull {
+                            await self.score(sender, admitted: false)
+                        }
                     }
                 }
             }
@@ -113,6 +120,31 @@ public actor LedgerPeers {
         await swarm.observeConnections { [weak self] peer, connected in
             if connected { await self?.sync(from: peer) } else { await self?.forget(peer) }
         }
+    }
+
+    /// Transactions parked until their predecessor arrives, by origin and nonce (at most `parkedMax` in all,
+    /// 64 per origin; the oldest origin's go first when full).
+    static let parkedMax = 4_096
+    static let parkedPerOriginMax = 64
+    private var parked: [ID: [UInt64: (SignedTransaction, PeerID)]] = [:]
+    private var parkedCount = 0
+
+    private func park(_ signed: SignedTransaction, from peer: PeerID) {
+        let origin = signed.transaction.origin
+        guard (parked[origin]?.count ?? 0) < Self.parkedPerOriginMax, parked[origin]?[signed.transaction.nonce] == nil else { return }
+        if parkedCount >= Self.parkedMax, let (victim, held) = parked.first {
+            parked[victim] = nil
+            parkedCount -= held.count
+        }
+        parked[origin, default: [:]][signed.transaction.nonce] = (signed, peer)
+        parkedCount += 1
+    }
+
+    private func unpark(origin: ID, nonce: UInt64) -> (SignedTransaction, PeerID)? {
+        guard let found = parked[origin]?.removeValue(forKey: nonce) else { return nil }
+        parkedCount -= 1
+        if parked[origin]?.isEmpty == true { parked[origin] = nil }
+        return found
     }
 
     /// Records a gossiped transaction's bytes as seen from `peer`; true the first time.
@@ -172,7 +204,19 @@ public actor LedgerPeers {
         for peer in await ledgerPeers where !sources.contains(peer) { await transactionOutbox.send(encoded, to: peer) }
     }
 
+    /// After a block: parked transactions whose predecessor it committed are admitted now.
+    private func releaseParked(after block: Block) async {
+        for origin in Set(block.transactions.map(\.transaction.origin)) where parked[origin] != nil {
+            var next = unpark(origin: origin, nonce: await node.nextNonce(for: origin))
+            while let (candidate, _) = next {
+                next = nil
+                if (try? await node.admit(candidate)) != nil { next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1) }
+            }
+        }
+    }
+
     private func announce(_ block: Block) async {
+        await releaseParked(after: block)
         let message = CBOREncoder.encode(.map(["chain": .text(block.header.chain), "height": .unsigned(block.height), "hash": .bytes(block.hash.bytes)]))
         let sources = Set(seenBlocks.sources(of: block.hash))  // who announced it or gave it to us
         for peer in await ledgerPeers where !sources.contains(peer) {
