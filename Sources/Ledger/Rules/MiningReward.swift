@@ -31,6 +31,16 @@ public enum MiningReward {
         return shares.filter { $0.amount > 0 }
     }
 
+    /// What a stored block paid, recomputed from the block alone: the reward, the fees its transactions
+    /// paid, and each bookkeeper's share (for the API and explorer; the rule itself pays from the draft).
+    public static func payout(of block: Block, parameters: ChainParameters, bookkeepers: BookkeeperSet) -> (minted: UInt64, fees: UInt64, shares: [Share]) {
+        guard block.height > 0 else { return (0, 0, []) }
+        let fees = block.transactions.reduce(UInt64(0)) { $0 &+ parameters.feePerByte &* UInt64($1.encoded.count) }
+        let shares = shares(of: parameters.miningReward &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
+                            bookkeepers: bookkeepers, proposer: block.header.proposer)
+        return (parameters.miningReward, fees, shares)
+    }
+
     /// A share that would lift a balance past 2^64−1 is not paid (the same on every node).
     public static func apply(to draft: inout StateDraft, signers: [PublicKey], proposer: ID) {
         guard let parameters = try? draft.record(ChainParameters.self, at: ChainParameters.stateKey),

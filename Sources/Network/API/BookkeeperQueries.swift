@@ -24,9 +24,8 @@ extension LedgerQueries {
             for block in window {
                 proposed[block.header.proposer, default: 0] += 1
                 for signer in block.commit?.signers ?? [] { signed[signer.key.id, default: 0] += 1 }
-                let fees = block.transactions.reduce(UInt64(0)) { $0 &+ (parameters?.feePerByte ?? 0) &* UInt64($1.encoded.count) }
-                for share in MiningReward.shares(of: (parameters?.miningReward ?? 0) &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
-                                                 bookkeepers: set, proposer: block.header.proposer) {
+                guard let parameters else { continue }
+                for share in MiningReward.payout(of: block, parameters: parameters, bookkeepers: set).shares {
                     earned[share.bookkeeper, default: 0] &+= share.amount
                 }
             }

@@ -27,13 +27,11 @@ public enum JSONView {
     }
 
     /// What a block paid its bookkeepers: the reward it minted, the fees its transactions paid, and each
-    /// bookkeeper's share, by the same function the rule uses (`MiningReward.shares`).
+    /// bookkeeper's share, by the same function the rule uses (`MiningReward.payout`).
     public static func rewards(_ block: Block, parameters: ChainParameters?, bookkeepers: BookkeeperSet?) -> [String: Any] {
-        guard block.height > 0, let parameters, let bookkeepers else { return ["minted": 0, "fees": 0, "shares": [Any]()] }
-        let fees = block.transactions.reduce(UInt64(0)) { $0 &+ parameters.feePerByte &* UInt64($1.encoded.count) }
-        let shares = MiningReward.shares(of: parameters.miningReward &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
-                                         bookkeepers: bookkeepers, proposer: block.header.proposer)
-        return ["minted": parameters.miningReward, "fees": fees, "shares": shares.map { ["bookkeeper": $0.bookkeeper.text, "amount": $0.amount] }]
+        guard let parameters, let bookkeepers else { return ["minted": 0, "fees": 0, "shares": [Any]()] }
+        let payout = MiningReward.payout(of: block, parameters: parameters, bookkeepers: bookkeepers)
+        return ["minted": payout.minted, "fees": payout.fees, "shares": payout.shares.map { ["bookkeeper": $0.bookkeeper.text, "amount": $0.amount] }]
     }
 
     public static func block(_ block: Block, parameters: ChainParameters? = nil, bookkeepers: BookkeeperSet? = nil) -> [String: Any] {
