@@ -138,7 +138,7 @@ import Testing
         genesis.parameters.miningRewardPerBlock = 1
         let built = try genesis.build()
         var draft = StateDraft(base: built.state)
-        MiningReward.apply(to: &draft, signers: [testKey(0).publicKey, testKey(7).publicKey], proposer: testKey(0).publicKey.id)
+        MiningReward.apply(to: &draft, signers: [testKey(0).publicKey, testKey(7).publicKey], bookkeepers: built.state.bookkeepers!, proposer: testKey(0).publicKey.id)
         #expect(draft.changes.count == 1, "only the proposer's balance changes")
         #expect(draft.changes.keys.first == testKey(0).publicKey.id)
     }

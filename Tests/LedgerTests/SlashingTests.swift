@@ -77,16 +77,16 @@ import Testing
         _ = try chain.next(signers: Self.keys)
         var draft = StateDraft(base: chain.state)
         let stranger = Self.evidence(testKey(799))
-        #expect(throws: Rejection.self) { try Slashing.apply([stranger], to: &draft, chain: "slash", height: 2) }
-        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], chain: "other")], to: &draft, chain: "slash", height: 2) }
-        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], height: 2)], to: &draft, chain: "slash", height: 2) }
-        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], height: 1)], to: &draft, chain: "slash", height: 200) }
+        #expect(throws: Rejection.self) { try Slashing.apply([stranger], to: &draft, context: BlockContext(chain: "slash", height: 2, pulse: 2)) }
+        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], chain: "other")], to: &draft, context: BlockContext(chain: "slash", height: 2, pulse: 2)) }
+        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], height: 2)], to: &draft, context: BlockContext(chain: "slash", height: 2, pulse: 2)) }
+        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1], height: 1)], to: &draft, context: BlockContext(chain: "slash", height: 200, pulse: 200)) }
         // A frame-up: the second vote's signature moved onto another value.
         var framed = Self.evidence(Self.keys[1])
         framed.second.timeMillis = 6
-        #expect(throws: Rejection.self) { try Slashing.apply([framed], to: &draft, chain: "slash", height: 2) }
+        #expect(throws: Rejection.self) { try Slashing.apply([framed], to: &draft, context: BlockContext(chain: "slash", height: 2, pulse: 2)) }
         // The same bookkeeper twice in one block, and a block whose evidence root lies.
-        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1]), Self.evidence(Self.keys[1], height: 0)], to: &draft, chain: "slash", height: 2) }
+        #expect(throws: Rejection.self) { try Slashing.apply([Self.evidence(Self.keys[1]), Self.evidence(Self.keys[1], height: 0)], to: &draft, context: BlockContext(chain: "slash", height: 2, pulse: 2)) }
         #expect(draft.changes.isEmpty, "refused evidence changes nothing")
         let made = try #require(Chain.propose([Self.transfer(1)], after: chain.header, lastCommit: chain.lastCommit, state: chain.state, machine: Self.machine,
                                               timeMillis: (chain.header.pulse + 1) * 1000, proposer: Self.keys[0].publicKey.id))

@@ -288,14 +288,22 @@ def main(folder):
         "electionCyclePulses": p["election_cycle_pulses"], "publicityWindowPulses": p["publicity_window_pulses"],
         "storageByteDay": p["coefficients"]["storage_byte_day"], "cpuSecond": p["coefficients"]["cpu_second"],
         "settlementDeposit": p.get("settlement_deposit", 1 << 20), "miningReward": p.get("mining_reward_per_block", 0),
-        "feePerByte": p.get("fee_per_byte", 0)}
-    state[derived("bookkeepers", [])] = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]]}
+        "feePerByte": p.get("fee_per_byte", 0), "bookkeepersMax": p.get("bookkeepers_max", 21), "bondMinimum": p.get("bond_minimum", 1 << 20),
+        "unbondDelayPulses": p.get("unbond_delay_pulses", 3600), "slashPercent": p.get("slash_percent", 5),
+        "performanceMinPercent": p.get("performance_min_percent", 50)}
+    # specs/blocks.md: the genesis set has power 1 each.
+    genesis_set = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]], "powers": [1 for _ in genesis["bookkeepers"]]}
+    state[derived("bookkeepers", [])] = genesis_set
+    if genesis.get("bonds"):
+        state[derived("bonds", [])] = {"kind": "bonds", "entries": [
+            {"key": bytes.fromhex(b["bookkeeper"]), "bonded": b["amount"], "unbonding": 0, "releasePulse": 0, "releaseHeight": 0}
+            for b in sorted(genesis["bonds"], key=lambda b: bytes.fromhex(b["bookkeeper"]))]}
     genesis_root = tree_root({k: sha256(encode(v)) for k, v in state.items()})
     check(genesis_root.hex() == blocks["genesis_block"]["state_root"], "genesis state root from the genesis file")
     g_header = decode(bytes.fromhex(blocks["genesis_block"]["header_hex"]))
     check(g_header["stateRoot"] == genesis_root and g_header["height"] == 0, "genesis header")
     check(sha256(bytes.fromhex(blocks["genesis_block"]["header_hex"])).hex() == blocks["genesis_block"]["hash"], "genesis hash")
-    keys_record = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]]}
+    keys_record = genesis_set
     check(encode(keys_record).hex() == blocks["bookkeepers_record_hex"], "bookkeepers record encoding")
     set_hash = tagged("ledgerd/bookkeepers", encode(keys_record))
     check(set_hash.hex() == blocks["bookkeepers_hash"], "bookkeepers hash")
@@ -340,6 +348,9 @@ def main(folder):
             amount = tx["body"]["amount"]
             state[payer] = {"kind": "account", "balance": state[payer]["balance"] - amount, "nonce": state[payer]["nonce"] + 1}
             state[payee] = {"kind": "account", "balance": amount, "nonce": 0}
+            # specs/blocks.md §After the transactions: block 1 counts no certificate and opens the
+            # performance count of its election cycle.
+            state[derived("performance", [])] = {"kind": "performance", "cycle": header["pulse"] // p["election_cycle_pulses"], "entries": []}
             check(tree_root({k: sha256(encode(v)) for k, v in state.items()}) == header["stateRoot"], "block 1 state root after the transfer")
         previous_hash = block_hash; previous_commit = block["commit"]
 

@@ -83,9 +83,9 @@ public enum Chain {
             }
             try machine.apply(signed, to: &draft, context: context, verifySignatures: verifySignatures && !(known?.knows(signed) ?? false))
         }
-        try Slashing.apply(block.evidence, to: &draft, chain: header.chain, height: header.height)
-        handOver(from: bookkeepers, in: &draft)
-        MiningReward.apply(to: &draft, signers: signers, proposer: header.proposer)
+        let excluded = try Slashing.apply(block.evidence, to: &draft, context: context)
+        BlockEnd.apply(to: &draft, context: context, before: bookkeepers, lastSigners: lastSigners, signers: header.height > 1 ? signers : nil,
+                       excluded: excluded, proposer: header.proposer)
         guard header.nextBookkeepers == ((try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers).hash else {
             throw Rejection(.malformed, "block \(header.height) names another next bookkeeper set than the state after it")
         }
@@ -131,7 +131,7 @@ public enum Chain {
     static func handOver(from before: BookkeeperSet, in draft: inout StateDraft) {
         let after = (try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? before
         if after != before {
-            draft.put(PreviousBookkeepers(keys: before.keys), at: PreviousBookkeepers.stateKey)
+            draft.put(PreviousBookkeepers(set: before), at: PreviousBookkeepers.stateKey)
         } else if (try? draft.record(PreviousBookkeepers.self, at: PreviousBookkeepers.stateKey)) != nil {
             draft.set(PreviousBookkeepers.stateKey, nil)
         }
@@ -158,11 +158,16 @@ public enum Chain {
         let carried = context.height > 1 ? lastCommit : nil
         // Each piece of evidence that still applies (one per bookkeeper, within the bound).
         var evidence: [Equivocation] = []
+        var excluded = Set<PublicKey>()
         for piece in offered where evidence.count < Slashing.evidencePerBlockMax {
-            if (try? Slashing.apply([piece], to: &result.draft, chain: previous.chain, height: context.height)) != nil { evidence.append(piece) }
+            if let keys = try? Slashing.apply([piece], to: &result.draft, context: context) {
+                evidence.append(piece)
+                excluded.formUnion(keys)
+            }
         }
-        handOver(from: bookkeepers, in: &result.draft)
-        MiningReward.apply(to: &result.draft, signers: carried?.signers.map(\.key) ?? [], proposer: proposer)
+        let lastSigners = state.record(PreviousBookkeepers.self, at: PreviousBookkeepers.stateKey)?.set ?? bookkeepers
+        BlockEnd.apply(to: &result.draft, context: context, before: bookkeepers, lastSigners: lastSigners,
+                       signers: carried.map { $0.signers.map(\.key) }, excluded: excluded, proposer: proposer)
         let nextSet = (try? result.draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? bookkeepers
         var next = state
         var created: [TreeNode] = []

@@ -14,12 +14,26 @@ public struct Genesis: Codable, Sendable, Equatable {
         public var miningRewardPerBlock: UInt64?
         /// Optional in the file; 0 when absent, which only a development chain may have.
         public var feePerByte: UInt64?
+        /// The election's parameters, each optional (defaults in `ChainParameters`).
+        public var bookkeepersMax: UInt64?
+        public var bondMinimum: UInt64?
+        public var unbondDelayPulses: UInt64?
+        public var slashPercent: UInt64?
+        public var performanceMinPercent: UInt64?
 
         enum CodingKeys: String, CodingKey {
             case pulseMillis = "pulse_millis", electionCyclePulses = "election_cycle_pulses"
             case publicityWindowPulses = "publicity_window_pulses", coefficients, settlementDeposit = "settlement_deposit"
             case miningRewardPerBlock = "mining_reward_per_block", feePerByte = "fee_per_byte"
+            case bookkeepersMax = "bookkeepers_max", bondMinimum = "bond_minimum", unbondDelayPulses = "unbond_delay_pulses"
+            case slashPercent = "slash_percent", performanceMinPercent = "performance_min_percent"
         }
+    }
+
+    /// A bond locked at genesis (a genesis bookkeeper's stake, so that it stands at the first election).
+    public struct Bond: Codable, Sendable, Equatable {
+        public var bookkeeper: String
+        public var amount: UInt64
     }
 
     public struct Coefficients: Codable, Sendable, Equatable {
@@ -40,21 +54,24 @@ public struct Genesis: Codable, Sendable, Equatable {
     /// Bookkeeper public keys, hex.
     public var bookkeepers: [String]
     public var balances: [Allocation]
+    /// Optional: bonds locked at genesis, each of at least `bond_minimum`.
+    public var bonds: [Bond]?
     /// A development chain (`ledgerd init`, `ledgerd testnet`, tests) may charge no fees; any other must.
     public var development: Bool?
 
     enum CodingKeys: String, CodingKey {
-        case chainID = "chain_id", genesisTimeMillis = "genesis_time_ms", parameters = "params", bookkeepers, balances, development
+        case chainID = "chain_id", genesisTimeMillis = "genesis_time_ms", parameters = "params", bookkeepers, balances, bonds, development
     }
 
     public init(chainID: String, genesisTimeMillis: UInt64, parameters: Parameters, bookkeepers: [String], balances: [Allocation],
-                development: Bool? = nil) {
+                development: Bool? = nil, bonds: [Bond]? = nil) {
         self.chainID = chainID
         self.genesisTimeMillis = genesisTimeMillis
         self.parameters = parameters
         self.bookkeepers = bookkeepers
         self.balances = balances
         self.development = development
+        self.bonds = bonds
     }
 
     /// A development chain: one bookkeeper, default parameters, the given balances.
@@ -123,10 +140,42 @@ public struct Genesis: Codable, Sendable, Equatable {
             storageByteDayCoefficient: self.parameters.coefficients.storageByteDay,
             cpuSecondCoefficient: self.parameters.coefficients.cpuSecond,
             settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
-        var withReward = parameters
-        withReward.miningReward = self.parameters.miningRewardPerBlock ?? 0
-        withReward.feePerByte = self.parameters.feePerByte ?? 0
-        changes[ChainParameters.stateKey] = withReward.cbor
+        var full = parameters
+        full.miningReward = self.parameters.miningRewardPerBlock ?? 0
+        full.feePerByte = self.parameters.feePerByte ?? 0
+        full.bookkeepersMax = self.parameters.bookkeepersMax ?? ChainParameters.bookkeepersMaxDefault
+        full.bondMinimum = self.parameters.bondMinimum ?? ChainParameters.bondMinimumDefault
+        full.unbondDelayPulses = self.parameters.unbondDelayPulses ?? ChainParameters.unbondDelayPulsesDefault
+        full.slashPercent = self.parameters.slashPercent ?? ChainParameters.slashPercentDefault
+        full.performanceMinPercent = self.parameters.performanceMinPercent ?? ChainParameters.performanceMinPercentDefault
+        guard (1...UInt64(BookkeeperSet.countMax)).contains(full.bookkeepersMax) else {
+            throw Invalid(description: "params.bookkeepers_max must be 1 to \(BookkeeperSet.countMax)")
+        }
+        guard full.bondMinimum >= 1, full.unbondDelayPulses >= 1 else {
+            throw Invalid(description: "params.bond_minimum and params.unbond_delay_pulses must be positive")
+        }
+        guard full.slashPercent <= 100, full.performanceMinPercent <= 100 else {
+            throw Invalid(description: "params.slash_percent and params.performance_min_percent are percentages (0 to 100)")
+        }
+        changes[ChainParameters.stateKey] = full.cbor
+        if let bonds, !bonds.isEmpty {
+            var registry = Bonds(entries: [])
+            for bond in bonds {
+                guard let raw = Hex.decode(bond.bookkeeper), let key = try? PublicKey(bytes: raw) else {
+                    throw Invalid(description: "bond of '\(bond.bookkeeper)': not a 32-byte x-only public key in hex")
+                }
+                guard bond.amount >= full.bondMinimum else {
+                    throw Invalid(description: "bond of \(bond.bookkeeper) is \(bond.amount), less than params.bond_minimum \(full.bondMinimum)")
+                }
+                guard registry.entry(key) == nil else { throw Invalid(description: "bond of \(bond.bookkeeper) is listed twice") }
+                guard registry.entries.count < Bonds.standingMax else { throw Invalid(description: "at most \(Bonds.standingMax) bonds") }
+                let (sum, overflow) = total.addingReportingOverflow(bond.amount)
+                guard !overflow else { throw Invalid(description: "balances and bonds add up to more than 2^64-1") }
+                total = sum
+                registry.update(Bonds.Entry(key: key, bonded: bond.amount))
+            }
+            changes[Bonds.stateKey] = registry.cbor
+        }
         let bookkeepers = BookkeeperSet(keys: keys)
         changes[BookkeeperSet.stateKey] = bookkeepers.cbor
         var state = LedgerState()

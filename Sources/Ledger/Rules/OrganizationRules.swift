@@ -251,5 +251,5 @@ public enum OrganizationRules {
 
 /// The rules Ledger contributes: transfers and organizations.
 public enum LedgerRules {
-    public static var all: [TransactionRule] { [TransferRule.rule] + OrganizationRules.all + EconomyRules.all }
+    public static var all: [TransactionRule] { [TransferRule.rule] + OrganizationRules.all + EconomyRules.all + BondRules.all }
 }

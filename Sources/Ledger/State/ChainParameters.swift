@@ -20,8 +20,22 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     /// Bandwidth bytes a transaction's origin pays per byte of the signed transaction (at least 1 on every
     /// chain that is not a development chain); shared among the bookkeepers with the mining reward.
     public var feePerByte: UInt64 = 0
+    /// The bookkeeper election (specs/consensus.md §Election): how many are elected each cycle, the
+    /// least bond a candidate locks (also the bond that weighs 1 in voting power), how many pulses an
+    /// unbonded amount stays slashable before it is paid out, the share of a bond burnt for evidence,
+    /// and the least share of certificates a member must have signed in a cycle to be re-elected.
+    public var bookkeepersMax: UInt64 = ChainParameters.bookkeepersMaxDefault
+    public var bondMinimum: UInt64 = ChainParameters.bondMinimumDefault
+    public var unbondDelayPulses: UInt64 = ChainParameters.unbondDelayPulsesDefault
+    public var slashPercent: UInt64 = ChainParameters.slashPercentDefault
+    public var performanceMinPercent: UInt64 = ChainParameters.performanceMinPercentDefault
 
     public static let settlementDepositDefault: UInt64 = 1 << 20
+    public static let bookkeepersMaxDefault: UInt64 = 21
+    public static let bondMinimumDefault: UInt64 = 1 << 20
+    public static let unbondDelayPulsesDefault: UInt64 = 3600
+    public static let slashPercentDefault: UInt64 = 5
+    public static let performanceMinPercentDefault: UInt64 = 50
 
     public init(
         genesisTimeMillis: UInt64, pulseMillis: UInt64 = 1000, electionCyclePulses: UInt64 = 1800,
@@ -44,7 +58,9 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
             "publicityWindowPulses": .unsigned(publicityWindowPulses),
             "storageByteDay": .unsigned(storageByteDayCoefficient), "cpuSecond": .unsigned(cpuSecondCoefficient),
             "settlementDeposit": .unsigned(settlementDeposit), "miningReward": .unsigned(miningReward),
-            "feePerByte": .unsigned(feePerByte),
+            "feePerByte": .unsigned(feePerByte), "bookkeepersMax": .unsigned(bookkeepersMax),
+            "bondMinimum": .unsigned(bondMinimum), "unbondDelayPulses": .unsigned(unbondDelayPulses),
+            "slashPercent": .unsigned(slashPercent), "performanceMinPercent": .unsigned(performanceMinPercent),
         ]
     }
 
@@ -58,7 +74,15 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         settlementDeposit = try fields.unsigned("settlementDeposit")
         miningReward = try fields.unsigned("miningReward")
         feePerByte = try fields.unsigned("feePerByte")
+        bookkeepersMax = try fields.unsigned("bookkeepersMax")
+        bondMinimum = try fields.unsigned("bondMinimum")
+        unbondDelayPulses = try fields.unsigned("unbondDelayPulses")
+        slashPercent = try fields.unsigned("slashPercent")
+        performanceMinPercent = try fields.unsigned("performanceMinPercent")
     }
+
+    /// The election cycle a pulse falls in.
+    public func cycle(ofPulse pulse: UInt64) -> UInt64 { pulse / max(1, electionCyclePulses) }
 
     /// Pulses in a day, at least 1.
     public var pulsesPerDay: UInt64 { max(1, 86_400_000 / pulseMillis) }
@@ -66,45 +90,5 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     /// The pulse a block time falls in. Pulses count from genesis; at most one block per pulse.
     public func pulse(atMillis time: UInt64) -> UInt64 {
         time < genesisTimeMillis ? 0 : (time - genesisTimeMillis) / pulseMillis
-    }
-}
-
-/// The bookkeepers whose precommits make a block final, at `ID.derived("bookkeepers", [])`.
-/// A single-node ledger is the special case of a set of one. Each has voting power 1 until bonds weigh
-/// them (the election, specs/consensus.md); every rule counts power, never heads.
-public struct BookkeeperSet: StateRecord, Equatable {
-    public static let kind = "bookkeepers"
-    public static var stateKey: ID { ID.derived("bookkeepers", []) }
-    public static let countMax = 100
-
-    public var keys: [PublicKey]
-
-    public init(keys: [PublicKey]) { self.keys = keys }
-
-    /// A member's voting power; nil for a key outside the set.
-    public func power(of key: PublicKey) -> UInt64? { keys.contains(key) ? 1 : nil }
-
-    public var totalPower: UInt64 { UInt64(keys.count) }
-
-    /// More than two thirds of the power: enough to commit (Tendermint's 2f + 1).
-    public func isQuorum(_ power: UInt64) -> Bool { power.multipliedFullWidth(by: 3) > totalPower.multipliedFullWidth(by: 2) }
-
-    /// More than one third: at least one honest member among them (Tendermint's f + 1).
-    public func exceedsOneThird(_ power: UInt64) -> Bool { power.multipliedFullWidth(by: 3) > totalPower.multipliedFullWidth(by: 1) }
-
-    /// What headers commit to: TaggedHash("ledgerd/bookkeepers", encode(record)).
-    public var hash: Digest { SHA256.tagged("ledgerd/bookkeepers", CBOREncoder.encode(cbor)) }
-
-    public var fields: [String: CBOR] { ["keys": .array(keys.map { .bytes($0.bytes) })] }
-
-    public init(fields: inout CBORFields) throws(DecodeError) {
-        var keys: [PublicKey] = []
-        for item in try fields.array("keys", countMax: BookkeeperSet.countMax) {
-            guard case .bytes(let raw) = item, let key = try? PublicKey(bytes: raw) else {
-                throw .schema("bookkeepers: a key is not a valid public key")
-            }
-            keys.append(key)
-        }
-        self.keys = keys
     }
 }

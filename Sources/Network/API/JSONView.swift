@@ -28,15 +28,15 @@ public enum JSONView {
 
     /// What a block paid its bookkeepers: the reward it minted, the fees its transactions paid, and each
     /// bookkeeper's share, by the same function the rule uses (`MiningReward.payout`).
-    public static func rewards(_ block: Block, parameters: ChainParameters?, bookkeepers: BookkeeperSet?) -> [String: Any] {
-        guard let parameters, let bookkeepers else { return ["minted": 0, "fees": 0, "shares": [Any]()] }
-        let payout = MiningReward.payout(of: block, parameters: parameters, bookkeepers: bookkeepers)
+    public static func rewards(_ block: Block, parameters: ChainParameters?, paidBy sets: (certifiedBy: BookkeeperSet, starting: BookkeeperSet)?) -> [String: Any] {
+        guard let parameters, let sets else { return ["minted": 0, "fees": 0, "shares": [Any]()] }
+        let payout = MiningReward.payout(of: block, parameters: parameters, certifiedBy: sets.certifiedBy, startingSet: sets.starting)
         return ["minted": payout.minted, "fees": payout.fees, "shares": payout.shares.map { ["bookkeeper": $0.bookkeeper.text, "amount": $0.amount] }]
     }
 
-    public static func block(_ block: Block, parameters: ChainParameters? = nil, bookkeepers: BookkeeperSet? = nil) -> [String: Any] {
+    public static func block(_ block: Block, parameters: ChainParameters? = nil, paidBy sets: (certifiedBy: BookkeeperSet, starting: BookkeeperSet)? = nil) -> [String: Any] {
         var view = header(block.header)
-        view["rewards"] = rewards(block, parameters: parameters, bookkeepers: bookkeepers)
+        view["rewards"] = rewards(block, parameters: parameters, paidBy: sets)
         view["evidence"] = block.evidence.map { piece -> [String: Any] in
             ["bookkeeper": piece.voter.id.text, "height": piece.first.height, "round": piece.first.round, "type": piece.first.kind.rawValue,
              "hash": piece.hash.hex, "encoded": Hex.encode(CBOREncoder.encode(piece.cbor))]

@@ -75,9 +75,10 @@ public struct LedgerQueries: Sendable {
             height = found
         }
         guard let block = try await storeCall({ try node.store.block(at: height) }) else { throw APIError.notFound("block \(reference)") }
-        // Parameters and the set are the genesis file's throughout (no transaction changes them yet).
-        let state = await node.state
-        return JSONView.block(block, parameters: state.parameters, bookkeepers: state.bookkeepers)
+        // The payout is recomputed with the sets of its own time (elections and evidence change them).
+        var sets = PayoutSets(store: node.store)
+        let paidBy = try await storeCall { try sets.forBlock(height) }
+        return JSONView.block(block, parameters: await node.state.parameters, paidBy: paidBy)
     }
 
     func transaction(_ text: Substring) async throws -> [String: Any] {

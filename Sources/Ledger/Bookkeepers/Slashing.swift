@@ -1,16 +1,20 @@
 /// Evidence in blocks (specs/consensus.md §Evidence): a bookkeeper proven to have signed two different
 /// votes for one height, round and type is excluded from the bookkeeper set by the block that carries
-/// the proof, gets no share of that block's reward, and is written into the slashing history. Bonds, and
-/// the share of the bond this would burn, come with elections (not yet).
+/// the proof, gets no share of that block's reward, loses `params.slashPercent` of its bond (bonded and
+/// unbonding; burnt, not paid to anyone, so that no one profits from provoking it), has the rest of its
+/// bond unbonded (it does not stand at the next election unless it bonds again), and is written into the
+/// slashing history.
 public enum Slashing {
     public static let evidencePerBlockMax = 16
     /// Evidence older than this many heights is refused: the misdeed must be reported while it matters.
     public static let evidenceAgeHeightsMax: UInt64 = 100
     public static let badEvidence: Rejection.Code = "bad_evidence"
 
-    /// Checks each piece and excludes its bookkeeper; all or nothing.
-    public static func apply(_ evidence: [Equivocation], to draft: inout StateDraft, chain: String, height: UInt64) throws(Rejection) {
-        guard !evidence.isEmpty else { return }
+    /// Checks each piece and excludes its bookkeeper; all or nothing. Returns the excluded keys.
+    @discardableResult
+    public static func apply(_ evidence: [Equivocation], to draft: inout StateDraft, context: BlockContext) throws(Rejection) -> Set<PublicKey> {
+        let chain = context.chain, height = context.height
+        guard !evidence.isEmpty else { return [] }
         guard evidence.count <= evidencePerBlockMax else {
             throw Rejection(badEvidence, "a block carries at most \(evidencePerBlockMax) pieces of evidence")
         }
@@ -18,6 +22,9 @@ public enum Slashing {
             throw Rejection(.unreadableRecord, "the state has no bookkeeper set")
         }
         var history = try draft.record(SlashingHistory.self, at: SlashingHistory.stateKey) ?? SlashingHistory(entries: [])
+        var bonds = try draft.record(Bonds.self, at: Bonds.stateKey)
+        let parameters = try draft.parameters()
+        var excluded = Set<PublicKey>()
         do throws(Rejection) {
             for piece in evidence {
                 guard piece.first.chain.sameBytes(as: chain) else { throw Rejection(badEvidence, "evidence from another chain") }
@@ -29,9 +36,17 @@ public enum Slashing {
                     throw Rejection(badEvidence, "\(piece.voter.id) is not in the bookkeeper set (a stranger, or excluded already)")
                 }
                 guard piece.verifies else { throw Rejection(badEvidence, "a vote in the evidence against \(piece.voter.id) does not verify") }
-                set.keys.removeAll { $0 == piece.voter }
+                set.remove(piece.voter)
                 guard !set.keys.isEmpty else { throw Rejection(badEvidence, "excluding \(piece.voter.id) would leave no bookkeeper") }
-                history.record(.init(voter: piece.voter, height: piece.first.height, round: piece.first.round, evidence: piece.hash, excludedAt: height))
+                var burnt: UInt64 = 0
+                if var entry = bonds?.entry(piece.voter) {
+                    burnt = burn(parameters.slashPercent, of: &entry)
+                    entry.unbond(entry.bonded, pulse: context.pulse, height: height, parameters: parameters)
+                    bonds?.update(entry)
+                }
+                excluded.insert(piece.voter)
+                history.record(.init(voter: piece.voter, height: piece.first.height, round: piece.first.round, evidence: piece.hash,
+                                     excludedAt: height, burnt: burnt))
             }
         } catch {
             draft.rollbackTransaction()
@@ -39,7 +54,19 @@ public enum Slashing {
         }
         draft.put(set, at: BookkeeperSet.stateKey)
         draft.put(history, at: SlashingHistory.stateKey)
+        if let bonds { draft.put(bonds, at: Bonds.stateKey) }
         draft.commitTransaction()
+        return excluded
+    }
+
+    /// Burns `percent` of what the entry holds, from the standing bond first; returns the amount.
+    static func burn(_ percent: UInt64, of entry: inout Bonds.Entry) -> UInt64 {
+        let held = UInt128(entry.bonded) + UInt128(entry.unbonding)
+        let burnt = UInt64(held * UInt128(min(percent, 100)) / 100)
+        let fromBond = min(burnt, entry.bonded)
+        entry.bonded -= fromBond
+        entry.unbonding -= burnt - fromBond
+        return burnt
     }
 }
 
@@ -55,6 +82,8 @@ public struct SlashingHistory: StateRecord, Equatable {
         public var round: UInt32
         public var evidence: Digest
         public var excludedAt: UInt64
+        /// Bond burnt for it.
+        public var burnt: UInt64 = 0
     }
 
     public var entries: [Entry]
@@ -69,7 +98,7 @@ public struct SlashingHistory: StateRecord, Equatable {
     public var fields: [String: CBOR] {
         ["entries": .array(entries.map {
             .map(["key": .bytes($0.voter.bytes), "height": .unsigned($0.height), "round": .unsigned(UInt64($0.round)),
-                  "evidence": .digest($0.evidence), "excludedAt": .unsigned($0.excludedAt)])
+                  "evidence": .digest($0.evidence), "excludedAt": .unsigned($0.excludedAt), "burnt": .unsigned($0.burnt)])
         })]
     }
 
@@ -79,9 +108,9 @@ public struct SlashingHistory: StateRecord, Equatable {
             var entry = try CBORFields(item, schema: "slashing entry")
             let voter = try entry.publicKey("key"), height = try entry.unsigned("height")
             guard let round = UInt32(exactly: try entry.unsigned("round")) else { throw .schema("slashing entry: round") }
-            let evidence = try entry.digest("evidence"), excludedAt = try entry.unsigned("excludedAt")
+            let evidence = try entry.digest("evidence"), excludedAt = try entry.unsigned("excludedAt"), burnt = try entry.unsigned("burnt")
             try entry.finish()
-            entries.append(Entry(voter: voter, height: height, round: round, evidence: evidence, excludedAt: excludedAt))
+            entries.append(Entry(voter: voter, height: height, round: round, evidence: evidence, excludedAt: excludedAt, burnt: burnt))
         }
     }
 }
@@ -92,19 +121,11 @@ public struct PreviousBookkeepers: StateRecord, Equatable {
     public static let kind = "previousBookkeepers"
     public static var stateKey: ID { ID.derived("previous-bookkeepers", []) }
 
-    public var keys: [PublicKey]
+    public var set: BookkeeperSet
 
-    public init(keys: [PublicKey]) { self.keys = keys }
+    public init(set: BookkeeperSet) { self.set = set }
 
-    public var fields: [String: CBOR] { ["keys": .array(keys.map { .bytes($0.bytes) })] }
+    public var fields: [String: CBOR] { ["set": set.cbor] }
 
-    public init(fields: inout CBORFields) throws(DecodeError) {
-        keys = []
-        for item in try fields.array("keys", countMax: BookkeeperSet.countMax) {
-            guard case .bytes(let raw) = item, let key = try? PublicKey(bytes: raw) else { throw .schema("previous bookkeepers: a key is not valid") }
-            keys.append(key)
-        }
-    }
-
-    public var set: BookkeeperSet { BookkeeperSet(keys: keys) }
+    public init(fields: inout CBORFields) throws(DecodeError) { set = try BookkeeperSet(cbor: try fields.value("set")) }
 }

@@ -32,20 +32,27 @@ public enum MiningReward {
     }
 
     /// What a stored block paid, recomputed from the block alone: the reward, the fees its transactions
-    /// paid, and each bookkeeper's share (for the API and explorer; the rule itself pays from the draft).
-    public static func payout(of block: Block, parameters: ChainParameters, bookkeepers: BookkeeperSet) -> (minted: UInt64, fees: UInt64, shares: [Share]) {
+    /// paid, and each bookkeeper's share. `certifiedBy` is the set that certified the block before it
+    /// (the state after block h − 2), `startingSet` the set this block starts with (after h − 1).
+    public static func payout(of block: Block, parameters: ChainParameters, certifiedBy lastSigners: BookkeeperSet, startingSet before: BookkeeperSet)
+        -> (minted: UInt64, fees: UInt64, shares: [Share])
+    {
         guard block.height > 0 else { return (0, 0, []) }
         let fees = block.transactions.reduce(UInt64(0)) { $0 &+ parameters.feePerByte &* UInt64($1.encoded.count) }
-        let shares = shares(of: parameters.miningReward &+ fees, signers: block.lastCommit?.signers.map(\.key) ?? [],
-                            bookkeepers: bookkeepers, proposer: block.header.proposer)
-        return (parameters.miningReward, fees, shares)
+        let signers = rewarded(block.lastCommit?.signers.map(\.key) ?? [], startingSet: before, excluded: Set(block.evidence.map(\.voter)))
+        return (parameters.miningReward, fees, shares(of: parameters.miningReward &+ fees, signers: signers, bookkeepers: lastSigners, proposer: block.header.proposer))
     }
 
-    /// A share that would lift a balance past 2^64−1 is not paid (the same on every node).
-    public static func apply(to draft: inout StateDraft, signers: [PublicKey], proposer: ID) {
-        guard let parameters = try? draft.record(ChainParameters.self, at: ChainParameters.stateKey),
-            let bookkeepers = try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)
-        else { return }
+    /// The signers a block pays: those still in the set it starts with (a key that evidence or an
+    /// election took out of the set is not paid for its last certificate) and not excluded by its evidence.
+    static func rewarded(_ signers: [PublicKey], startingSet before: BookkeeperSet, excluded: Set<PublicKey>) -> [PublicKey] {
+        signers.filter { before.power(of: $0) != nil && !excluded.contains($0) }
+    }
+
+    /// `bookkeepers` is the set that made the certificate (its powers weigh the shares). A share that would
+    /// lift a balance past 2^64−1 is not paid (the same on every node).
+    public static func apply(to draft: inout StateDraft, signers: [PublicKey], bookkeepers: BookkeeperSet, proposer: ID) {
+        guard let parameters = try? draft.record(ChainParameters.self, at: ChainParameters.stateKey) else { return }
         let (total, overflow) = parameters.miningReward.addingReportingOverflow(draft.fees)
         guard total > 0 else { return }
         for share in shares(of: overflow ? .max : total, signers: signers, bookkeepers: bookkeepers, proposer: proposer) {
