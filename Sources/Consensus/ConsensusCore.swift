@@ -159,6 +159,7 @@ public struct ConsensusCore: Sendable {
             bufferFuture(message)
             return []
         }
+        if messageHeight + 1 == height, case .vote(let vote) = message { return extendLastCommit(with: vote) }
         guard messageHeight == height else { return [] }
         switch message {
         case .vote(let vote):
@@ -308,6 +309,23 @@ public struct ConsensusCore: Sendable {
         known.precommits.insert(voteKey)
         votesThisHeight.insert(voteKey)
         return vote
+    }
+
+    /// A precommit for the block just decided that came after the decision joins the certificate the next
+    /// block carries as `lastCommit`: every precommit a proposer received counts for its signer's Proof of
+    /// Performance and reward, not only the first quorum (specs/consensus.md §Election). One signature
+    /// check per late precommit, at most one per member.
+    private mutating func extendLastCommit(with vote: ConsensusVote) -> [Effect] {
+        guard var commit = tip.commit, vote.kind == .precommit, vote.height == commit.height, vote.round == commit.round, vote.block == commit.block,
+            vote.chain.sameBytes(as: tip.header.chain), !commit.signers.contains(where: { $0.key == vote.voter })
+        else { return [] }
+        let certifiedBy = tip.state.record(PreviousBookkeepers.self, at: PreviousBookkeepers.stateKey)?.set ?? tip.state.bookkeepers
+        let voteKey = KnownSignatures.key(voter: vote.voter, digest: vote.signingDigest, signature: vote.signature)
+        guard certifiedBy?.power(of: vote.voter) != nil, known.precommits.contains(voteKey) || vote.verifies else { return [] }
+        known.precommits.insert(voteKey)
+        commit.signers.append(CommitCertificate.Signer(key: vote.voter, timeMillis: vote.timeMillis, signature: vote.signature))
+        tip.commit = commit
+        return []
     }
 
     private mutating func decide(round: UInt32, value: Digest, precommits: [ConsensusVote], now: UInt64) -> [Effect] {

@@ -107,11 +107,16 @@ struct RunCommand: AsyncParsableCommand {
         }()
         let genesis: Genesis
         let nodeKey: SecretKey
+        let peerKey: SecretKey
         let cookie: String
         do {
             try directory.lock()
             genesis = try directory.readGenesis()
             nodeKey = try directory.loadKey("node")
+            // The libp2p identity is the node key unless keys/p2p.key gives it its own (so that the ledger
+            // key can move to another device while the peer keeps its address, and for the test in which two
+            // processes share one bookkeeper key).
+            peerKey = FileManager.default.fileExists(atPath: directory.keyPath("p2p")) ? try directory.loadKey("p2p") : nodeKey
             let loaded = try AdminCookie.load(directory)
             cookie = loaded.token
             if loaded.regenerated { logger.warning("the admin cookie \(directory.cookiePath) was missing or empty; wrote a new one") }
@@ -146,7 +151,7 @@ struct RunCommand: AsyncParsableCommand {
         swarmConfig.agent = "ledgerd/\(LedgerdCommand.version)"
         swarmConfig.limits.maxConnections = settings.maxPeers
         swarmConfig.addressBookPath = directory.path + "/peers.json"
-        let swarm = Swarm(identity: nodeKey, config: swarmConfig, logger: logger)
+        let swarm = Swarm(identity: peerKey, config: swarmConfig, logger: logger)
         let ledgerPeers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger)
         let network = P2PNetwork(
             swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger), peers: ledgerPeers,

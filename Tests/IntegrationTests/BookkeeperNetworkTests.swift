@@ -174,4 +174,187 @@ import Testing
         #expect(nodes[3].log().contains("consensus log replayed"))
         #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
     }
+
+    /// The set from a node's API: member IDs in rank order, and the raw answer.
+    static func bookkeepers(_ node: NodeProcess) async throws -> (ids: [String], view: [String: Any]) {
+        let view = try JSONSerialization.jsonObject(with: Data(try await HTTP.get(node.url + "/api/v1/bookkeepers").body)) as? [String: Any] ?? [:]
+        return ((view["bookkeepers"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }, view)
+    }
+
+    static func pulse(_ node: NodeProcess) throws -> UInt64 { (try status(node)["pulse"] as? NSNumber)?.uint64Value ?? 0 }
+
+    @Test func aFifthNodeBondsAndIsElectedAtTheNextCycleThenSigns() async throws {
+        let dir = Paths.temporaryFolder("testnet-election")
+        let written = try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--followers", "1", "--dir", dir, "--election-cycle-pulses", "40",
+                                              "--pulse-millis", "500", "--bond", "1MiB"])
+        #expect(written.status == 0, "\(written.error)")
+        let nodes = (0..<5).map { NodeProcess(data: "\(dir)/node\($0)") }
+        for node in nodes { try node.start(configured: true) }
+        defer { for node in nodes { node.stop() } }
+        try await P2PNetworkTests.waitUntil("every node sees the other four") {
+            try nodes.allSatisfy { (try Self.status($0)["peers"] as? NSNumber)?.intValue ?? 0 >= 4 }
+        }
+        // A first block opens the count of a cycle (the state is cycle 0 until one); the bond then goes in
+        // early in a cycle, so that the election it waits for is the next cycle's.
+        #expect(try nodes[0].ctl(["key", "new", "alice"]).status == 0)
+        _ = try Self.transfer(nodes[0], "1KiB")
+        try await P2PNetworkTests.waitUntil("early in a cycle", seconds: 30) { try Self.pulse(nodes[0]) % 40 < 8 }
+        _ = try Self.transfer(nodes[0], "1100")
+        let newcomer = try nodes[4].ctlJSON(["status"])["node_id"] as? String ?? "?"
+        let genesisSet = try await Self.bookkeepers(nodes[0]).ids
+        #expect(genesisSet.count == 4 && !genesisSet.contains(newcomer), "a follower at genesis")
+        let follower = try nodes[4].ctlJSON(["bookkeeper", "status"])
+        #expect(follower["bookkeeper"] as? Bool == false && (follower["bonded"] as? NSNumber)?.intValue == 0)
+        // A bond below the chain's minimum is refused in one line; one of the minimum stands.
+        let small = try nodes[4].ctl(["bookkeeper", "bond", "--amount", "1KiB"])
+        #expect(small.status != 0 && small.error.contains("bond_too_small") && small.error.split(separator: "\n").count == 1, "\(small.error)")
+        let bonded = try nodes[4].ctlJSON(["bookkeeper", "bond", "--amount", "1MiB"])
+        #expect(bonded["height"] != nil, "\(bonded)")
+        let (_, before) = try await Self.bookkeepers(nodes[0])
+        let election = before["election"] as? [String: Any] ?? [:]
+        let candidates = election["candidates"] as? [[String: Any]] ?? []
+        #expect(candidates.count == 5 && candidates.contains { $0["id"] as? String == newcomer && $0["would_be_elected"] as? Bool == true })
+        let nextPulse = (election["next_pulse"] as? NSNumber)?.uint64Value ?? 0
+        #expect(nextPulse > 0)
+        let page = String(decoding: try await HTTP.get(nodes[0].url + "/bookkeepers").body, as: UTF8.self)
+        #expect(page.contains("Next election") && page.contains("pulse <b>\(nextPulse)</b>") && page.contains(newcomer))
+
+        // Not before the cycle ends: a block later in the same cycle leaves the set as it is.
+        _ = try Self.transfer(nodes[0], "1200")
+        let sameCycle = try await Self.bookkeepers(nodes[0]).ids
+        #expect(sameCycle.count == 4 && !sameCycle.contains(newcomer), "the bond waits for the election")
+        // The election runs at the first block of the next cycle: blocks come only with transactions.
+        try await P2PNetworkTests.waitUntil("the cycle ends", seconds: 60) { try Self.pulse(nodes[0]) >= nextPulse }
+        // The first block of the cycle elects; the set it names certifies the next block.
+        _ = try Self.transfer(nodes[0], "1KiB")
+        _ = try Self.transfer(nodes[0], "1500")
+        try await P2PNetworkTests.waitUntilAsync("the five are the set on every node", seconds: 60) {
+            for node in nodes where try await Self.bookkeepers(node).ids.count != 5 { return false }
+            return true
+        }
+        let elected = try await Self.bookkeepers(nodes[2]).ids
+        #expect(elected.contains(newcomer))
+        // The newcomer now votes: a later block's certificate holds its precommit.
+        let electedAt = try Self.height(nodes[0])
+        for amount in ["2KiB", "3KiB"] { _ = try Self.transfer(nodes[0], amount) }
+        try await P2PNetworkTests.waitUntilAsync("a certificate signed by the newcomer", seconds: 60) {
+            let top = try Self.height(nodes[0])
+            guard top > electedAt + 1 else { return false }
+            let block = try JSONSerialization.jsonObject(with: Data(try await HTTP.get(nodes[0].url + "/api/v1/blocks/\(top)").body)) as? [String: Any]
+            let voters = ((block?["commit"] as? [String: Any])?["votes"] as? [[String: Any]] ?? []).compactMap { $0["bookkeeper"] as? String }
+            return voters.contains(newcomer)
+        }
+        let status = try nodes[4].ctlJSON(["bookkeeper", "status"])
+        #expect(status["bookkeeper"] as? Bool == true && status["votes"] as? Bool == true)
+        // Unbonding: the bond stops standing; the amount waits for the delay.
+        let unbond = try nodes[4].ctlJSON(["bookkeeper", "unbond"])
+        #expect(unbond["height"] != nil, "\(unbond)")
+        let after = try nodes[4].ctlJSON(["bookkeeper", "status"])
+        #expect((after["bonded"] as? NSNumber)?.intValue == 0 && (after["unbonding"] as? NSNumber)?.intValue == 1 << 20)
+        let again = try nodes[4].ctl(["bookkeeper", "unbond"])
+        #expect(again.status != 0 && again.error.contains("no bond standing"))
+        for node in nodes { node.stop() }
+        for node in nodes {
+            let verified = try run(Paths.ledgerd, ["verify", "--data", node.data])
+            #expect(verified.status == 0, "\(verified.error)")
+        }
+    }
+
+    @Test func aBookkeeperWhoseKeyTwoProcessesShareEquivocatesAndIsSlashed() async throws {
+        let dir = Paths.temporaryFolder("testnet-twin")
+        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--followers", "1", "--dir", dir, "--pulse-millis", "500"]).status == 0)
+        // node4 runs with node 3's bookkeeper key (its own key kept as its libp2p identity): two honest
+        // processes, one key, each voting as it sees fit — the double-signing an operator causes by running a
+        // backup beside the primary.
+        let twinKeys = "\(dir)/node4/keys"
+        try FileManager.default.moveItem(atPath: twinKeys + "/node.key", toPath: twinKeys + "/p2p.key")
+        try FileManager.default.copyItem(atPath: "\(dir)/node3/keys/node.key", toPath: twinKeys + "/node.key")
+        let nodes = (0..<5).map { NodeProcess(data: "\(dir)/node\($0)") }
+        for node in nodes { try node.start(configured: true) }
+        defer { for node in nodes { node.stop() } }
+        try await P2PNetworkTests.waitUntil("the honest three see the other four") {
+            try nodes.prefix(3).allSatisfy { (try Self.status($0)["peers"] as? NSNumber)?.intValue ?? 0 >= 4 }
+        }
+        let shared = try nodes[3].ctlJSON(["status"])["node_id"] as? String ?? "?"
+        #expect(try nodes[4].ctlJSON(["status"])["node_id"] as? String == shared)
+        #expect(try nodes[0].ctl(["key", "new", "alice"]).status == 0)
+        // Heights go by; when the shared key's turn to propose comes, each process proposes its own block and
+        // prevotes it: two votes of one key for different blocks.
+        var amount = 1
+        try await P2PNetworkTests.waitUntilAsync("the shared key is slashed", seconds: 150) {
+            _ = try Self.transfer(nodes[0], "\(1000 + amount)", wait: false)
+            amount += 1
+            let (_, view) = try await Self.bookkeepers(nodes[0])
+            return (view["slashed"] as? [[String: Any]] ?? []).contains { $0["bookkeeper"] as? String == shared }
+        }
+        #expect(nodes[0].log().contains("bookkeeper equivocated") || nodes[1].log().contains("bookkeeper equivocated"))
+        let (_, view) = try await Self.bookkeepers(nodes[1])
+        let entry = (view["slashed"] as? [[String: Any]] ?? []).first { $0["bookkeeper"] as? String == shared }
+        #expect((entry?["burnt"] as? NSNumber)?.intValue == (1 << 20) * 5 / 100, "5 % of its 1 MiB bond burnt")
+        let unbonding = ((view["election"] as? [String: Any])?["unbonding"] as? [[String: Any]] ?? []).first { $0["id"] as? String == shared }
+        #expect((unbonding?["amount"] as? NSNumber)?.intValue == (1 << 20) - (1 << 20) * 5 / 100, "the rest unbonded")
+        // The three go on alone, on one chain.
+        _ = try Self.transfer(nodes[0], "7KiB")
+        try await P2PNetworkTests.waitUntilAsync("the set is the honest three", seconds: 60) {
+            _ = try Self.transfer(nodes[0], "\(2000 + amount)", wait: false)
+            amount += 1
+            return try await Self.bookkeepers(nodes[2]).ids.count == 3
+        }
+        let top = try Self.height(nodes[0])
+        try await P2PNetworkTests.waitUntil("the honest three reach the same height") { try nodes.prefix(3).allSatisfy { try Self.height($0) >= top } }
+        let reference = try await Self.hashes(nodes[0], through: top)
+        for node in nodes[1...2] { #expect(try await Self.hashes(node, through: top) == reference, "no fork") }
+    }
+
+    /// A partition made by suspending processes (SIGSTOP): a stopped node neither sends nor reads, so the
+    /// others see its traffic vanish while its sockets stay open, and on SIGCONT it comes back with a stale
+    /// round and height and must catch up, without a restart. (This machine's kernel has no veth, tc or
+    /// netfilter, so a namespace cannot be cut in two; suspension cuts a node's traffic both ways.)
+    @Test func partitionsOfOneAndOfTwoHealWithoutFork() async throws {
+        let dir = Paths.temporaryFolder("testnet-partition")
+        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--dir", dir, "--pulse-millis", "500"]).status == 0)
+        let nodes = (0..<4).map { NodeProcess(data: "\(dir)/node\($0)") }
+        for node in nodes { try node.start(configured: true) }
+        defer {
+            for node in nodes { if let pid = node.process?.processIdentifier { kill(pid, SIGCONT) } }
+            for node in nodes { node.stop() }
+        }
+        try await P2PNetworkTests.waitUntil("every bookkeeper sees the other three") {
+            try nodes.allSatisfy { (try Self.status($0)["peers"] as? NSNumber)?.intValue ?? 0 >= 3 }
+        }
+        #expect(try nodes[0].ctl(["key", "new", "alice"]).status == 0)
+        var committed = [try Self.transfer(nodes[0], "1KiB")]
+        func suspend(_ index: Int, _ signal: Int32) { if let pid = nodes[index].process?.processIdentifier { kill(pid, signal) } }
+
+        // One cut off: the three go on; it misses heights.
+        suspend(3, SIGSTOP)
+        for amount in ["2KiB", "3KiB"] { committed.append(try Self.transfer(nodes[0], amount)) }
+        let missed = try Self.height(nodes[0])
+        // Two against two: neither side has more than two thirds; nothing commits.
+        suspend(2, SIGSTOP)
+        suspend(3, SIGCONT)
+        let stalled = try Self.transfer(nodes[1], "4KiB", wait: false)
+        try await Task.sleep(for: .seconds(5))
+        #expect(try Self.height(nodes[0]) == missed && Self.height(nodes[1]) == missed, "no side of a two-two split commits")
+        // Healed: the pending transfer commits, the laggards catch up, one chain.
+        suspend(2, SIGCONT)
+        committed.append(stalled)
+        try await P2PNetworkTests.waitUntil("the four converge after the partition heals", seconds: 90) {
+            let heights = try nodes.map { try Self.height($0) }
+            return heights.allSatisfy { $0 > missed } && Set(heights).count == 1
+        }
+        committed.append(try Self.transfer(nodes[0], "5KiB"))
+        try await P2PNetworkTests.waitUntil("the last transfer reaches every node", seconds: 60) {
+            let heights = Set(try nodes.map { try Self.height($0) })
+            let pending = (try Self.status(nodes[3])["mempool"] as? NSNumber)?.intValue
+            return heights.count == 1 && pending == 0
+        }
+        let top = try Self.height(nodes[0])
+        let reference = try await Self.hashes(nodes[0], through: top)
+        for node in nodes.dropFirst() { #expect(try await Self.hashes(node, through: top) == reference, "no fork") }
+        for id in committed {
+            #expect(try await HTTP.get(nodes[2].url + "/api/v1/transactions/\(id)").status == 200, "transaction \(id) is in node 2's chain")
+        }
+        #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
+    }
 }

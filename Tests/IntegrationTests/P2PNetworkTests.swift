@@ -18,6 +18,17 @@ import Testing
         throw TestFailure("timed out after \(seconds) s waiting until \(what)")
     }
 
+    /// `waitUntil` for a condition that awaits (an HTTP call).
+    static func waitUntilAsync(_ what: String, seconds: Double = 30, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            if (try? await condition()) == true { return }
+            if Date() >= deadline { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw TestFailure("timed out after \(seconds) s waiting until \(what)")
+    }
+
     /// Gives `node` the bookkeeper's funded key (as "funder") and alice's, so it can submit transfers itself.
     static func shareKeys(from source: NodeProcess, to node: NodeProcess) throws {
         try FileManager.default.copyItem(atPath: source.data + "/keys/node.key", toPath: node.data + "/keys/funder.key")

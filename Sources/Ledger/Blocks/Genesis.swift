@@ -34,6 +34,11 @@ public struct Genesis: Codable, Sendable, Equatable {
     public struct Bond: Codable, Sendable, Equatable {
         public var bookkeeper: String
         public var amount: UInt64
+
+        public init(bookkeeper: String, amount: UInt64) {
+            self.bookkeeper = bookkeeper
+            self.amount = amount
+        }
     }
 
     public struct Coefficients: Codable, Sendable, Equatable {

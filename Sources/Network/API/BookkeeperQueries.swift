@@ -51,12 +51,12 @@ extension LedgerQueries {
             return [
                 "height": height, "hash": set.hash.hex, "slashed": slashed, "encoded": Hex.encode(CBOREncoder.encode(set.cbor)), "total_power": set.totalPower,
                 "window": window.count, "bookkeepers": members, "recent": recent,
-                "election": try await election(after: height == 0 ? 0 : height - 1, parameters: parameters),
+                "election": try await election(after: height, parameters: parameters),
             ]
         }
     }
 
-    /// The next election as the state after `height` sees it: when, how many seats, and every bonded
+    /// The next election as the state after block `height` sees it (the latest: what a bond just did): when, how many seats, and every bonded
     /// candidate with its bond, performance this cycle and whether it stands (specs/openapi.yaml).
     private func election(after height: UInt64, parameters: ChainParameters?) async throws -> [String: Any] {
         guard let parameters else { return [:] }

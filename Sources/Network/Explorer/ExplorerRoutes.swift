@@ -82,6 +82,16 @@ public struct ExplorerRoutes: Sendable {
                     row["performance"] = String(format: "%.1f %%", Double(member["performance_ppm"] as? Int ?? 0) / 10_000)
                     return row
                 }
+                if var election = set["election"] as? [String: Any] {
+                    election["candidates"] = (election["candidates"] as? [[String: Any]] ?? []).map { candidate in
+                        var row = candidate
+                        row["performance"] = String(format: "%.1f %%", Double(candidate["performance_permille"] as? UInt64 ?? 0) / 10)
+                        row["seats"] = election["seats"]
+                        row["bond_minimum"] = election["bond_minimum"]
+                        return row
+                    }
+                    set["election"] = election
+                }
                 return ("bookkeepers", "Bookkeepers", ["set": set])
             }
         }

@@ -52,11 +52,19 @@ enum Templates {
         {{#set.bookkeepers}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a>{{#chief}} (chief){{/chief}}</td><td>{{power}}</td><td>{{proposed}}</td><td>{{signed}}</td><td>{{performance}}</td><td>{{rewards}}</td></tr>{{/set.bookkeepers}}
         </table>
         <h2>Slashing history</h2>
-        <table id="slashed"><tr><th>Bookkeeper</th><th>Equivocated at</th><th>Excluded by block</th></tr>
-        {{#set.slashed}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>height {{height}}, round {{round}}</td><td><a href="/block/{{excluded_at}}">{{excluded_at}}</a></td></tr>{{/set.slashed}}
-        {{^set.slashed}}<tr><td colspan="3" class="muted">no one has equivocated</td></tr>{{/set.slashed}}
+        <table id="slashed"><tr><th>Bookkeeper</th><th>Equivocated at</th><th>Excluded by block</th><th>Bond burnt</th></tr>
+        {{#set.slashed}}<tr><td class="mono"><a href="/account/{{bookkeeper}}">{{bookkeeper}}</a></td><td>height {{height}}, round {{round}}</td><td><a href="/block/{{excluded_at}}">{{excluded_at}}</a></td><td>{{burnt}}</td></tr>{{/set.slashed}}
+        {{^set.slashed}}<tr><td colspan="4" class="muted">no one has equivocated</td></tr>{{/set.slashed}}
         </table>
-        <p class="muted">Bonds and elections every election cycle are not in this version: the set is the genesis file's, less those excluded for equivocating.</p>
+        <h2>Next election</h2>
+        {{#set.election}}<p id="next-election">At the first block from pulse <b>{{next_pulse}}</b> (every {{cycle_pulses}} pulses; cycle {{cycle}} is being counted):
+        the {{seats}} best bonded candidates by bond × performance are elected. Performance is the share of the certificates a member could
+        have signed this cycle that hold its precommit; below {{performance_min_percent}} % it is not re-elected. A bond is at least {{bond_minimum}};
+        an unbonded amount is paid back after {{unbond_delay_pulses}} pulses; evidence burns {{slash_percent}} %.</p>
+        <table id="candidates"><tr><th>Candidate</th><th>Bonded</th><th>Unbonding</th><th>Performance this cycle</th><th>Stands</th></tr>
+        {{#candidates}}<tr><td class="mono"><a href="/account/{{id}}">{{id}}</a></td><td>{{bonded}}</td><td>{{unbonding}}</td><td>{{performance}} ({{signed}} of {{heights}})</td><td>{{#would_be_elected}}elected if it were now{{/would_be_elected}}{{^would_be_elected}}{{#eligible}}not in the top {{seats}}{{/eligible}}{{^eligible}}absent too often{{/eligible}}{{/would_be_elected}}</td></tr>{{/candidates}}
+        {{^candidates}}<tr><td colspan="5" class="muted">no bond stands: the set stays as it is — try <code>ledgerctl bookkeeper bond --amount {{bond_minimum}}</code></td></tr>{{/candidates}}
+        </table>{{/set.election}}
         <h2>Latest blocks</h2>
         <table id="recent"><tr><th>Height</th><th>Round</th><th>Proposer</th><th>Signed by</th></tr>
         {{#set.recent}}<tr><td><a href="/block/{{height}}">{{height}}</a></td><td>{{round}}</td><td class="mono"><a href="/account/{{proposer}}">{{proposer}}</a></td><td class="mono">{{#signers}}<a href="/account/{{.}}">{{.}}</a> {{/signers}}</td></tr>{{/set.recent}}
