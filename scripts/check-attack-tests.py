@@ -2,7 +2,7 @@
 # Issue 9's bar "each attack as a test that fails on the code before the fix": the new tests cannot
 # compile against the old tree, so this reverts one fix at a time in this tree, runs the attack test
 # written for it, records whether it fails, and restores the file. Every line must say "FAILS".
-# Usage: python3 scripts/check-attack-tests.py   (after swift build --build-tests; a few minutes)
+# Usage: python3 scripts/check-attack-tests.py [NAME-PREFIX …]   (after swift build --build-tests; a few minutes)
 import subprocess, sys, os
 os.chdir(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 M = [
@@ -14,8 +14,13 @@ M = [
  ("4 member since", "Sources/Ledger/Organizations/EconomyRules.swift", "            guard membership.sinceHeight < proposal.createdHeight else {", "            guard true else {", "membersApprovedAfterAProposalAndGuestsDoNotVoteOnIt"),
  ("5 clock drift (now: timeliness in consensus)", "Sources/Consensus/ConsensusConfig.swift", "        return blockTimeMillis <= now &+ precisionMillis && blockTimeMillis &+ precisionMillis &+ delay >= now", "        return true || blockTimeMillis <= now &+ precisionMillis && blockTimeMillis &+ precisionMillis &+ delay >= now", "aProposerClockAheadOrBehindIsPrevotedNil"),
  ("consensus: forged votes", "Sources/Consensus/ConsensusCore.swift", "                guard vote.verifies else {", "                guard vote.verifies || true else {", "strangersCannotVoteOrPropose"),
- ("consensus: framed evidence", "Sources/Ledger/Rules/Slashing.swift", "                guard piece.verifies else {", "                guard piece.verifies || true else {", "evidenceThatProvesNothingIsRefused"),
+ ("consensus: framed evidence", "Sources/Ledger/Bookkeepers/Slashing.swift", "                guard piece.verifies else {", "                guard piece.verifies || true else {", "evidenceThatProvesNothingIsRefused"),
  ("consensus: certificate duplicates", "Sources/Ledger/Blocks/CommitCertificate.swift", "            guard signed.insert(signer.key).inserted else {", "            guard signed.insert(signer.key).inserted || true else {", "tamperedBlocksAreRejected"),
+ ("bonds: the least bond", "Sources/Ledger/Bookkeepers/BondRules.swift", "        guard entry.bonded >= parameters.bondMinimum else {", "        guard true else {", "badBondsAndUnbondsAreRefusedAndChangeNothing"),
+ ("bonds: slashable until evidence is too old", "Sources/Ledger/Bookkeepers/Bonds.swift", "releaseHeight = max(releaseHeight, height &+ Slashing.evidenceAgeHeightsMax)", "releaseHeight = max(releaseHeight, height)", "aBondLocksAndAnUnbondPaysBackOnlyAfterTheDelayInPulsesAndHeights"),
+ ("bonds: a full list gives way only to a larger bond", "Sources/Ledger/Bookkeepers/BondRules.swift", "smallest.bonded < entry.bonded else {", "smallest.bonded <= entry.bonded else {", "aFullListGivesWayOnlyToALargerBond"),
+ ("election: chronic absence", "Sources/Ledger/Bookkeepers/Election.swift", "$0.signed * 100 >= $0.heights * parameters.performanceMinPercent", "true", "aChronicallyAbsentMemberIsNotReElected"),
+ ("slashing: the bond burns", "Sources/Ledger/Bookkeepers/Slashing.swift", "burnt = burn(parameters.slashPercent, of: &entry)", "burnt = burn(0, of: &entry)", "evidenceBurnsPartOfTheBondAndUnbondsTheRest"),
  ("6 size in blocks", "Sources/Ledger/Rules/StateMachine.swift", "        guard size <= Transaction.encodedBytesMax else {", "        guard size <= .max else {", "anOversizedTransactionIsRefusedByTheRulesNotOnlyAtAdmission"),
  ("7 role applied for", "Sources/Ledger/Rules/OrganizationRules.swift", "        if let named, named != role {", "        if let named, false, named != role {", "anApprovalCannotChangeTheRoleAppliedFor"),
  ("8 consent", "Sources/Ledger/Rules/OrganizationRules.swift", "        guard tx.signers[1].id == person else {", "        guard true else {", "nobodyIsIntroducedWithoutTheirOwnSignature"),
@@ -31,6 +36,9 @@ M = [
  ("review: a failing execution fails the proposal, not the vote", "Sources/Ledger/Organizations/EconomyRules.swift", "            } catch {\n                proposal.status = .failed\n            }", "            } catch {\n                throw Rejection(EconomyRules.groupFull, \"the old behaviour: the vote is refused\")\n            }", "incomeRecipientsAreBoundedByTheirRules"),
  ("part 2 contributors bound", "Sources/Ledger/Organizations/EconomyRules.swift", "            guard draft.groupCount(group) < Contribution.contributorsPerReferenceMax else {", "            guard true else {", "incomeRecipientsAreBoundedByTheirRules"),
 ]
+# Optional arguments keep only the mutations whose names start with one of them (e.g. "bonds" "election").
+if sys.argv[1:]:
+    M = [m for m in M if any(m[0].startswith(a) for a in sys.argv[1:])]
 results = []
 for name, path, old, new, test in M:
     src = open(path).read()

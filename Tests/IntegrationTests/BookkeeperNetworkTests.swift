@@ -330,14 +330,14 @@ import Testing
         suspend(3, SIGSTOP)
         for amount in ["2KiB", "3KiB"] { committed.append(try Self.transfer(nodes[0], amount)) }
         let missed = try Self.height(nodes[0])
-        // Two against two: neither side has more than two thirds; nothing commits.
+        // Two cut off from two: the side still running has no more than two thirds; nothing commits.
         suspend(2, SIGSTOP)
-        suspend(3, SIGCONT)
-        let stalled = try Self.transfer(nodes[1], "4KiB", wait: false)
+        let stalled = try Self.transfer(nodes[0], "4KiB", wait: false)
         try await Task.sleep(for: .seconds(5))
         #expect(try Self.height(nodes[0]) == missed && Self.height(nodes[1]) == missed, "no side of a two-two split commits")
-        // Healed: the pending transfer commits, the laggards catch up, one chain.
+        // Healed: the pending transfer commits, the laggards (one a height behind, one three) catch up, one chain.
         suspend(2, SIGCONT)
+        suspend(3, SIGCONT)
         committed.append(stalled)
         try await P2PNetworkTests.waitUntil("the four converge after the partition heals", seconds: 90) {
             let heights = try nodes.map { try Self.height($0) }
