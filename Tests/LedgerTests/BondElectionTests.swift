@@ -231,4 +231,14 @@ import Testing
         #expect(Election.elect(bonds: bonds, performance: performance, parameters: parameters)?.keys == [keys[1], keys[2]], "below the least share: not re-elected")
         #expect(Election.elect(bonds: Bonds(entries: []), performance: performance, parameters: parameters) == nil, "no candidate: the set stays")
     }
+
+    @Test func extremeBondsNeitherTrapNorWrap() throws {
+        var entry = Bonds.Entry(key: Self.newcomer.publicKey, bonded: .max, unbonding: .max)
+        #expect(Slashing.burn(100, of: &entry) == .max && entry.bonded == 0 && entry.unbonding == 0, "all of 2^65 − 2 burnt, the report saturated")
+        entry = Bonds.Entry(key: Self.newcomer.publicKey, bonded: .max, unbonding: .max - 1)
+        entry.unbond(.max, pulse: .max, height: .max, parameters: ChainParameters(genesisTimeMillis: 0))
+        #expect(entry.unbonding == .max && entry.bonded == .max - 1, "what cannot move stays bonded")
+        let record = Performance.Entry(key: Self.newcomer.publicKey, heights: .max, signed: .max)
+        #expect(record.permille == 1000)
+    }
 }

@@ -33,9 +33,10 @@ public struct Bonds: StateRecord, Equatable {
         /// Moves `amount` of the bond into unbonding; the release waits for the later of the delays, and for
         /// evidence's age limit in heights, so a misdeed can still be punished after the unbond.
         mutating func unbond(_ amount: UInt64, pulse: UInt64, height: UInt64, parameters: ChainParameters) {
-            let moved = min(amount, bonded)
+            // Never past 2^64 − 1 unbonding: what cannot move stays bonded (no unit is lost to wrapping).
+            let moved = min(amount, bonded, UInt64.max - unbonding)
             bonded -= moved
-            unbonding &+= moved
+            unbonding += moved
             releasePulse = max(releasePulse, pulse &+ parameters.unbondDelayPulses)
             releaseHeight = max(releaseHeight, height &+ Slashing.evidenceAgeHeightsMax)
         }

@@ -22,7 +22,7 @@ public enum Election {
             let record = performance.entry(entry.key)
             let permille = record?.permille ?? 1000
             // Chronic absence: too few of the certificates it could have signed.
-            let eligible = record.map { $0.heights == 0 || $0.signed * 100 >= $0.heights * parameters.performanceMinPercent } ?? true
+            let eligible = record.map { $0.heights == 0 || UInt128($0.signed) * 100 >= UInt128($0.heights) * UInt128(parameters.performanceMinPercent) } ?? true
             return Candidate(key: entry.key, bonded: entry.bonded, permille: permille, eligible: eligible)
         }.sorted { ($0.score, $0.bonded) != ($1.score, $1.bonded) ? ($0.score, $0.bonded) > ($1.score, $1.bonded) : $0.key < $1.key }
     }

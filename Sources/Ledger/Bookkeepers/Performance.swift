@@ -13,7 +13,7 @@ public struct Performance: StateRecord, Equatable {
         public var signed: UInt64
 
         /// Signed share in thousandths; a key with no heights yet counts as full (a newcomer).
-        public var permille: UInt64 { heights == 0 ? 1000 : min(signed, heights) * 1000 / heights }
+        public var permille: UInt64 { heights == 0 ? 1000 : UInt64(UInt128(min(signed, heights)) * 1000 / UInt128(heights)) }
     }
 
     /// The cycle being counted.

@@ -62,11 +62,13 @@ public enum Slashing {
     /// Burns `percent` of what the entry holds, from the standing bond first; returns the amount.
     static func burn(_ percent: UInt64, of entry: inout Bonds.Entry) -> UInt64 {
         let held = UInt128(entry.bonded) + UInt128(entry.unbonding)
-        let burnt = UInt64(held * UInt128(min(percent, 100)) / 100)
-        let fromBond = min(burnt, entry.bonded)
+        let share = held * UInt128(min(percent, 100)) / 100
+        let fromBond = UInt64(min(share, UInt128(entry.bonded)))
+        let fromUnbonding = UInt64(min(share - UInt128(fromBond), UInt128(entry.unbonding)))
         entry.bonded -= fromBond
-        entry.unbonding -= burnt - fromBond
-        return burnt
+        entry.unbonding -= fromUnbonding
+        // What both parts together held may pass 2^64 − 1; the amount reported saturates, the burn does not.
+        return fromBond.addingReportingOverflow(fromUnbonding).overflow ? .max : fromBond + fromUnbonding
     }
 }
 
