@@ -3,8 +3,9 @@
 # Build: the C libraries (DESIGN §3). Test: also Chromium, for the explorer pages test.
 set -euo pipefail
 packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4)
-# Test: Chromium for the explorer pages; libgmp-dev for py-libp2p's fastecdsa (the interop peer).
-if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev); fi
+# Test: Chromium for the explorer pages; libgmp-dev for py-libp2p's fastecdsa (the interop peer);
+# iproute2 and util-linux for the loopback-only network namespace Kubo runs in.
+if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev iproute2 util-linux); fi
 
 # Python test tools (the OpenAPI conformance check), from PyPI when absent.
 if [[ "${1:-}" == "--test" ]] && ! python3 -c "import yaml, jsonschema, openapi_spec_validator" 2>/dev/null; then
@@ -19,6 +20,14 @@ install_p2p_venv() {
         python3 -m venv "$venv"
         "$venv/bin/pip" install --quiet libp2p==0.8.1 cbor2 coincurve
     fi
+    # Kubo (go-libp2p-pubsub) as a shared library, for the gossipsub interoperability test. Its own
+    # Python loader is not used (it looks for the library elsewhere); the test opens it with cffi.
+    if [[ "${1:-}" == "--test" ]] && [[ ! -f "$(kubo_library)" ]]; then
+        "$venv/bin/pip" install --quiet --no-deps kubo-python==0.1.5
+    fi
+}
+kubo_library() {
+    ls "$venv"/lib/python3*/site-packages/ipfs_node/libkubo/libkubo_linux_x86_64.so 2>/dev/null | head -1
 }
 
 # schemathesis, the property-based HTTP API fuzzer of the SchemathesisTests suite (and `make fuzz`), in

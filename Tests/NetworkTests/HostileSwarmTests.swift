@@ -12,6 +12,8 @@ import Testing
 @Suite struct HostileSwarmTests {
     static let genesis = try! Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
                                                   balances: [(testKey(1).publicKey.id, 1_000_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+    static var transactionTopic: String { "ledgerd/\(genesis.block.hash.hex)/tx" }
+    static var blockTopic: String { "ledgerd/\(genesis.block.hash.hex)/blocks" }
 
     static func config(_ edit: (inout Swarm.Config) -> Void = { _ in }) -> Swarm.Config {
         var config = Swarm.Config.loopback
@@ -35,10 +37,14 @@ import Testing
     static func fakeLedgerPeer(_ n: Int, received: Received? = nil, sync: Swarm.Handler? = nil) async throws -> Swarm {
         let swarm = Swarm(identity: testKey(700 + n), config: .loopback)
         await swarm.registerCoreProtocols()
-        await swarm.handle(LedgerPeers.transactionProtocol) { stream in
-            while let bytes = try await stream.readMessageOrEnd(max: Transaction.encodedBytesMax) { await received?.add(bytes) }
+        // It hears the transaction topic over gossipsub and records what arrives (forwarding nothing).
+        let pubsub = Gossipsub(swarm: swarm, logger: .quiet("ledgerd.test"))
+        await pubsub.subscribe(transactionTopic) { bytes, _ in
+            await received?.add(bytes)
+            return .ignore
         }
-        await swarm.handle(LedgerPeers.blockProtocol) { stream in _ = try? await stream.readMessage(max: 512) }
+        await pubsub.start()
+        await FakePubsubs.shared.keep(pubsub, for: swarm.peerID)
         // By default an honest peer at height 0 of the same chain.
         let status = CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "genesis": .bytes(genesis.block.hash.bytes), "height": .unsigned(0),
                                               "hash": .bytes(genesis.block.hash.bytes)]))
@@ -91,9 +97,9 @@ import Testing
 
         let followerAddress = try #require(await followerSwarm.addresses.first)
         _ = try await liar.dial(followerAddress)
-        let announce = try await liar.openStream(to: followerSwarm.peerID, protocols: [LedgerPeers.blockProtocol])
-        try await announce.writeMessage(CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "height": .unsigned(1_000_000), "hash": .bytes([UInt8](repeating: 7, count: 32))])))
-        await announce.close()
+        let liarPubsub = try #require(await FakePubsubs.shared.pubsub(of: liar.peerID))
+        #expect(try await LedgerSyncTests.waitUntil { await liarPubsub.peers(in: Self.blockTopic).subscribed.contains(followerSwarm.peerID) })
+        await liarPubsub.publish(Self.blockTopic, CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "height": .unsigned(1_000_000), "hash": .bytes([UInt8](repeating: 7, count: 32))])))
         _ = try await followerSwarm.dial(try #require(await leaderSwarm.addresses.first))
 
         #expect(try await LedgerSyncTests.waitUntil { await follower.latest.height == 5 }, "sync did not resume from the honest peer")
@@ -101,9 +107,7 @@ import Testing
         #expect(followerSwarm.peerGuard.banReason(liar.peerID) == nil, "a slow peer is left, not banned")
         // Announcing again does not make the follower wait for it again (for a minute).
         for _ in 0..<3 {
-            let again = try await liar.openStream(to: followerSwarm.peerID, protocols: [LedgerPeers.blockProtocol])
-            try await again.writeMessage(CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "height": .unsigned(1_000_000), "hash": .bytes([UInt8](repeating: 8, count: 32))])))
-            await again.close()
+            await liarPubsub.publish(Self.blockTopic, CBOREncoder.encode(.map(["chain": .text(TestChain.chainID), "height": .unsigned(1_000_000), "hash": .bytes([UInt8](repeating: 8, count: 32))])))
         }
         try await Task.sleep(for: .milliseconds(500))
         let times = await asked.count
@@ -204,11 +208,13 @@ import Testing
 
         let transfer = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)])
         let unfunded = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(3), testKey(2)])
+        let senderPubsub = try #require(await FakePubsubs.shared.pubsub(of: sender.peerID))
+        #expect(try await LedgerSyncTests.waitUntil { await senderPubsub.peers(in: Self.transactionTopic).subscribed.contains(leaderSwarm.peerID) })
+        // Gossipsub delivers to peers subscribed when a message passes (not before they joined).
+        #expect(try await LedgerSyncTests.waitUntil { await leaderPeers.pubsub.peers(in: Self.transactionTopic).subscribed.contains(other.peerID) })
         for _ in 0..<3 {
-            let stream = try await sender.openStream(to: leaderSwarm.peerID, protocols: [LedgerPeers.transactionProtocol])
-            try await stream.writeMessage(transfer.encoded)
-            try await stream.writeMessage(unfunded.encoded)
-            await stream.close()
+            await senderPubsub.publish(Self.transactionTopic, transfer.encoded)
+            await senderPubsub.publish(Self.transactionTopic, unfunded.encoded)
         }
         #expect(try await LedgerSyncTests.waitUntil { await fromOther.count >= 1 })
         try await Task.sleep(for: .milliseconds(500))  // let the rest be handled and any further relay arrive (there must be none)
@@ -231,18 +237,27 @@ import Testing
         let (leaderSwarm, leaderPeers) = try await Self.ledgerPeer(leader, key: testKey(0))
         let spammer = try await Self.fakeLedgerPeer(20)
         _ = try await spammer.dial(try #require(await leaderSwarm.addresses.first))
-        let stream = try await spammer.openStream(to: leaderSwarm.peerID, protocols: [LedgerPeers.transactionProtocol])
+        let spammerPubsub = try #require(await FakePubsubs.shared.pubsub(of: spammer.peerID))
+        #expect(try await LedgerSyncTests.waitUntil { await spammerPubsub.peers(in: Self.transactionTopic).subscribed.contains(leaderSwarm.peerID) })
         for n in 0..<(-LedgerPeers.gossipScoreMin + 10) {
             let spam = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1000 + n), testKey(2)])
-            guard (try? await stream.writeMessage(spam.encoded)) != nil else { break }  // the node hangs up once it bans
+            await spammerPubsub.publish(Self.transactionTopic, spam.encoded)
         }
-        await stream.close()
         #expect(try await LedgerSyncTests.waitUntil { leaderSwarm.peerGuard.banReason(spammer.peerID) != nil })
         #expect(leaderSwarm.peerGuard.banReason(spammer.peerID)?.contains("failed admission") == true)
         #expect(await leader.mempoolCount == 0)
         withExtendedLifetime(leaderPeers) {}
         for swarm in [spammer, leaderSwarm] { await swarm.stop() }
     }
+}
+
+/// The gossipsub routers of fake peers, kept alive for as long as the tests run (a swarm holds its
+/// handlers' owners weakly).
+actor FakePubsubs {
+    static let shared = FakePubsubs()
+    private var routers: [PeerID: Gossipsub] = [:]
+    func keep(_ pubsub: Gossipsub, for peer: PeerID) { routers[peer] = pubsub }
+    func pubsub(of peer: PeerID) -> Gossipsub? { routers[peer] }
 }
 
 /// Messages a fake peer received (handlers run concurrently).

@@ -80,7 +80,7 @@ import Testing
         })
         let traffic = followerSwarm.traffic.byProtocol(of: leaderSwarm.peerID)
         #expect((traffic[LedgerPeers.syncProtocol]?.received ?? 0) > 0)
-        #expect((traffic[LedgerPeers.transactionProtocol]?.sent ?? 0) > 0)
+        #expect((traffic[Gossipsub.protocolName]?.sent ?? 0) > 0, "the transaction went over gossipsub")
 
         withExtendedLifetime((leaderPeers, followerPeers)) {}  // the swarms' handlers hold them weakly
         await followerSwarm.stop()
@@ -98,9 +98,11 @@ import Testing
         let peer = try await hostile.dial(try #require(await leaderSwarm.addresses.first))
         var encoded = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]).encoded
         encoded[encoded.count - 1] ^= 0x01  // inside the last signature
-        let stream = try await hostile.openStream(to: peer, protocols: [LedgerPeers.transactionProtocol])
-        try await stream.writeMessage(encoded)
-        await stream.close()
+        let pubsub = Gossipsub(swarm: hostile, logger: .quiet("ledgerd.test"))
+        await pubsub.subscribe(leaderPeers.transactionTopic) { _, _ in .ignore }
+        await pubsub.start()
+        #expect(try await Self.waitUntil { await pubsub.peers(in: leaderPeers.transactionTopic).subscribed.contains(peer) })
+        await pubsub.publish(leaderPeers.transactionTopic, encoded)
         #expect(try await Self.waitUntil { leaderSwarm.peerGuard.banReason(hostile.peerID) != nil })
         #expect(leaderSwarm.peerGuard.banReason(hostile.peerID)?.contains("signature") == true, "\(leaderSwarm.peerGuard.banReason(hostile.peerID) ?? "")")
         #expect(await leader.mempoolCount == 0)

@@ -2,15 +2,13 @@ import Foundation
 import Ledger
 import Logging
 
-/// The ledger's own protocols over libp2p streams (specs/p2p.md §Ledger protocols):
-///   /ledgerd/tx/1.0.0     transaction gossip: varint-prefixed signed transactions, then close
-///   /ledgerd/block/1.0.0  block announcement: one CBOR {chain, height, hash}
+/// The ledger over libp2p (specs/p2p.md §Ledger protocols):
+///   gossipsub topic `ledgerd/<genesis hash>/tx`      signed transactions, one per message
+///   gossipsub topic `ledgerd/<genesis hash>/blocks`  block announcements, CBOR {chain, height, hash}
 ///   /ledgerd/sync/1.0.0   block sync: request CBOR {chain, from, count}; answer CBOR status
 ///                         {chain, genesis, height, hash}, then up to `count` blocks, each varint-prefixed
 /// Every block from a peer is fully verified by LedgerNode.importBlock before it is stored.
 public actor LedgerPeers {
-    public static let transactionProtocol = "/ledgerd/tx/1.0.0"
-    public static let blockProtocol = "/ledgerd/block/1.0.0"
     public static let syncProtocol = "/ledgerd/sync/1.0.0"
     static let blocksPerRequest = 64
     static let maxBlockMessage = Block.encodedBytesMax
@@ -48,10 +46,10 @@ public actor LedgerPeers {
     private var gossipScores: [PeerID: Int] = [:]
     private var uploadBudgets: [PeerID: (bytes: Double, at: Double)] = [:]
 
-    /// Transactions gossiped per peer on one stream, at most `transactionsPerStream` per stream (the reader's bound).
-    static let transactionsPerStream = 1_024
-    private lazy var transactionOutbox = PeerOutbox(swarm: swarm, protocolName: Self.transactionProtocol,
-                                                    messagesPerStream: Self.transactionsPerStream, queueMax: Mempool.countMax, logger: logger)
+    /// Gossipsub carries transactions and block announcements (a flood cost O(n²) messages).
+    public let pubsub: Gossipsub
+    public nonisolated var transactionTopic: String { "ledgerd/\(genesisHash.hex)/tx" }
+    public nonisolated var blockTopic: String { "ledgerd/\(genesisHash.hex)/blocks" }
 
     /// The sync upload budget in force (`syncUploadBytesPerMinuteMax` unless a test lowers it).
     let syncUploadBytesPerMinute: Int
@@ -63,63 +61,72 @@ public actor LedgerPeers {
         self.swarm = swarm
         self.genesisHash = genesisHash
         self.logger = logger
+        pubsub = Gossipsub(swarm: swarm, logger: logger)
     }
 
     public func start() async {
         let node = self.node
-        await swarm.handle(Self.transactionProtocol) { [weak self] stream in
-            for _ in 0..<Self.transactionsPerStream {
-                guard let bytes = try await stream.readMessageOrEnd(max: Transaction.encodedBytesMax) else { break }
-                guard let self else { break }
-                // Seen before (from anyone): neither decoded, verified nor relayed again.
-                guard await self.firstSight(of: bytes, from: stream.peer) else { continue }
-                let signed: SignedTransaction
-                do { signed = try SignedTransaction.decodeUntrusted(bytes) } catch { throw WireError.malformed("gossiped transaction: \(error)") }
-                // A nonce ahead of the account's next is reordering under load (the sender's earlier one has
-                // not arrived yet): it waits, parked and unverified, until its predecessor is admitted. A nonce
-                // behind is late (committed meanwhile). Neither is scored: neither proves spam.
-                let expected = await node.nextNonce(for: signed.transaction.origin)
-                if signed.transaction.nonce > expected {
-                    await self.park(signed, from: stream.peer)
-                    continue
-                }
-                guard signed.transaction.nonce == expected else { continue }
-                var next: (SignedTransaction, PeerID)? = (signed, stream.peer)
-                while let (candidate, sender) = next {
-                    next = nil
-                    do {
-                        _ = try await node.admit(candidate)
-                        await self.score(sender, admitted: true)
-                        next = await self.unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1)
-                    } catch let rejection as Rejection {
-                        // A bad signature is the peer's fault at once; a duplicate or a full mempool is normal in
-                        // gossip; anything else (unfunded, expired) scores the sender down.
-                        if rejection.code == .badSignature {
-                            if sender == stream.peer { throw WireError.malformed("gossiped transaction: \(rejection)") }
-                            await swarm.ban(sender, reason: "gossiped transaction: \(rejection)")
-                        } else if rejection.code != .duplicate && rejection.code != .mempoolFull {
-                            await self.score(sender, admitted: false)
-                        }
-                    }
-                }
-            }
-            await stream.close()
-        }
-        await swarm.handle(Self.blockProtocol) { [weak self] stream in
-            let bytes = try await stream.readMessage(max: 512)
-            await stream.close()
-            guard let announcement = try? CBORDecoder.decode(bytes), case .map(let fields) = announcement,
-                  case .unsigned(let height)? = fields["height"], case .bytes(let hash)? = fields["hash"], let digest = Digest(bytes: hash)
-            else { throw WireError.malformed("block announcement is not CBOR {chain, height, hash}") }
-            await self?.sawBlock(digest, from: stream.peer)
-            if height > (await node.latest.height) { await self?.sync(from: stream.peer) }
-        }
+        await pubsub.subscribe(transactionTopic) { [weak self] bytes, peer in await self?.validateTransaction(bytes, from: peer) ?? .ignore }
+        await pubsub.subscribe(blockTopic) { [weak self] bytes, peer in await self?.validateAnnouncement(bytes, from: peer) ?? .ignore }
+        await pubsub.start()
         await swarm.handle(Self.syncProtocol) { [weak self] stream in try await self?.serveSync(stream) }
         await node.observeTransactions { [weak self] signed in await self?.gossip(signed) }
         await node.observeBlocks { [weak self] block in await self?.announce(block) }
         await swarm.observeConnections { [weak self] peer, connected in
             if connected { await self?.sync(from: peer) } else { await self?.forget(peer) }
         }
+    }
+
+    /// A gossiped transaction: admitted and forwarded (accept); seen before, late, parked until its
+    /// predecessor, a duplicate or for a full mempool, or refused by the rules, it goes no further (ignore),
+    /// and only a refusal by the rules scores the sender down (an honest relay can forward a transaction
+    /// that a block made unpayable meanwhile, so it is not a gossipsub "invalid" message); a bad signature
+    /// bans the sender (reject).
+    private func validateTransaction(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
+        guard bytes.count <= Transaction.encodedBytesMax else { return .reject }
+        // Seen before (from anyone): neither decoded, verified nor relayed again.
+        guard firstSight(of: bytes, from: peer) else { return .ignore }
+        guard let signed = try? SignedTransaction.decodeUntrusted(bytes) else { return .reject }
+        // A nonce ahead of the account's next is reordering (the earlier one has not arrived yet): it
+        // waits, parked and unverified, until its predecessor is admitted. A nonce behind is late.
+        let expected = await node.nextNonce(for: signed.transaction.origin)
+        if signed.transaction.nonce > expected {
+            park(signed, from: peer)
+            return .ignore
+        }
+        guard signed.transaction.nonce == expected else { return .ignore }
+        var verdict = Gossipsub.Validation.ignore
+        var next: (SignedTransaction, PeerID)? = (signed, peer)
+        while let (candidate, sender) = next {
+            next = nil
+            do {
+                _ = try await node.admit(candidate)
+                await score(sender, admitted: true)
+                if candidate.id == signed.id { verdict = .accept } else { await pubsub.publish(transactionTopic, candidate.encoded) }
+                next = unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1)
+            } catch {
+                if error.code == .badSignature {
+                    await swarm.ban(sender, reason: "gossiped transaction: \(error)")
+                    if candidate.id == signed.id { verdict = .reject }
+                } else if error.code != .duplicate && error.code != .mempoolFull {
+                    await score(sender, admitted: false)
+                }
+            }
+        }
+        return verdict
+    }
+
+    /// A block announcement: a block this node lacks is synced from the peer that announced it, and the
+    /// announcement goes on; one for a block it has goes no further.
+    private func validateAnnouncement(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
+        guard bytes.count <= 512, let announcement = try? CBORDecoder.decode(bytes), case .map(let fields) = announcement,
+              case .text(let chain)? = fields["chain"], case .unsigned(let height)? = fields["height"], case .bytes(let hash)? = fields["hash"],
+              let digest = Digest(bytes: hash)
+        else { return .reject }
+        guard chain.sameBytes(as: await node.latest.chain) else { return .reject }
+        guard seenBlocks.insert(digest, from: peer) else { return .ignore }
+        if height > (await node.latest.height) { await sync(from: peer) }
+        return .accept
     }
 
     /// Transactions parked until their predecessor arrives, by origin and nonce (at most `parkedMax` in all,
@@ -152,8 +159,6 @@ public actor LedgerPeers {
         seenTransactions.insert(SHA256.hash(bytes), from: peer)
     }
 
-    private func sawBlock(_ hash: Digest, from peer: PeerID) { seenBlocks.insert(hash, from: peer) }
-
     /// Scores a gossiping peer: +1 per admitted transaction, −1 per one that failed admission; at
     /// `gossipScoreMin` it is banned.
     private func score(_ peer: PeerID, admitted: Bool) async {
@@ -172,7 +177,6 @@ public actor LedgerPeers {
     private func forget(_ peer: PeerID) async {
         gossipScores[peer] = nil
         uploadBudgets[peer] = nil
-        await transactionOutbox.close(peer)
     }
 
     /// Takes `bytes` from `peer`'s sync upload budget; false when the budget is spent.
@@ -194,14 +198,14 @@ public actor LedgerPeers {
         }
     }
 
+    /// This node's own transactions (submitted here) are published; one that came by gossip was forwarded
+    /// by gossipsub already.
     private func gossip(_ signed: SignedTransaction) async {
         let encoded = signed.encoded
         let hash = SHA256.hash(encoded)
+        guard seenTransactions.sources(of: hash).isEmpty else { return }
         seenTransactions.insert(hash)  // our own submissions too: they come back from peers
-        let sources = Set(seenTransactions.sources(of: hash))
-        // One ordered stream per peer: a payer's transactions arrive in nonce order (a stream per
-        // transaction reordered them, and the receiver refused the early ones as out of order).
-        for peer in await ledgerPeers where !sources.contains(peer) { await transactionOutbox.send(encoded, to: peer) }
+        await pubsub.publish(transactionTopic, encoded)
     }
 
     /// After a block: parked transactions whose predecessor it committed are admitted now.
@@ -210,22 +214,22 @@ public actor LedgerPeers {
             var next = unpark(origin: origin, nonce: await node.nextNonce(for: origin))
             while let (candidate, _) = next {
                 next = nil
-                if (try? await node.admit(candidate)) != nil { next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1) }
+                if (try? await node.admit(candidate)) != nil {
+                    // Parked, it was not forwarded; admitted now, it goes on as this node's own.
+                    await pubsub.publish(transactionTopic, candidate.encoded)
+                    next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1)
+                }
             }
         }
     }
 
+    /// A block committed here that no peer announced to us is announced to the mesh (each bookkeeper
+    /// commits every block; nodes that have it let the announcement go no further).
     private func announce(_ block: Block) async {
         await releaseParked(after: block)
+        guard seenBlocks.insert(block.hash) else { return }
         let message = CBOREncoder.encode(.map(["chain": .text(block.header.chain), "height": .unsigned(block.height), "hash": .bytes(block.hash.bytes)]))
-        let sources = Set(seenBlocks.sources(of: block.hash))  // who announced it or gave it to us
-        for peer in await ledgerPeers where !sources.contains(peer) {
-            Task {
-                guard let stream = try? await swarm.openStream(to: peer, protocols: [Self.blockProtocol]) else { return }
-                try? await stream.writeMessage(message)
-                await stream.close()
-            }
-        }
+        await pubsub.publish(blockTopic, message, flood: false)
     }
 
     private nonisolated func status() async -> [UInt8] {
