@@ -67,12 +67,55 @@ import Testing
             "identify": ["description": "key 1 listening on 127.0.0.1:7650, seen from 127.0.0.1:50000", "bytes": Hex.encode(Identify.encode(identify))],
             "dht_record": ["key": record.key, "value": "/ip4/127.0.0.1/tcp/7650", "seq": 1, "signer_seed": "ledgerd test key 1", "encoded": Hex.encode(record.encoded)],
             "multistream": ["header": Hex.encode(Multistream.message(Multistream.header)), "noise": Hex.encode(Multistream.message("/noise")), "na": Hex.encode(Multistream.message("na"))],
+            "gossipsub": gossipsub(keys[0]),
         ]
     }
 
     /// The RSA and ECDSA P-256 test keys published in libp2p's peer-ids spec. ledgerd cannot sign with them
     /// (it only verifies such keys), so the private keys and signatures are taken from the file, where
     /// Tests/p2p/p2p_vectors.py derives them; what the code computes (key encoding, peer ID, message) must match.
+    /// A StrictSign message by key 1 and an RPC carrying a subscription, it and a control message.
+    static func gossipsub(_ key: SecretKey) -> [String: Any] {
+        let topic = "ledgerd/" + String(repeating: "00", count: 32) + "/tx"
+        let message = PubsubMessage.signed(by: key, topic: topic, data: Array("hello".utf8), seqno: 1)
+        let rpc = PubsubRPC(subscriptions: [.init(subscribe: true, topic: topic)], messages: [message],
+                            control: .init(ihave: [(topic, [message.id])], iwant: [], graft: [topic], prune: [(topic, UInt64(60))]))
+        return ["author_seed": "ledgerd test key 1", "topic": topic, "data": "hello", "seqno": 1,
+                "signed_bytes": Hex.encode(PubsubMessage.signaturePrefix + message.encoded(withSignature: false)),
+                "message": Hex.encode(message.encoded(withSignature: true)), "message_id": Hex.encode(message.id), "rpc": Hex.encode(rpc.encoded())]
+    }
+
+    @Test func gossipsubMessagesSignDecodeAndRefuseTampering() throws {
+        let data = try Data(contentsOf: Repository.root.appendingPathComponent("specs/vectors/p2p.json"))
+        let vector = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let gossip = try #require(vector["gossipsub"] as? [String: Any])
+        let encoded = try #require(Hex.decode(gossip["rpc"] as? String ?? ""))
+        let rpc = try PubsubRPC(decoding: encoded)
+        #expect(rpc.encoded() == encoded, "decode and encode round-trip")
+        let message = try #require(rpc.messages.first)
+        #expect(message.verifies && Hex.encode(message.id) == gossip["message_id"] as? String && rpc.control.graft == [message.topic])
+        var tampered = message
+        tampered.data = Array("hellp".utf8)
+        #expect(!tampered.verifies, "a changed message no longer verifies")
+        var unsigned = message
+        unsigned.signature = nil
+        #expect(!unsigned.verifies, "StrictSign: an unsigned message is refused")
+        var shortSeqno = message
+        shortSeqno.seqno = [1]
+        #expect(!shortSeqno.verifies)
+        // Bounds: more message IDs than allowed is a protocol violation, not a crash.
+        var writer = ProtobufWriter()
+        var control = ProtobufWriter()
+        var iwant = ProtobufWriter()
+        for n in 0...PubsubRPC.idsMax { iwant.bytes(1, [UInt8(n & 0xff)]) }
+        control.bytes(2, iwant.bytes)
+        writer.bytes(3, control.bytes)
+        #expect(throws: WireError.self) { try PubsubRPC(decoding: writer.bytes) }
+        for cut in stride(from: 1, to: encoded.count, by: 7) {
+            _ = try? PubsubRPC(decoding: Array(encoded.prefix(cut)))  // truncated: refused or partial, never a trap
+        }
+    }
+
     static func foreignKeys() throws -> [[String: Any]] {
         let data = try Data(contentsOf: Repository.root.appendingPathComponent("specs/vectors/p2p.json"))
         let file = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])

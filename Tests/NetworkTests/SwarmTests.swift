@@ -86,7 +86,7 @@ import Testing
                 }
             }
         }
-        for _ in 0..<100 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<500 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.peerGuard.banReason(client.peerID)?.contains("unread") == true)
         await client.stop()
         await server.stop()
@@ -107,7 +107,7 @@ import Testing
         let peer = try await client.dial(try #require(await server.addresses.first))
         let stream = try await client.openStream(to: peer, protocols: [DHT.protocolID])
         try await stream.writeMessage([0xff, 0xff, 0xff])  // not a protobuf message
-        for _ in 0..<100 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<500 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.peerGuard.banReason(client.peerID) != nil)
         try await Task.sleep(for: .milliseconds(100))
         await #expect(throws: (any Error).self) { try await client.dial(try #require(await server.addresses.first)) ; _ = try await Ping.ping(peer, swarm: client) }
@@ -130,7 +130,7 @@ import Testing
         let forged = DHTRecord(key: key, value: [1], seq: 1, signer: forger)
         let message = KadMessage(kind: .putValue, key: Array(key.utf8), record: KadMessage.Record(key: Array(key.utf8), value: forged.encoded))
         _ = try? await DHT(swarm: client, tablePath: nil).request(message, to: peer)
-        for _ in 0..<100 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        for _ in 0..<500 where server.peerGuard.banReason(client.peerID) == nil { try await Task.sleep(for: .milliseconds(20)) }
         #expect(server.peerGuard.banReason(client.peerID)?.contains("not signed by the key's owner") == true)
         await client.stop()
         await server.stop()

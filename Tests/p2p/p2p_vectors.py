@@ -190,6 +190,28 @@ check(coincurve.PublicKeyXOnly(fields["signer"]).verify(fields["signature"], dig
 secret = sha(record["signer_seed"].encode())
 check(coincurve.PrivateKey(secret).public_key_xonly.format() == fields["signer"], "record signer is key 1")
 
+# Gossipsub: the RPC parses with py-libp2p's rpc.proto, and key 1's StrictSign signature verifies over
+# "libp2p-pubsub:" + the message without signature and key.
+from libp2p.pubsub.pb import rpc_pb2
+gossip = vectors["gossipsub"]
+rpc = rpc_pb2.RPC()
+rpc.ParseFromString(bytes.fromhex(gossip["rpc"]))
+check(rpc.subscriptions[0].subscribe and rpc.subscriptions[0].topicid == gossip["topic"], "gossipsub subscription")
+m = rpc.publish[0]
+# py-libp2p's rpc.proto names field 4 `repeated string topicIDs`: the same bytes as one `string topic`.
+topic = m.topicIDs[0] if hasattr(m, "topicIDs") else m.topic
+check(m.data == gossip["data"].encode() and topic == gossip["topic"] and int.from_bytes(m.seqno, "big") == gossip["seqno"], "gossipsub message fields")
+author = key_from_seed(gossip["author_seed"])
+check(m.from_id == ID.from_pubkey(author.get_public_key()).to_bytes(), "gossipsub author")
+check((m.from_id + m.seqno).hex() == gossip["message_id"], "gossipsub message ID")
+bare = rpc_pb2.Message()
+bare.CopyFrom(m)
+bare.ClearField("signature")
+bare.ClearField("key")
+check(b"libp2p-pubsub:" + bare.SerializeToString() == bytes.fromhex(gossip["signed_bytes"]), "gossipsub signed bytes")
+check(author.get_public_key().verify(bytes.fromhex(gossip["signed_bytes"]), m.signature), "gossipsub signature")
+check(rpc.control.graft[0].topicID == gossip["topic"] and rpc.control.prune[0].backoff == 60, "gossipsub control")
+
 ms = vectors["multistream"]
 check(ms["header"] == (bytes([19]) + b"/multistream/1.0.0\n").hex() and ms["noise"] == (bytes([7]) + b"/noise\n").hex(), "multistream")
 
