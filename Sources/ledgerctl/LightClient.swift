@@ -17,11 +17,20 @@ struct LightClient {
     let client: NodeClient
     private(set) var headersChecked = 0
     private(set) var skips = 0
+    /// How far apart in time a skip may reach: the chain's unbond delay. Keys that signed the trusted
+    /// header are still bonded (slashable for what they sign) until then; past it, more than a third of an
+    /// old set proves nothing, and the gap is bisected down to adjacent headers instead (CometBFT's
+    /// trusting period). The genesis file's, or the default's when only --trust is given and no genesis
+    /// file is at hand.
+    private(set) var trustingPeriodMillis: UInt64 = ChainParameters.unbondDelayPulsesDefault * 1_000
 
     init(client: NodeClient) { self.client = client }
 
     /// The trusted point: block 0 of a genesis file you hold, or a header you name by height and hash.
-    mutating func anchor(genesis: Genesis?, trust: (height: UInt64, hash: Digest)?) async throws -> Trusted {
+    mutating func anchor(genesis: Genesis?, trust: (height: UInt64, hash: Digest)?, parameters known: Genesis? = nil) async throws -> Trusted {
+        if let params = (try? (genesis ?? known)?.build())?.state.parameters {
+            trustingPeriodMillis = params.unbondDelayPulses.multipliedReportingOverflow(by: params.pulseMillis).partialValue
+        }
         if let genesis {
             let built = try genesis.build()
             guard let set = built.state.bookkeepers else { throw CLIError("the genesis file names no bookkeepers") }
@@ -55,7 +64,8 @@ struct LightClient {
         // Skipping ahead: more than a third of the trusted set's power must have signed it, and its own set
         // (which its header commits to) must have certified it.
         let signingSet = header.bookkeepers == trusted.nextSet.hash ? trusted.nextSet : try await set(certifying: header)
-        if Self.trustedPower(of: commit, header: header, in: trusted.nextSet) {
+        let withinTrustingPeriod = header.timeMillis >= trusted.header.timeMillis && header.timeMillis - trusted.header.timeMillis <= trustingPeriodMillis
+        if withinTrustingPeriod, Self.trustedPower(of: commit, header: header, in: trusted.nextSet) {
             try certify(commit, header: header, by: signingSet)
             skips += 1
             return Trusted(header: header, nextSet: try await nextSet(after: header, current: signingSet))

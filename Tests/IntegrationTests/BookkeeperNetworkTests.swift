@@ -312,7 +312,8 @@ import Testing
     /// netfilter, so a namespace cannot be cut in two; suspension cuts a node's traffic both ways.)
     @Test func partitionsOfOneAndOfTwoHealWithoutFork() async throws {
         let dir = Paths.temporaryFolder("testnet-partition")
-        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--dir", dir, "--pulse-millis", "500"]).status == 0)
+        // An unbond delay of one pulse: a trusting period of 500 ms (below).
+        #expect(try run(Paths.ledgerd, ["testnet", "--nodes", "4", "--dir", dir, "--pulse-millis", "500", "--unbond-delay-pulses", "1"]).status == 0)
         let nodes = (0..<4).map { NodeProcess(data: "\(dir)/node\($0)") }
         for node in nodes { try node.start(configured: true) }
         defer {
@@ -356,5 +357,10 @@ import Testing
             #expect(try await HTTP.get(nodes[2].url + "/api/v1/transactions/\(id)").status == 200, "transaction \(id) is in node 2's chain")
         }
         #expect(!nodes.contains { $0.log().contains("bookkeeper equivocated") })
+        // Past the trusting period no skip is taken: two headers two heights apart are a pulse apart at
+        // least, and the light client walks the chain header by header instead.
+        let light = try nodes[1].ctlJSON(["verify", "--light"])
+        #expect(light["verified"] as? Bool == true && (light["skips"] as? NSNumber)?.intValue == 0)
+        #expect((light["headers_checked"] as? NSNumber)?.uint64Value ?? 0 >= top, "every header checked")
     }
 }

@@ -228,3 +228,22 @@ enum RawSocket {
         try? await channel.close().get()
     }
 }
+
+/// The per-peer outbox holds at most its byte bound for a peer that never reads: a stranger cannot make a
+/// node keep 1,024 messages of 32 MiB each.
+@Suite struct PeerOutboxTests {
+    @Test func aPeerThatNeverReadsCostsAtMostTheByteBound() async throws {
+        let server = try await SwarmTests.swarm(52), client = try await SwarmTests.swarm(53)
+        await server.handle("/test/never-reads/1.0.0") { _ in try await Task.sleep(for: .seconds(30)) }
+        let peer = try await client.dial(try #require(await server.addresses.first))
+        let outbox = PeerOutbox(swarm: client, protocolName: "/test/never-reads/1.0.0", bytesMax: 1 << 20, logger: .quiet("ledgerd.test"))
+        let message = [UInt8](repeating: 9, count: 64 * 1024)
+        for _ in 0..<64 { await outbox.send(message, to: peer) }
+        #expect(await outbox.dropped > 0, "4 MiB offered against a 1 MiB bound")
+        #expect(await outbox.backlog(of: peer).bytes <= 1 << 20)
+        await outbox.close(peer)
+        #expect(await outbox.backlog(of: peer).bytes == 0)
+        await client.stop()
+        await server.stop()
+    }
+}

@@ -7,6 +7,8 @@ public struct LedgerState: Sendable {
     /// a content's contributors. Derived from `values`, so it adds no state; rules read it to
     /// enumerate a group deterministically.
     public private(set) var groups: [ID: Set<ID>] = [:]
+    /// The `params` record, decoded once per change (every transaction reads it: its fee).
+    public private(set) var parameters: ChainParameters?
 
     public init() {
         tree = SparseMerkleTree()
@@ -31,6 +33,7 @@ public struct LedgerState: Sendable {
             if let group = LedgerState.group(of: value) { groups[group, default: []].insert(key) }
         }
         tree = SparseMerkleTree().updating(values.map { ($0.key, SHA256.hash(CBOREncoder.encode($0.value))) })
+        parameters = values[ChainParameters.stateKey].flatMap { try? ChainParameters(cbor: $0) }
     }
 
     public var rootHash: Digest { tree.rootHash }
@@ -41,7 +44,6 @@ public struct LedgerState: Sendable {
         values[key].flatMap { try? R(cbor: $0) }
     }
 
-    public var parameters: ChainParameters? { record(ChainParameters.self, at: ChainParameters.stateKey) }
     public var bookkeepers: BookkeeperSet? { record(BookkeeperSet.self, at: BookkeeperSet.stateKey) }
 
     /// Applies a block's changes (nil deletes) and moves to `height`. `created` receives the new tree
@@ -65,5 +67,6 @@ public struct LedgerState: Sendable {
         }
         tree = tree.updating(updates, created: &created)
         self.height = height
+        if let change = changes[ChainParameters.stateKey] { parameters = change.flatMap { try? ChainParameters(cbor: $0) } }
     }
 }

@@ -34,6 +34,8 @@ public struct StateDraft {
 
     /// The chain parameters (a ledger state always has them; a state without them refuses the rule).
     public func parameters() throws(Rejection) -> ChainParameters {
+        // Unchanged in this draft (no rule writes them): the base's, decoded once.
+        if pending[ChainParameters.stateKey] == nil, changes[ChainParameters.stateKey] == nil, let parameters = base.parameters { return parameters }
         guard let parameters = try record(ChainParameters.self, at: ChainParameters.stateKey) else {
             throw Rejection(.unreadableRecord, "the state has no chain parameters")
         }

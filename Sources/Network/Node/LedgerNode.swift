@@ -63,7 +63,7 @@ public actor LedgerNode {
         self.latestCommit = try store.block(at: height)?.commit
         self.chainID = header.chain
         self.pendingDraft = StateDraft(base: state)
-        let parameters = state.parameters!
+        guard let parameters = state.parameters else { throw StoreError.damaged("the stored state has no chain parameters") }
         self.lastNettingCycle = parameters.pulse(atMillis: clock()) / parameters.electionCyclePulses
         heightGauge.record(Int64(height))
     }

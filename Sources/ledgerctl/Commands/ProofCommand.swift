@@ -27,7 +27,7 @@ struct ProofCommand: AsyncParsableCommand {
         // named header, by certificates and the sets the headers commit to, never the node's word.
         let anchor = try LightAnchor.parse(genesis: genesis, trust: trust, directory: options.directory)
         var light = LightClient(client: client)
-        let trusted = try await light.anchor(genesis: anchor.genesis, trust: anchor.trust)
+        let trusted = try await light.anchor(genesis: anchor.genesis, trust: anchor.trust, parameters: anchor.parameters)
         let answer = try await client.get("/api/v1/proofs/\(id.text)" + (height.map { "?height=\($0)" } ?? ""))
         // A lying node could answer with an older block (a balance before it was spent).
         if let height, answer.uint("height") != height {

@@ -25,7 +25,7 @@ struct VerifyCommand: AsyncParsableCommand {
         let client = try options.client
         var lightClient = LightClient(client: client)
         let anchor = try LightAnchor.parse(genesis: genesis, trust: trust, directory: options.directory)
-        let trusted = try await lightClient.anchor(genesis: anchor.genesis, trust: anchor.trust)
+        let trusted = try await lightClient.anchor(genesis: anchor.genesis, trust: anchor.trust, parameters: anchor.parameters)
         var target = height ?? 0
         if height == nil { target = try await client.get("/api/v1/status").uint("height") }
         let verified = try await lightClient.verify(to: target, from: trusted)
@@ -47,6 +47,8 @@ struct VerifyCommand: AsyncParsableCommand {
 struct LightAnchor {
     var genesis: Genesis?
     var trust: (height: UInt64, hash: Digest)?
+    /// With --trust: the data directory's genesis file, if any, for the chain's trusting period only.
+    var parameters: Genesis?
 
     static func parse(genesis path: String?, trust: String?, directory: DataDirectory) throws -> LightAnchor {
         if let trust {
@@ -55,7 +57,8 @@ struct LightAnchor {
             guard parts.count == 2, let height = UInt64(parts[0]), let hash = Digest(hex: parts[1]) else {
                 throw CLIError("--trust '\(trust)' is not HEIGHT:HASH with a 64-hex block hash")
             }
-            return LightAnchor(trust: (height, hash))
+            let known = FileManager.default.contents(atPath: directory.genesisPath).flatMap { try? Genesis.decode(json: $0) }
+            return LightAnchor(trust: (height, hash), parameters: known)
         }
         let file = path ?? directory.genesisPath
         guard let data = FileManager.default.contents(atPath: file) else {
