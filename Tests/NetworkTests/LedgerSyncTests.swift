@@ -110,4 +110,24 @@ import Testing
         await hostile.stop()
         await leaderSwarm.stop()
     }
+
+    /// A certified block whose transaction carries a forged signature (its root and certificate made over
+    /// the forgery, as a dishonest set would): the parallel signature check off the actor refuses it, and
+    /// the node's chain and state are as before.
+    @Test func aCertifiedBlockWithAForgedTransactionSignatureIsRefused() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000), (testKey(2), 1_000)])
+        let genesis = try Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
+                                              balances: [(testKey(1).publicKey.id, 1_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+        let node = try Self.node("forged-block", key: testKey(0), genesis: genesis)
+        let honest = chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)])
+        var signatures = honest.signatures
+        signatures[0] = try Signature(bytes: Array(repeating: 1, count: 64))
+        let forged = SignedTransaction(transaction: honest.transaction, signatures: signatures)
+        let made = try #require(Chain.propose([forged], after: genesis.block.header, lastCommit: nil, state: genesis.state, machine: chain.machine,
+                                              timeMillis: 1_000_000 + 1_000, proposer: testKey(0).publicKey.id, verifySignatures: false))
+        let block = made.block.certified(by: [testKey(0)])
+        await #expect(throws: Rejection.self) { _ = try await node.importBlock(block) }
+        let (height, root) = (await node.latest.height, await node.state.rootHash)
+        #expect(height == 0 && root == genesis.state.rootHash)
+    }
 }

@@ -12,7 +12,8 @@ public enum Chain {
     /// `state`, and returns the state after it. `verifySignatures` may be false only for a block whose
     /// transaction and certificate signatures this node already verified.
     public static func apply(
-        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true
+        _ block: Block, after previous: BlockHeader, state: LedgerState, machine: StateMachine, verifySignatures: Bool = true,
+        known: KnownSignatures? = nil
     ) throws(Rejection) -> Applied {
         guard let bookkeepers = state.bookkeepers else {
             throw Rejection(.malformed, "state has no bookkeepers (not a ledger state)")
@@ -21,7 +22,7 @@ public enum Chain {
         if verifySignatures {
             try commit.verify(chain: block.header.chain, height: block.height, block: block.hash, bookkeepers: bookkeepers)
         }
-        return try execute(block, after: previous, state: state, machine: machine, verifySignatures: verifySignatures)
+        return try execute(block, after: previous, state: state, machine: machine, verifySignatures: verifySignatures, known: known)
     }
 
     /// Whether the body is the one the header commits to (transactions, evidence, previous certificate):

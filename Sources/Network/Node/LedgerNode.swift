@@ -64,6 +64,7 @@ public actor LedgerNode {
         self.chainID = header.chain
         self.pendingDraft = StateDraft(base: state)
         guard let parameters = state.parameters else { throw StoreError.damaged("the stored state has no chain parameters") }
+        self.parameters = parameters
         self.lastNettingCycle = parameters.pulse(atMillis: clock()) / parameters.electionCyclePulses
         heightGauge.record(Int64(height))
     }
@@ -122,21 +123,45 @@ public actor LedgerNode {
     public var tip: ChainTip { ChainTip(header: latest, state: state, commit: latestCommit) }
 
     /// A block from a peer: fully verified (its certificate against the bookkeepers, every signature, the
-    /// state root), then committed. False when this node already holds it.
-    public func importBlock(_ block: Block) throws -> Bool {
+    /// state root), then committed. False when this node already holds it. The transactions' signatures —
+    /// most of the cost — are verified first, off the actor and over every core, so that submissions,
+    /// the API and consensus go on meanwhile; the rest of the check runs on the actor.
+    public nonisolated func importBlock(_ block: Block) async throws -> Bool {
+        let known = try await Self.verifyTransactionSignatures(of: block)
+        return try await importVerified(block, known: known)
+    }
+
+    private func importVerified(_ block: Block, known: KnownSignatures) throws -> Bool {
         guard block.height == latest.height + 1 else {
             if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return false }
             throw Rejection(.malformed, "block \(block.height) does not follow this node's height \(latest.height)")
         }
-        let applied = try Chain.apply(block, after: latest, state: state, machine: machine)
+        let applied = try Chain.apply(block, after: latest, state: state, machine: machine, known: known)
         try commit(block, applied: applied)
         return true
+    }
+
+    /// Verifies every transaction signature of `block` in parallel, one slice per core; the keys of those
+    /// that verified, for `Chain.apply` not to verify again.
+    static func verifyTransactionSignatures(of block: Block) async throws(Rejection) -> KnownSignatures {
+        let transactions = block.transactions
+        let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, transactions.count / 64))
+        let size = (transactions.count + slices - 1) / max(1, slices)
+        let valid = await withTaskGroup(of: Bool.self) { group in
+            for start in stride(from: 0, to: transactions.count, by: max(1, size)) {
+                let slice = transactions[start..<min(start + size, transactions.count)]
+                group.addTask { slice.allSatisfy { $0.signaturesAreValid() } }
+            }
+            return await group.allSatisfy { $0 }
+        }
+        guard valid else { throw Rejection(.badSignature, "block \(block.height) holds a transaction whose signature does not verify") }
+        return KnownSignatures(transactions: Set(transactions.map(KnownSignatures.key)))
     }
 
     /// Stores a block that consensus decided (or that `importBlock` verified), with the explorer's payout
     /// rows in the same SQLite transaction, and re-checks the mempool against the new state.
     public func commit(_ block: Block, applied: Chain.Applied) throws {
-        try store.append(block, applied: applied, payouts: payouts(of: block, before: state, after: applied.state))
+        try store.append(block, applied: applied, payouts: ExplorerIndex.payouts(of: block, before: state, after: applied.state))
         state = applied.state
         latest = block.header
         latestCommit = block.commit
@@ -162,7 +187,8 @@ public actor LedgerNode {
 
     // MARK: - Reading
 
-    public var parameters: ChainParameters { state.parameters! }
+    /// The chain's parameters (no transaction changes them; checked present when the node opened).
+    public let parameters: ChainParameters
     public var mempoolCount: Int { mempool.count }
     public var nodeID: ID? { key?.publicKey.id }
 
@@ -221,28 +247,5 @@ public actor LedgerNode {
             mempool.add(signed)
         }
         mempoolGauge.record(mempool.count)
-    }
-
-    /// Recomputes each income event's split from the state before the block, for the explorer; the rows
-    /// are stored in the block's own SQLite transaction.
-    private func payouts(of block: Block, before: LedgerState, after: LedgerState) -> [LedgerStore.Payout] {
-        var payouts: [LedgerStore.Payout] = []
-        var sequences: [ID: UInt64] = [:]
-        for signed in block.transactions where signed.transaction.type == EconomyRules.income {
-            guard case .map(let body) = signed.transaction.body, case .bytes(let raw)? = body["org"], let organization = ID(bytes: raw),
-                case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"]
-            else { continue }
-            // As the rule does: the contract in force at the end of the previous block, or, for an
-            // organization created in this block, its first (found only in the state after it).
-            let existing = before.record(Governance.self, at: Governance.stateKey(organization))
-            guard let contract = (existing != nil ? before : after)
-                .record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: existing?.contractVersion ?? 1))
-            else { continue }
-            let sequence = sequences[organization, default: existing?.incomeCount ?? 0] + 1
-            sequences[organization] = sequence
-            let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: before))
-            payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
-        }
-        return payouts
     }
 }
