@@ -2,6 +2,7 @@ import Foundation
 import Ledger
 import Logging
 import Metrics
+import Synchronization
 
 /// libp2p gossipsub v1.1 (`/meshsub/1.1.0`, specs/p2p.md §Gossipsub): each topic has a mesh of about D
 /// peers that forward every message in full, and the others hear of messages by ID (IHAVE) and ask for
@@ -39,7 +40,8 @@ public actor Gossipsub {
     private var scores: [PeerID: PeerScore] = [:]
     private var seen: SeenCache
     private var cache = MessageCache()
-    private var sequence: UInt64
+    /// The next message's sequence number, taken without the actor (publishing signs off the actor).
+    private nonisolated let sequence: Atomic<UInt64>
     private var heartbeats = 0
     private var ihaveCounts: [PeerID: Int] = [:]
     private var iwantCounts: [PeerID: Int] = [:]
@@ -55,7 +57,7 @@ public actor Gossipsub {
         seen = SeenCache(capacity: parameters.seenMax)
         // Sequence numbers start at the clock in nanoseconds, as go-libp2p-pubsub's do, so a restarted
         // node's messages are not taken for repeats of its earlier ones.
-        sequence = UInt64(Date().timeIntervalSince1970 * 1e9)
+        sequence = Atomic(UInt64(Date().timeIntervalSince1970 * 1e9))
     }
 
     /// Subscribes to `topic`, with the validator its messages pass before they are kept and forwarded.
@@ -95,10 +97,16 @@ public actor Gossipsub {
 
     /// Publishes this node's own message. `flood` sends it to every subscribed peer whose score allows
     /// (v1.1's flood publishing, for messages only this node can start); otherwise to the mesh.
+    /// The message is signed on the caller's task, so that publishing spreads over the cores.
     @discardableResult
-    public func publish(_ topic: String, _ data: [UInt8], flood: Bool = true) -> Int {
-        sequence &+= 1
-        let message = PubsubMessage.signed(by: swarm.identity, topic: topic, data: data, seqno: sequence)
+    public nonisolated func publish(_ topic: String, _ data: [UInt8], flood: Bool = true) async -> Int {
+        let seqno = sequence.add(1, ordering: .relaxed).newValue
+        let message = PubsubMessage.signed(by: swarm.identity, topic: topic, data: data, seqno: seqno)
+        return await send(published: message, flood: flood)
+    }
+
+    private func send(published message: PubsubMessage, flood: Bool) -> Int {
+        let topic = message.topic
         seen.insert(Digest.of(message.id))
         cache.put(message)
         let subscribed = peerTopics.filter { $0.value.contains(topic) && score($0.key) >= PeerScore.publishThreshold }.map(\.key)
@@ -161,7 +169,21 @@ public actor Gossipsub {
                 mesh[subscription.topic]?.remove(peer)
             }
         }
-        for message in rpc.messages { await receive(message, from: peer) }
+        // Signatures of the messages not seen yet are checked in parallel, off the actor (ECDSA or RSA, as
+        // costly as the transaction's own); a message is marked seen only once its signature holds, so a
+        // forged copy cannot keep the real one out.
+        let fresh = rpc.messages.filter { validators[$0.topic] != nil && !seen.contains(Digest.of($0.id)) }
+        let verified = await withTaskGroup(of: (Int, Bool).self) { group in
+            for (index, message) in fresh.enumerated() { group.addTask { (index, message.verifies) } }
+            var results = [Bool](repeating: false, count: fresh.count)
+            for await (index, valid) in group { results[index] = valid }
+            return results
+        }
+        for (message, valid) in zip(fresh, verified) { await receive(message, signatureValid: valid, from: peer) }
+        for message in rpc.messages where validators[message.topic] != nil && !fresh.contains(message) {
+            promises[peer]?[message.id] = nil
+            Self.received["duplicate"]?.increment()
+        }
         var reply = PubsubRPC.Control()
         reply.graft = grafts
         respond(to: rpc.control, from: peer, reply: &reply)
@@ -181,18 +203,19 @@ public actor Gossipsub {
         "bad_signature": Counter(label: "ledgerd_pubsub_messages_total", dimensions: [("result", "bad_signature")]),
     ]
 
-    private func receive(_ message: PubsubMessage, from peer: PeerID) async {
+    private func receive(_ message: PubsubMessage, signatureValid: Bool, from peer: PeerID) async {
         guard let validator = validators[message.topic] else { return }
         let id = message.id
         promises[peer]?[id] = nil
-        guard seen.insert(Digest.of(id), from: peer) else {
-            Self.received["duplicate"]?.increment()
-            return
-        }
-        guard message.verifies else {
+        guard signatureValid else {
             Self.received["bad_signature"]?.increment()
             scores[peer, default: PeerScore()].invalidMessages += 1
             logger.debug("pubsub message with a bad signature", metadata: ["peer": "\(peer.short)", "topic": "\(message.topic)"])
+            return
+        }
+        // Another copy may have been verified meanwhile (the actor is re-entered while signatures are checked).
+        guard seen.insert(Digest.of(id), from: peer) else {
+            Self.received["duplicate"]?.increment()
             return
         }
         switch await validator(message.data, peer) {
