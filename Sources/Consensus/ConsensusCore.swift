@@ -132,8 +132,10 @@ public struct ConsensusCore: Sendable {
         guard needsValue, let round = waitingForValue, let key, let parameters = tip.state.parameters,
               parameters.pulse(atMillis: nowMillis) > tip.header.pulse
         else { return [] }
-        // Evidence against bookkeepers still in the set goes into the block, which excludes them.
-        let offered = evidence.values.filter { tip.state.bookkeepers?.keys.contains($0.voter) ?? false }
+        // Evidence against bookkeepers still in the set, or still bonded, goes into the block (which
+        // excludes and slashes them; Chain.propose leaves out what no longer applies).
+        let bonds = tip.state.record(Bonds.self, at: Bonds.stateKey)
+        let offered = evidence.values.filter { tip.state.bookkeepers?.keys.contains($0.voter) ?? false || bonds?.entry($0.voter) != nil }
             .sorted { ($0.first.height, $0.voter) < ($1.first.height, $1.voter) }
         guard let made = Chain.propose(pending, after: tip.header, lastCommit: tip.commit, state: tip.state, machine: machine,
                                        timeMillis: nowMillis, proposer: key.publicKey.id, verifySignatures: verifySignatures, evidence: offered)
@@ -176,11 +178,12 @@ public struct ConsensusCore: Sendable {
             effects += run(.vote(vote), now: nowMillis)
             return effects
         case .proposal(let proposal):
+            // Proposals only for rounds near the current one (a proposer cannot fill memory with far rounds),
+            // checked first: finding a round's proposer costs a rotation.
+            guard proposal.round <= tendermint.round &+ UInt32(Tendermint.futureRoundsPerVoterMax) else { return [] }
             guard proposal.block.header.chain.sameBytes(as: tip.header.chain), proposal.block.commit == nil,
                   proposal.proposer == tendermint.proposer(round: proposal.round)
             else { return [.refused("proposal for round \(proposal.round) not from that round's proposer, or for another chain")] }
-            // Proposals only for rounds near the current one (a proposer cannot fill memory with far rounds).
-            guard proposal.round <= tendermint.round &+ UInt32(Tendermint.futureRoundsPerVoterMax) else { return [] }
             guard proposal.verifies else { return [.refused("proposal from \(proposal.proposer.id) does not verify")] }
             guard Chain.bodyMatchesHeader(proposal.block) else {
                 return [.refused("proposal from \(proposal.proposer.id): the block's body is not the one its header commits to")]
@@ -387,7 +390,8 @@ public struct ConsensusCore: Sendable {
         let key = EvidenceKey(found)
         guard evidence[key] == nil, evidence.count < Self.evidenceMax, found.first.chain.sameBytes(as: tip.header.chain),
               found.first.height <= height + Self.evidenceAgeHeightsMax, found.first.height + Self.evidenceAgeHeightsMax >= height,
-              tendermint.bookkeepers.power(of: found.voter) != nil, found.verifies
+              tendermint.bookkeepers.power(of: found.voter) != nil || tip.state.record(Bonds.self, at: Bonds.stateKey)?.entry(found.voter) != nil,
+              found.verifies
         else { return [] }
         evidence[key] = found
         return [.evidence(found), .broadcast(.evidence(found))]

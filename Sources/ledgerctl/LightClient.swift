@@ -23,13 +23,16 @@ struct LightClient {
     /// trusting period). The genesis file's, or the default's when only --trust is given and no genesis
     /// file is at hand.
     private(set) var trustingPeriodMillis: UInt64 = ChainParameters.unbondDelayPulsesDefault * 1_000
+    /// How far ahead of this machine's clock a header's time may be for a skip to it.
+    static let clockDriftMillisMax: UInt64 = 60_000
 
     init(client: NodeClient) { self.client = client }
 
     /// The trusted point: block 0 of a genesis file you hold, or a header you name by height and hash.
     mutating func anchor(genesis: Genesis?, trust: (height: UInt64, hash: Digest)?, parameters known: Genesis? = nil) async throws -> Trusted {
         if let params = (try? (genesis ?? known)?.build())?.state.parameters {
-            trustingPeriodMillis = params.unbondDelayPulses.multipliedReportingOverflow(by: params.pulseMillis).partialValue
+            let (period, overflow) = params.unbondDelayPulses.multipliedReportingOverflow(by: params.pulseMillis)
+            trustingPeriodMillis = overflow ? .max : period
         }
         if let genesis {
             let built = try genesis.build()
@@ -64,7 +67,12 @@ struct LightClient {
         // Skipping ahead: more than a third of the trusted set's power must have signed it, and its own set
         // (which its header commits to) must have certified it.
         let signingSet = header.bookkeepers == trusted.nextSet.hash ? trusted.nextSet : try await set(certifying: header)
+        // Within the trusting period by this machine's clock as well as by the headers' times (which their
+        // signers chose), and not from the future.
+        let now = UInt64(max(0, Date().timeIntervalSince1970 * 1000))
+        let trustExpires = trusted.header.timeMillis.addingReportingOverflow(trustingPeriodMillis)
         let withinTrustingPeriod = header.timeMillis >= trusted.header.timeMillis && header.timeMillis - trusted.header.timeMillis <= trustingPeriodMillis
+            && (trustExpires.overflow || trustExpires.partialValue >= now) && header.timeMillis <= now &+ Self.clockDriftMillisMax
         if withinTrustingPeriod, Self.trustedPower(of: commit, header: header, in: trusted.nextSet) {
             try certify(commit, header: header, by: signingSet)
             skips += 1

@@ -241,4 +241,79 @@ import Testing
         let record = Performance.Entry(key: Self.newcomer.publicKey, heights: .max, signed: .max)
         #expect(record.permille == 1000)
     }
+
+    /// A proposer that leaves a precommit out of its certificate gains nothing: each signer is paid its
+    /// power's share of the whole set, the left-out share is burnt, the proposer keeps only the rounding.
+    @Test func leavingAPrecommitOutPaysTheProposerNothingMore() {
+        let keys = (0..<4).map { testKey(790 + $0).publicKey }
+        let set = BookkeeperSet(keys: keys)
+        let all = MiningReward.shares(of: 90, signers: keys, bookkeepers: set, proposer: keys[0].id)
+        let three = MiningReward.shares(of: 90, signers: Array(keys.prefix(3)), bookkeepers: set, proposer: keys[0].id)
+        func paid(_ shares: [MiningReward.Share], _ key: PublicKey) -> UInt64 { shares.filter { $0.bookkeeper == key.id }.reduce(0) { $0 + $1.amount } }
+        #expect(paid(all, keys[0]) == 22 + 2 && paid(all, keys[3]) == 22)
+        #expect(paid(three, keys[0]) == paid(all, keys[0]) && paid(three, keys[1]) == 22, "no one gains by the omission")
+        #expect(paid(three, keys[3]) == 0 && three.reduce(0) { $0 + $1.amount } == 90 - 22, "the left-out share is burnt")
+        #expect(MiningReward.shares(of: 90, signers: [], bookkeepers: set, proposer: keys[1].id) == [.init(bookkeeper: keys[1].id, amount: 90)])
+    }
+
+    /// 256 standing bonds and 256 entries made by bonding and unbonding at once fill the list proper: a
+    /// larger bond still gets in (the push-out reserve), a bond that pushes no one out does not.
+    @Test func entriesBeingReleasedCannotKeepALargerBondOut() throws {
+        var genesis = Genesis.development(chainID: "bonds", timeMillis: 0, bookkeeper: Self.members[0].publicKey, balances: [(Self.newcomer.publicKey.id, 10 * Self.minimum)])
+        genesis.parameters.bondMinimum = Self.minimum
+        let built = try genesis.build()
+        let standing = (0..<Bonds.standingMax).map { Bonds.Entry(key: testKey(3000 + $0).publicKey, bonded: Self.minimum) }
+        let releasing = (0..<(Bonds.countMax - Bonds.standingMax)).map { Bonds.Entry(key: testKey(4000 + $0).publicKey, bonded: 0, unbonding: Self.minimum, releasePulse: 99, releaseHeight: 99) }
+        var values = built.state.values
+        values[Bonds.stateKey] = Bonds(entries: standing + releasing).cbor
+        let state = LedgerState(values: values, height: 0)
+        func bond(_ amount: UInt64) -> Rejection? {
+            var draft = StateDraft(base: state)
+            let signed = SignedTransaction(transaction: Transaction(chain: "bonds", type: BondRules.bondType, signers: [Self.newcomer.publicKey], nonce: 0, expiry: .max,
+                                                                    body: BondRules.body(amount: amount)), keys: [Self.newcomer])
+            do { try Self.machine.apply(signed, to: &draft, context: BlockContext(chain: "bonds", height: 1, pulse: 1)) } catch { return error }
+            return nil
+        }
+        #expect(bond(Self.minimum)?.code == BondRules.bondsFull)
+        #expect(bond(Self.minimum + 1) == nil, "a larger bond pushes the smallest out, into the reserve")
+    }
+
+    /// A bonded key outside the set (a candidate, or a member the election let go) is still slashable, once
+    /// per height and round.
+    @Test func evidenceReachesABondedKeyOutsideTheSetOnce() throws {
+        var ledger = try TestLedger()
+        try ledger.block([ledger.transaction(BondRules.bondType, by: Self.newcomer, body: BondRules.body(amount: 2 * Self.minimum))])
+        #expect(ledger.set.power(of: Self.newcomer.publicKey) == nil)
+        let a = ConsensusVote(kind: .prevote, chain: "bonds", height: 1, round: 0, block: SHA256.hash([1]), timeMillis: 5, key: Self.newcomer)
+        let b = ConsensusVote(kind: .prevote, chain: "bonds", height: 1, round: 0, block: nil, timeMillis: 5, key: Self.newcomer)
+        let proof = try #require(Equivocation(a, b))
+        let slashing = try ledger.block(evidence: [proof])
+        #expect(slashing.evidence == [proof])
+        let entry = try #require(ledger.bonds.entry(Self.newcomer.publicKey))
+        #expect(entry.bonded == 0 && entry.unbonding == 2 * Self.minimum - 2 * Self.minimum / 10)
+        var draft = StateDraft(base: ledger.state)
+        #expect(throws: Rejection.self, "punished once") {
+            try Slashing.apply([proof], to: &draft, context: BlockContext(chain: "bonds", height: ledger.header.height + 1, pulse: ledger.header.pulse + 1))
+        }
+    }
+
+    /// A member that unbonds is not paid back while it is in the set, however long: its stake stays at
+    /// risk until the election lets it go.
+    @Test func aMemberIsPaidBackOnlyAfterItLeavesTheSet() throws {
+        var ledger = try TestLedger()
+        let leaver = Self.members[1]
+        try ledger.block([ledger.transaction(BondRules.unbondType, by: leaver, body: BondRules.body(amount: Self.minimum))])
+        let entry = try #require(ledger.bonds.entry(leaver.publicKey))
+        let late = BlockContext(chain: "bonds", height: entry.releaseHeight + 10, pulse: entry.releasePulse + 10)
+        var draft = StateDraft(base: ledger.state)
+        BlockEnd.releaseUnbonded(in: &draft, context: late)
+        #expect(draft.changes.isEmpty, "still a member: still held, past both delays")
+        var set = ledger.set
+        set.remove(leaver.publicKey)
+        draft.put(set, at: BookkeeperSet.stateKey)
+        draft.commitTransaction()
+        BlockEnd.releaseUnbonded(in: &draft, context: late)
+        draft.commitTransaction()
+        #expect((try draft.account(leaver.publicKey.id)).balance == ledger.balance(leaver) + Self.minimum, "out of the set: paid back")
+    }
 }

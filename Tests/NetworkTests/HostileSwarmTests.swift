@@ -43,6 +43,7 @@ import Testing
             await received?.add(bytes)
             return .ignore
         }
+        await pubsub.subscribe(blockTopic) { _, _ in .ignore }  // (a node publishes only on topics it follows)
         await pubsub.start()
         await FakePubsubs.shared.keep(pubsub, for: swarm.peerID)
         // By default an honest peer at height 0 of the same chain.

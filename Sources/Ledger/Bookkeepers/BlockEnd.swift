@@ -29,12 +29,15 @@ enum BlockEnd {
                            bookkeepers: lastSigners, proposer: proposer)
     }
 
-    /// Pays back each unbonding amount whose pulse and height have come; a payment that would overflow a
-    /// balance waits (the same on every node).
+    /// Pays back each unbonding amount whose pulse and height have come, of a key no longer in the set (a
+    /// member keeps its stake at risk while it signs: it is paid back after the election that lets it go,
+    /// and its delay); a payment that would overflow a balance waits (the same on every node).
     static func releaseUnbonded(in draft: inout StateDraft, context: BlockContext) {
         guard var bonds = try? draft.record(Bonds.self, at: Bonds.stateKey) else { return }
+        let members = Set(((try? draft.record(BookkeeperSet.self, at: BookkeeperSet.stateKey)) ?? nil)?.keys ?? [])
         var changed = false
-        for var entry in bonds.entries where entry.unbonding > 0 && context.pulse >= entry.releasePulse && context.height >= entry.releaseHeight {
+        for var entry in bonds.entries
+        where entry.unbonding > 0 && context.pulse >= entry.releasePulse && context.height >= entry.releaseHeight && !members.contains(entry.key) {
             guard (try? Holdings.deposit(entry.unbonding, to: entry.key.id, in: &draft)) != nil else { continue }
             entry.unbonding = 0
             bonds.update(entry)

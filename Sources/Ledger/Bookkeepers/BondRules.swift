@@ -25,6 +25,7 @@ public enum BondRules {
         }
         try Holdings.withdraw(amount, from: key.id, in: &draft)
         let standing = bonds.entries.filter { $0.bonded > 0 }
+        var pushedOut = false
         if entry.bonded == amount, standing.count >= Bonds.standingMax {
             // Full: the smallest bond standing gives way (into unbonding), if this one is larger.
             guard var smallest = standing.min(by: { ($0.bonded, $0.key) < ($1.bonded, $1.key) }), smallest.bonded < entry.bonded else {
@@ -32,9 +33,13 @@ public enum BondRules {
             }
             smallest.unbond(smallest.bonded, pulse: context.pulse, height: context.height, parameters: parameters)
             bonds.update(smallest)
+            pushedOut = true
         }
-        guard bonds.entry(key) != nil || bonds.entries.count < Bonds.countMax else {
-            throw Rejection(bondsFull, "the list of bonds holds \(Bonds.countMax) entries, bonds being released included; try after a release")
+        // A bond that pushes a smaller one out may use the reserve, so that entries made by bonding and
+        // unbonding at once cannot keep a larger bond out; any other new key only the list proper.
+        let room = pushedOut ? Bonds.countMax + Bonds.pushOutReserve : Bonds.countMax
+        guard bonds.entry(key) != nil || bonds.entries.count < room else {
+            throw Rejection(bondsFull, "the list of bonds holds \(bonds.entries.count) entries, bonds being released included; try after a release")
         }
         bonds.update(entry)
         draft.put(bonds, at: Bonds.stateKey)

@@ -9,6 +9,8 @@ public struct Bonds: StateRecord, Equatable {
     public static var stateKey: ID { ID.derived("bonds", []) }
     public static let standingMax = 256
     public static let countMax = 512
+    /// Room beyond `countMax` for bonds that push a smaller one out (the record never holds more).
+    public static let pushOutReserve = 256
 
     public struct Entry: Equatable, Sendable {
         public var key: PublicKey
@@ -37,8 +39,11 @@ public struct Bonds: StateRecord, Equatable {
             let moved = min(amount, bonded, UInt64.max - unbonding)
             bonded -= moved
             unbonding += moved
-            releasePulse = max(releasePulse, pulse &+ parameters.unbondDelayPulses)
-            releaseHeight = max(releaseHeight, height &+ Slashing.evidenceAgeHeightsMax)
+            // Saturating: a delay that would pass 2^64 − 1 holds the amount for ever rather than wrap to now.
+            let (untilPulse, pulseOverflow) = pulse.addingReportingOverflow(parameters.unbondDelayPulses)
+            let (untilHeight, heightOverflow) = height.addingReportingOverflow(Slashing.evidenceAgeHeightsMax)
+            releasePulse = max(releasePulse, pulseOverflow ? .max : untilPulse)
+            releaseHeight = max(releaseHeight, heightOverflow ? .max : untilHeight)
         }
     }
 
@@ -66,7 +71,7 @@ public struct Bonds: StateRecord, Equatable {
 
     public init(fields: inout CBORFields) throws(DecodeError) {
         var entries: [Entry] = []
-        for item in try fields.array("entries", countMax: Self.countMax) {
+        for item in try fields.array("entries", countMax: Self.countMax + Self.pushOutReserve) {
             var entry = try CBORFields(item, schema: "bond")
             let key = try entry.publicKey("key"), bonded = try entry.unsigned("bonded"), unbonding = try entry.unsigned("unbonding")
             let releasePulse = try entry.unsigned("releasePulse"), releaseHeight = try entry.unsigned("releaseHeight")

@@ -12,22 +12,19 @@ public enum MiningReward {
         public let amount: UInt64
     }
 
-    /// Who receives what from `total`: the signers by power, the remainder to the proposer (pure, so the
-    /// explorer shows exactly what the rule paid).
+    /// Who receives what from `total`: each signer its power's share of the whole set's power; the
+    /// rounding remainder to the proposer; the shares of members whose precommits the certificate lacks
+    /// are not paid (burnt), so that a proposer gains nothing by leaving a precommit out. With no
+    /// certificate (height 1), all to the proposer. Pure, so the explorer shows exactly what the rule paid.
     public static func shares(of total: UInt64, signers: [PublicKey], bookkeepers: BookkeeperSet, proposer: ID) -> [Share] {
         let weighted = signers.compactMap { key in bookkeepers.power(of: key).map { (key, $0) } }
-        let power = weighted.reduce(UInt64(0)) { $0 + $1.1 }
-        var shares: [Share] = []
-        var paid: UInt64 = 0
-        if power > 0 {
-            for (key, weight) in weighted {
-                // total × weight ÷ power, in 128 bits; weight ≤ power, so the quotient fits.
-                let each = power.dividingFullWidth(total.multipliedFullWidth(by: weight)).quotient
-                shares.append(Share(bookkeeper: key.id, amount: each))
-                paid += each
-            }
-        }
-        shares.append(Share(bookkeeper: proposer, amount: total - paid))
+        guard !weighted.isEmpty else { return total > 0 ? [Share(bookkeeper: proposer, amount: total)] : [] }
+        let power = bookkeepers.totalPower
+        // total × weight ÷ power, in 128 bits; weight ≤ power, so the quotient fits.
+        func share(_ weight: UInt64) -> UInt64 { power.dividingFullWidth(total.multipliedFullWidth(by: weight)).quotient }
+        var shares = weighted.map { Share(bookkeeper: $0.0.id, amount: share($0.1)) }
+        let floors = bookkeepers.powers.reduce(UInt64(0)) { $0 &+ share($1) }
+        shares.append(Share(bookkeeper: proposer, amount: total - min(total, floors)))
         return shares.filter { $0.amount > 0 }
     }
 

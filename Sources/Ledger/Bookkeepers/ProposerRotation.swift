@@ -11,7 +11,7 @@ extension BookkeeperSet {
         var priorities = [Int64](repeating: 0, count: keys.count)
         var chosen = 0
         for _ in 0...step {
-            for index in keys.indices { priorities[index] += Int64(power(of: keys[index]) ?? 0) }
+            for index in keys.indices { priorities[index] += Int64(powers[index]) }
             chosen = priorities.indices.max { priorities[$0] < priorities[$1] || (priorities[$0] == priorities[$1] && $0 > $1) } ?? 0
             priorities[chosen] -= Int64(total)
         }

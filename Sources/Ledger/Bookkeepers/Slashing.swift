@@ -31,9 +31,14 @@ public enum Slashing {
                 guard piece.first.height < height, piece.first.height + evidenceAgeHeightsMax >= height else {
                     throw Rejection(badEvidence, "evidence of height \(piece.first.height) is not within the \(evidenceAgeHeightsMax) heights before \(height)")
                 }
-                // A key outside the set is a stranger or was excluded already: once is enough.
-                guard set.keys.contains(piece.voter) else {
-                    throw Rejection(badEvidence, "\(piece.voter.id) is not in the bookkeeper set (a stranger, or excluded already)")
+                // A member, or a key that still holds a bond (one that left the set at an election keeps it
+                // slashable until its release): a stranger has nothing to lose, and one misdeed is punished once.
+                let held = bonds?.entry(piece.voter).map { $0.bonded > 0 || $0.unbonding > 0 } ?? false
+                guard set.keys.contains(piece.voter) || held else {
+                    throw Rejection(badEvidence, "\(piece.voter.id) is neither in the bookkeeper set nor bonded (a stranger, or punished already)")
+                }
+                guard !history.entries.contains(where: { $0.voter == piece.voter && $0.height == piece.first.height && $0.round == piece.first.round }) else {
+                    throw Rejection(badEvidence, "\(piece.voter.id) was punished for height \(piece.first.height), round \(piece.first.round) already")
                 }
                 guard piece.verifies else { throw Rejection(badEvidence, "a vote in the evidence against \(piece.voter.id) does not verify") }
                 set.remove(piece.voter)

@@ -127,15 +127,27 @@ public actor LedgerNode {
     /// most of the cost — are verified first, off the actor and over every core, so that submissions,
     /// the API and consensus go on meanwhile; the rest of the check runs on the actor.
     public nonisolated func importBlock(_ block: Block) async throws -> Bool {
+        // The cheap checks first (a block held already, one that does not follow, one without a
+        // certificate), so that no peer can make this node verify a block's signatures for nothing.
+        guard try await follows(block) else { return false }
         let known = try await Self.verifyTransactionSignatures(of: block)
         return try await importVerified(block, known: known)
     }
 
-    private func importVerified(_ block: Block, known: KnownSignatures) throws -> Bool {
+    /// Whether `block` is the next one (true), one held already (false), or neither (thrown).
+    private func follows(_ block: Block) throws -> Bool {
         guard block.height == latest.height + 1 else {
             if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return false }
             throw Rejection(.malformed, "block \(block.height) does not follow this node's height \(latest.height)")
         }
+        guard block.header.previous == latest.hash else { throw Rejection(.malformed, "block \(block.height) does not link to block \(latest.height)") }
+        guard block.commit != nil else { throw Rejection(.badSignature, "block \(block.height) carries no commit certificate") }
+        guard Chain.bodyMatchesHeader(block) else { throw Rejection(.malformed, "block \(block.height)'s body is not the one its header commits to") }
+        return true
+    }
+
+    private func importVerified(_ block: Block, known: KnownSignatures) throws -> Bool {
+        guard try follows(block) else { return false }
         let applied = try Chain.apply(block, after: latest, state: state, machine: machine, known: known)
         try commit(block, applied: applied)
         return true

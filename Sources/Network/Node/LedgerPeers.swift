@@ -91,6 +91,15 @@ public actor LedgerPeers {
         // waits, parked and unverified, until its predecessor is admitted. A nonce behind is late.
         let expected = await node.nextNonce(for: signed.transaction.origin)
         if signed.transaction.nonce > expected {
+            // Only a little ahead, and only with valid signatures: a forged copy parked at a victim's next
+            // nonce would otherwise keep the real one out (the first parked for a nonce stays).
+            guard signed.transaction.nonce - expected <= UInt64(Self.parkedPerOriginMax), signed.signaturesAreValid() else {
+                if signed.transaction.nonce - expected <= UInt64(Self.parkedPerOriginMax) {
+                    await swarm.ban(peer, reason: "gossiped transaction: a signature does not verify")
+                    return .reject
+                }
+                return .ignore
+            }
             park(signed, from: peer)
             return .ignore
         }
@@ -116,17 +125,17 @@ public actor LedgerPeers {
         return verdict
     }
 
-    /// A block announcement: a block this node lacks is synced from the peer that announced it, and the
-    /// announcement goes on; one for a block it has goes no further.
+    /// A block announcement: a block this node lacks is synced from the peer that announced it. It goes no
+    /// further either way — an announcement proves nothing until the block is imported, and each node
+    /// announces the blocks it imported or committed itself (so a made-up hash or height does not spread).
     private func validateAnnouncement(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
         guard bytes.count <= 512, let announcement = try? CBORDecoder.decode(bytes), case .map(let fields) = announcement,
               case .text(let chain)? = fields["chain"], case .unsigned(let height)? = fields["height"], case .bytes(let hash)? = fields["hash"],
-              let digest = Digest(bytes: hash)
+              Digest(bytes: hash) != nil
         else { return .reject }
         guard chain.sameBytes(as: await node.latest.chain) else { return .reject }
-        guard seenBlocks.insert(digest, from: peer) else { return .ignore }
         if height > (await node.latest.height) { await sync(from: peer) }
-        return .accept
+        return .ignore
     }
 
     /// Transactions parked until their predecessor arrives, by origin and nonce (at most `parkedMax` in all,
@@ -223,8 +232,8 @@ public actor LedgerPeers {
         }
     }
 
-    /// A block committed here that no peer announced to us is announced to the mesh (each bookkeeper
-    /// commits every block; nodes that have it let the announcement go no further).
+    /// Every block this node commits or imports is announced to its mesh, once: announcements are not
+    /// forwarded, so each hop is made by a node that holds the block.
     private func announce(_ block: Block) async {
         await releaseParked(after: block)
         guard seenBlocks.insert(block.hash) else { return }
@@ -352,7 +361,6 @@ public actor LedgerPeers {
         while let bytes = try await stream.readMessageOrEnd(max: Self.maxBlockMessage) {
             let block: Block
             do { block = try Block.decodeUntrusted(bytes) } catch { throw WireError.malformed("synced block: \(error)") }
-            seenBlocks.insert(block.hash, from: stream.peer)  // not announced back to it
             do { if try await node.importBlock(block) { imported += 1 } } catch {
                 throw WireError.malformed("synced block \(block.height) is invalid: \(error)")
             }

@@ -23,7 +23,9 @@ public actor Gossipsub {
         public var heartbeatMillis = 1_000
         public var pruneBackoffSeconds: UInt64 = 60
         /// IHAVE messages read from a peer per heartbeat, and message IDs asked for per heartbeat.
-        public var ihavePerHeartbeatMax = 10, iwantIDsPerHeartbeatMax = 5_000
+        public var ihavePerHeartbeatMax = 10, iwantIDsPerHeartbeatMax = 1_000
+        /// Messages sent in answer to one peer's IWANTs per heartbeat.
+        public var iwantServedPerHeartbeatMax = 512
         /// Heartbeats within which an asked-for message must arrive, or the promise is broken.
         public var promiseHeartbeats = 3
         public var seenMax = 65_536
@@ -45,6 +47,7 @@ public actor Gossipsub {
     private var heartbeats = 0
     private var ihaveCounts: [PeerID: Int] = [:]
     private var iwantCounts: [PeerID: Int] = [:]
+    private var iwantServed: [PeerID: Int] = [:]
     private var promises: [PeerID: [[UInt8]: Int]] = [:]
     private var helloSent: Set<PeerID> = []
     private var heartbeatTask: Task<Void, Never>?
@@ -123,6 +126,11 @@ public actor Gossipsub {
 
     public func score(of peer: PeerID) -> Double { score(peer) }
 
+    /// What this router holds on a peer's account (for the tests that a stranger cannot grow it).
+    func footprint() -> (topics: Int, backoffTopics: Int, promises: Int) {
+        (peerTopics.values.reduce(0) { $0 + $1.count }, backoff.count, promises.values.reduce(0) { $0 + $1.count })
+    }
+
     private func score(_ peer: PeerID) -> Double { scores[peer]?.value ?? 0 }
 
     private func send(_ rpc: PubsubRPC, to peer: PeerID) {
@@ -156,7 +164,9 @@ public actor Gossipsub {
         var grafts: [String] = []
         for subscription in rpc.subscriptions {
             if subscription.subscribe {
-                if (peerTopics[peer]?.count ?? 0) < PubsubRPC.subscriptionsMax { peerTopics[peer]?.insert(subscription.topic) }
+                // Only topics this node follows are remembered: nothing else is ever sent or asked for.
+                guard validators[subscription.topic] != nil else { continue }
+                peerTopics[peer]?.insert(subscription.topic)
                 // A topic of ours whose mesh is short takes the peer at once rather than at the next heartbeat.
                 let topic = subscription.topic
                 if validators[topic] != nil, (mesh[topic]?.count ?? 0) < parameters.dLow, score(peer) >= 0,
@@ -187,11 +197,16 @@ public actor Gossipsub {
         var reply = PubsubRPC.Control()
         reply.graft = grafts
         respond(to: rpc.control, from: peer, reply: &reply)
-        var messages: [PubsubMessage] = []
+        send(PubsubRPC(control: reply), to: peer)
+        // IWANT: what the cache holds, within a per-heartbeat budget, each message in its own RPC (so that
+        // no reply passes the size bound and is lost with the control messages beside it).
         if score(peer) >= PeerScore.gossipThreshold {
-            for id in rpc.control.iwant.prefix(PubsubRPC.messagesMax) { if let message = cache.get(id) { messages.append(message) } }
+            for id in rpc.control.iwant where iwantServed[peer, default: 0] < parameters.iwantServedPerHeartbeatMax {
+                guard let message = cache.get(id) else { continue }
+                iwantServed[peer, default: 0] += 1
+                send(PubsubRPC(messages: [message]), to: peer)
+            }
         }
-        send(PubsubRPC(messages: messages, control: reply), to: peer)
     }
 
     /// Messages received on our topics, by what became of them (Prometheus `/metrics`).
@@ -263,7 +278,7 @@ public actor Gossipsub {
             }
             mesh[topic, default: []].insert(peer)
         }
-        for (topic, seconds) in control.prune {
+        for (topic, seconds) in control.prune where validators[topic] != nil {
             mesh[topic]?.remove(peer)
             backoff[topic, default: [:]][peer] = now + Double(min(seconds ?? parameters.pruneBackoffSeconds, 3_600))
         }
@@ -283,6 +298,7 @@ public actor Gossipsub {
         }
         ihaveCounts = [:]
         iwantCounts = [:]
+        iwantServed = [:]
         var controls: [PeerID: PubsubRPC.Control] = [:]
         for topic in validators.keys {
             let subscribed = peerTopics.filter { $0.value.contains(topic) }.map(\.key)
@@ -303,15 +319,18 @@ public actor Gossipsub {
                 members = kept
             }
             mesh[topic] = members
+            // IHAVE shares one RPC's bound across the topics: each topic its part of the 5,000 IDs.
             let ids = cache.gossipIDs(topic: topic)
             if !ids.isEmpty {
+                let share = PubsubRPC.idsMax / max(1, validators.count)
                 let lazy = subscribed.filter { !members.contains($0) && score($0) >= PeerScore.gossipThreshold }.shuffled().prefix(parameters.dLazy)
-                for peer in lazy { controls[peer, default: .init()].ihave.append((topic, Array(ids.suffix(PubsubRPC.idsMax)))) }
+                for peer in lazy { controls[peer, default: .init()].ihave.append((topic, Array(ids.suffix(share)))) }
             }
         }
         for (peer, control) in controls { send(PubsubRPC(control: control), to: peer) }
         cache.shift()
         for topic in backoff.keys { backoff[topic] = backoff[topic]?.filter { $0.value > now } }
+        backoff = backoff.filter { !$0.value.isEmpty }
     }
 }
 

@@ -33,6 +33,9 @@ struct PubsubRPC: Equatable {
     static let subscriptionsMax = 64
     static let messagesMax = 256
     static let idsMax = 5_000
+    /// Longer topics and message IDs are dropped (never stored): a peer could otherwise park megabytes in them.
+    static let topicBytesMax = 256
+    static let idBytesMax = 128
 
     func encoded() -> [UInt8] {
         var rpc = ProtobufWriter()
@@ -82,30 +85,35 @@ struct PubsubRPC: Equatable {
         for field in subscriptionFields {
             let sub = try ProtobufMessage(field)
             guard let topic = sub.string(2) else { throw .malformed("pubsub subscription without a topic") }
+            guard topic.utf8.count <= Self.topicBytesMax else { continue }
             subscriptions.append(Subscription(subscribe: (sub.varint(1) ?? 0) != 0, topic: topic))
         }
         for field in messageFields { messages.append(try PubsubMessage(decoding: field)) }
         if let controlBytes = rpc.bytes(3) {
             let fields = try ProtobufMessage(controlBytes)
+            // Beyond the bounds, IDs are cut rather than the peer banned: go-libp2p-pubsub may batch topics.
             var ids = 0
             for field in fields.allBytes(1) {
                 let ihave = try ProtobufMessage(field)
-                let list = ihave.allBytes(2)
+                let topic = ihave.string(1) ?? ""
+                let list = ihave.allBytes(2).filter { $0.count <= Self.idBytesMax }.prefix(max(0, Self.idsMax - ids))
                 ids += list.count
-                control.ihave.append((ihave.string(1) ?? "", list))
+                if topic.utf8.count <= Self.topicBytesMax { control.ihave.append((topic, Array(list))) }
             }
             for field in fields.allBytes(2) {
-                let list = try ProtobufMessage(field).allBytes(1)
+                let list = try ProtobufMessage(field).allBytes(1).filter { $0.count <= Self.idBytesMax }.prefix(max(0, Self.idsMax - ids))
                 ids += list.count
                 control.iwant += list
             }
-            for field in fields.allBytes(3) { control.graft.append(try ProtobufMessage(field).string(1) ?? "") }
+            for field in fields.allBytes(3) {
+                if let topic = try ProtobufMessage(field).string(1), topic.utf8.count <= Self.topicBytesMax { control.graft.append(topic) }
+            }
             for field in fields.allBytes(4) {
                 let prune = try ProtobufMessage(field)
-                control.prune.append((prune.string(1) ?? "", prune.varint(3)))
+                if let topic = prune.string(1), topic.utf8.count <= Self.topicBytesMax { control.prune.append((topic, prune.varint(3))) }
             }
-            guard ids <= Self.idsMax, control.graft.count + control.prune.count <= Self.subscriptionsMax else {
-                throw .malformed("pubsub control message with \(ids) message IDs or too many grafts and prunes")
+            guard control.graft.count + control.prune.count <= Self.subscriptionsMax else {
+                throw .malformed("pubsub control message with \(control.graft.count + control.prune.count) grafts and prunes")
             }
         }
     }
