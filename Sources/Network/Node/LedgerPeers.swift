@@ -109,7 +109,8 @@ public actor LedgerPeers {
         while let (candidate, sender) = next {
             next = nil
             do {
-                _ = try await node.admit(candidate)
+                // A parked one had its signatures verified before it was parked: not again.
+                if candidate.id == signed.id { _ = try await node.admit(candidate) } else { _ = try await node.submit(candidate, signaturesValid: true) }
                 await score(sender, admitted: true)
                 if candidate.id == signed.id { verdict = .accept } else { await pubsub.publish(transactionTopic, candidate.encoded) }
                 next = unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1)
@@ -223,7 +224,7 @@ public actor LedgerPeers {
             var next = unpark(origin: origin, nonce: await node.nextNonce(for: origin))
             while let (candidate, _) = next {
                 next = nil
-                if (try? await node.admit(candidate)) != nil {
+                if (try? await node.submit(candidate, signaturesValid: true)) != nil {  // verified before it was parked
                     // Parked, it was not forwarded; admitted now, it goes on as this node's own.
                     await pubsub.publish(transactionTopic, candidate.encoded)
                     next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1)
