@@ -12,18 +12,37 @@ public enum IncomeAudit {
         public let mismatch: String?
     }
 
-    public static func check(_ block: Block, before: LedgerState, after: LedgerState, organization filter: ID? = nil) -> [Finding] {
-        var findings: [Finding] = []
+    /// One `org.income` of a block: what it paid, to whom, and its number in the organization's income.
+    public struct Event: Sendable {
+        public let organization: ID
+        public let amount: UInt64
+        public let reference: String
+        public let sequence: UInt64
+    }
+
+    /// The block's income transactions in order, numbered as the rule numbers them (after the income the
+    /// organization had before the block). Shared by the audit and the explorer's payout index.
+    public static func events(of block: Block, before: LedgerState) -> [Event] {
+        var events: [Event] = []
         var sequences: [ID: UInt64] = [:]
         for signed in block.transactions where signed.transaction.type == EconomyRules.income {
             guard case .map(let body) = signed.transaction.body, case .bytes(let raw)? = body["org"], let organization = ID(bytes: raw),
                 case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"]
             else { continue }
+            let sequence = sequences[organization, default: before.record(Governance.self, at: Governance.stateKey(organization))?.incomeCount ?? 0] + 1
+            sequences[organization] = sequence
+            events.append(Event(organization: organization, amount: amount, reference: reference, sequence: sequence))
+        }
+        return events
+    }
+
+    public static func check(_ block: Block, before: LedgerState, after: LedgerState, organization filter: ID? = nil) -> [Finding] {
+        var findings: [Finding] = []
+        for event in events(of: block, before: before) {
+            let (organization, amount, reference, sequence) = (event.organization, event.amount, event.reference, event.sequence)
             let governance = before.record(Governance.self, at: Governance.stateKey(organization))
                 ?? after.record(Governance.self, at: Governance.stateKey(organization))
             guard let governance else { continue }
-            let sequence = sequences[organization, default: before.record(Governance.self, at: Governance.stateKey(organization))?.incomeCount ?? 0] + 1
-            sequences[organization] = sequence
             if let filter, filter != organization { continue }
             let recorded = after.record(IncomeEvent.self, at: IncomeEvent.stateKey(organization, sequence: sequence))
             let contractState = before.record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: governance.contractVersion)) != nil ? before : after

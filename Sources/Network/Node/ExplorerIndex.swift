@@ -10,21 +10,16 @@ enum ExplorerIndex {
     /// are stored in the block's own SQLite transaction.
     static func payouts(of block: Block, before: LedgerState, after: LedgerState) -> [LedgerStore.Payout] {
         var payouts: [LedgerStore.Payout] = []
-        var sequences: [ID: UInt64] = [:]
-        for signed in block.transactions where signed.transaction.type == EconomyRules.income {
-            guard case .map(let body) = signed.transaction.body, case .bytes(let raw)? = body["org"], let organization = ID(bytes: raw),
-                case .unsigned(let amount)? = body["amount"], case .text(let reference)? = body["reference"]
-            else { continue }
+        for event in IncomeAudit.events(of: block, before: before) {
+            let organization = event.organization
             // As the rule does: the contract in force at the end of the previous block, or, for an
             // organization created in this block, its first (found only in the state after it).
             let existing = before.record(Governance.self, at: Governance.stateKey(organization))
             guard let contract = (existing != nil ? before : after)
                 .record(ConsensusContract.self, at: ConsensusContract.stateKey(organization, version: existing?.contractVersion ?? 1))
             else { continue }
-            let sequence = sequences[organization, default: existing?.incomeCount ?? 0] + 1
-            sequences[organization] = sequence
-            let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: amount, reference: reference, contract: contract, state: before))
-            payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
+            let result = Distribution.compute(EconomyRules.inputs(organization: organization, amount: event.amount, reference: event.reference, contract: contract, state: before))
+            payouts += result.payouts.map { LedgerStore.Payout(organization: organization, sequence: event.sequence, recipient: $0.recipient, amount: $0.amount, height: block.height) }
         }
         return payouts
     }
