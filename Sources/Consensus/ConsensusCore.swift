@@ -117,10 +117,11 @@ public struct ConsensusCore: Sendable {
 
     public mutating func timeout(_ timeout: Tendermint.Timeout, nowMillis: UInt64) -> [Effect] { run(.timeout(timeout), now: nowMillis) }
 
-    /// A transaction whose signatures this node verified (its mempool admitted it).
-    public mutating func noteVerified(_ signed: SignedTransaction) {
-        if known.transactions.count >= Self.knownTransactionsMax { known.transactions.removeAll() }
-        known.transactions.insert(KnownSignatures.key(signed))
+    /// Transactions whose signatures this node verified (its mempool admitted them), by their
+    /// `KnownSignatures.key`.
+    public mutating func noteVerified(_ keys: Set<Digest>) {
+        if known.transactions.count + keys.count > Self.knownTransactionsMax { known.transactions.removeAll() }
+        known.transactions.formUnion(keys)
     }
 
     /// Whether the machine waits for this node's proposal.

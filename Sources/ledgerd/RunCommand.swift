@@ -138,9 +138,8 @@ struct RunCommand: AsyncParsableCommand {
                                   nettingKey: nodeKey)
         let driver = try await ConsensusDriver(node: node, config: ConsensusConfig(), wal: try ConsensusWAL(path: directory.consensusLogPath),
                                                clock: clock, logger: logger)
-        // Blocks synced from peers move consensus on to the next height; admitted transactions are verified once.
+        // Blocks synced from peers move consensus on to the next height.
         await node.observeBlocks { _ in await driver.catchUp() }
-        await node.observeTransactions { signed in await driver.noteVerified(signed) }
         let info = NodeInfo(nodeKey: nodeKey.publicKey, version: LedgerdCommand.version, p2pAddress: settings.p2p.description,
                             genesisJSON: String(decoding: genesis.encodeJSON(), as: UTF8.self))
 

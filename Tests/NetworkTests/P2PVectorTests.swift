@@ -68,7 +68,30 @@ import Testing
             "dht_record": ["key": record.key, "value": "/ip4/127.0.0.1/tcp/7650", "seq": 1, "signer_seed": "ledgerd test key 1", "encoded": Hex.encode(record.encoded)],
             "multistream": ["header": Hex.encode(Multistream.message(Multistream.header)), "noise": Hex.encode(Multistream.message("/noise")), "na": Hex.encode(Multistream.message("na"))],
             "gossipsub": gossipsub(keys[0]),
+            "transaction_batch": transactionBatch(keys[0], keys[1]),
         ]
+    }
+
+    /// The data of a `ledgerd/G/tx` message carrying two transfers (specs/p2p.md §7): a CBOR array of
+    /// their envelope encodings as byte strings.
+    static func transactionBatch(_ payer: SecretKey, _ payee: SecretKey) -> [String: Any] {
+        let transfers = (0..<2).map { nonce in
+            SignedTransaction(transaction: Transaction(chain: "ledgerd-vectors", type: TransferRule.type, signers: [payer.publicKey, payee.publicKey],
+                                                       nonce: UInt64(nonce), expiry: 1_000, body: TransferRule.body(to: payee.publicKey.id, amount: 5)),
+                              keys: [payer, payee]).encoded
+        }
+        return ["description": "two transfers of 5 from key 1 to key 2, nonces 0 and 1", "transactions": transfers.map(Hex.encode),
+                "data": Hex.encode(LedgerPeers.message(of: transfers))]
+    }
+
+    @Test func aTransactionBatchVectorDecodesToItsTransactions() throws {
+        let data = try Data(contentsOf: Repository.root.appendingPathComponent("specs/vectors/p2p.json"))
+        let vector = try #require((try JSONSerialization.jsonObject(with: data) as? [String: Any])?["transaction_batch"] as? [String: Any])
+        let transactions = try #require((vector["transactions"] as? [String])?.compactMap(Hex.decode))
+        let bytes = try #require(Hex.decode(vector["data"] as? String ?? ""))
+        let items = try #require(LedgerPeers.transactions(in: bytes))
+        #expect(items == transactions && transactions.count == 2)
+        #expect(try items.map { try SignedTransaction.decodeUntrusted($0) }.allSatisfy { $0.signaturesAreValid() })
     }
 
     /// The RSA and ECDSA P-256 test keys published in libp2p's peer-ids spec. ledgerd cannot sign with them

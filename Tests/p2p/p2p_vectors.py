@@ -190,6 +190,13 @@ check(coincurve.PublicKeyXOnly(fields["signer"]).verify(fields["signature"], dig
 secret = sha(record["signer_seed"].encode())
 check(coincurve.PrivateKey(secret).public_key_xonly.format() == fields["signer"], "record signer is key 1")
 
+# A gossiped batch of transactions is a CBOR array of their envelopes as byte strings, canonical.
+batch = vectors["transaction_batch"]
+items = [bytes.fromhex(t) for t in batch["transactions"]]
+check(cbor2.loads(bytes.fromhex(batch["data"])) == items, "transaction batch decodes to its transactions")
+check(cbor2.dumps(items) == bytes.fromhex(batch["data"]), "transaction batch is canonical CBOR")
+check(all(cbor2.loads(t)["tx"]["type"] == "transfer" for t in items), "transaction batch holds transfers")
+
 # Gossipsub: the RPC parses with py-libp2p's rpc.proto, and key 1's StrictSign signature verifies over
 # "libp2p-pubsub:" + the message without signature and key.
 from libp2p.pubsub.pb import rpc_pb2

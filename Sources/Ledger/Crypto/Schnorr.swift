@@ -1,4 +1,5 @@
 import CSecp256k1
+import Synchronization
 
 /// BIP-340 Schnorr signatures over secp256k1, through libsecp256k1.
 ///
@@ -60,11 +61,7 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Checks that the bytes name a point on the curve.
     public init(bytes: [UInt8]) throws {
-        guard bytes.count == 32, let digest = Digest(bytes: bytes) else { throw SignatureError.invalidPublicKey }
-        var parsed = secp256k1_xonly_pubkey()
-        guard secp256k1_xonly_pubkey_parse(Secp256k1Context.shared.pointer, &parsed, bytes) == 1 else {
-            throw SignatureError.invalidPublicKey
-        }
+        guard bytes.count == 32, let digest = Digest(bytes: bytes), ParsedKeys.parsed(digest) != nil else { throw SignatureError.invalidPublicKey }
         self.digest = digest
     }
 
@@ -79,12 +76,9 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Verifies a BIP-340 signature over a message of any length (the ledger signs 32-byte tagged hashes).
     public func verify(_ signature: Signature, for message: [UInt8]) -> Bool {
-        let context = Secp256k1Context.shared.pointer
-        var parsed = secp256k1_xonly_pubkey()
-        let keyBytes = bytes
-        guard secp256k1_xonly_pubkey_parse(context, &parsed, keyBytes) == 1 else { return false }
+        guard var parsed = ParsedKeys.parsed(digest) else { return false }
         SignatureCount.counter.add(1, ordering: .relaxed)
-        return secp256k1_schnorrsig_verify(context, signature.bytes, message, message.count, &parsed) == 1
+        return secp256k1_schnorrsig_verify(Secp256k1Context.shared.pointer, signature.bytes, message, message.count, &parsed) == 1
     }
 
     public func verify(_ signature: Signature, for digest: Digest) -> Bool {
@@ -92,6 +86,26 @@ public struct PublicKey: Hashable, Comparable, Sendable, CustomStringConvertible
     }
 
     public static func < (a: PublicKey, b: PublicKey) -> Bool { a.digest < b.digest }
+}
+
+/// Public keys parsed already, by their bytes. Parsing lifts x to a curve point (a square root, a tenth of
+/// a verification), and the same keys come again and again — a transfer's payer and payee in its gossip,
+/// its proposal, its block and its verification — so each is parsed once. Only valid keys are kept;
+/// when full the cache starts again (a stranger with many keys costs what no cache would).
+enum ParsedKeys {
+    static let countMax = 16_384
+    private static let cache = Mutex<[Digest: secp256k1_xonly_pubkey]>([:])
+
+    static func parsed(_ digest: Digest) -> secp256k1_xonly_pubkey? {
+        if let hit = cache.withLock({ $0[digest] }) { return hit }
+        var parsed = secp256k1_xonly_pubkey()
+        guard secp256k1_xonly_pubkey_parse(Secp256k1Context.shared.pointer, &parsed, digest.bytes) == 1 else { return nil }
+        cache.withLock { keys in
+            if keys.count >= countMax { keys.removeAll(keepingCapacity: true) }
+            keys[digest] = parsed
+        }
+        return parsed
+    }
 }
 
 /// A secp256k1 secret key with its precomputed key pair.

@@ -23,6 +23,9 @@ public actor ConsensusDriver {
     public private(set) var halted = false
     /// Test hook: the process exits right after this many WAL writes, before the send (LEDGERD_CRASH_AFTER_WAL_WRITES).
     private var crashAfterWrites: Int?
+    /// What the WAL holds, with each record's height: trimming after a commit keeps the later heights'
+    /// records without decoding them again (a proposal record holds its whole block).
+    private var logged: [(height: UInt64, record: [UInt8])] = []
 
     public init(node: LedgerNode, config: ConsensusConfig, wal: ConsensusWAL?, clock: @escaping @Sendable () -> UInt64, logger: Logger) async throws {
         self.node = node
@@ -31,10 +34,13 @@ public actor ConsensusDriver {
         self.wal = wal
         let tip = await node.tip
         var log: [ConsensusMessage] = []
+        var logged: [(height: UInt64, record: [UInt8])] = []
         for record in try wal?.records() ?? [] {
             guard let message = try? ConsensusMessage.decodeUntrusted(record) else { continue }
             log.append(message)
+            logged.append((message.height, record))
         }
+        self.logged = logged
         self.core = ConsensusCore(tip: tip, machine: node.machine, key: node.key, config: config, log: log)
         if let count = ProcessInfo.processInfo.environment["LEDGERD_CRASH_AFTER_WAL_WRITES"].flatMap(Int.init) { crashAfterWrites = count }
         if !log.isEmpty { logger.info("consensus log replayed", metadata: ["messages": "\(log.count)", "height": "\(core.height)"]) }
@@ -45,8 +51,6 @@ public actor ConsensusDriver {
         broadcaster = broadcast
     }
 
-    /// Transactions the mempool admitted, signatures verified: a proposal holding them skips them.
-    public func noteVerified(_ signed: SignedTransaction) { core.noteVerified(signed) }
 
     public var height: UInt64 { core.height }
     public var round: UInt32 { core.tendermint.round }
@@ -86,6 +90,12 @@ public actor ConsensusDriver {
     public func receive(_ message: ConsensusMessage) async -> Verdict {
         guard !halted else { return Verdict() }
         await catchUp()
+        // A proposal's transactions that the mempool admitted had their signatures verified then: asked
+        // here, when the block comes, rather than told per transaction (a hop per transaction that a
+        // proposal could overtake).
+        if case .proposal(let proposal) = message, proposal.block.height == core.height {
+            core.noteVerified(await node.verifiedKeys(among: proposal.block.transactions))
+        }
         let effects = core.receive(message, nowMillis: clock())
         var verdict = Verdict()
         for case .refused(let why) in effects { verdict.refused = why }
@@ -115,7 +125,13 @@ public actor ConsensusDriver {
         for effect in effects where !halted {
             switch effect {
             case .persist(let message):
-                do { try wal?.append(message.encoded) } catch {
+                do {
+                    if let wal {
+                        let record = message.encoded
+                        try wal.append(record)
+                        logged.append((message.height, record))
+                    }
+                } catch {
                     // Sending what could not be logged risks signing twice after a crash: stop here.
                     logger.critical("consensus log write failed; this node stops voting", metadata: ["error": "\(error)"])
                     halted = true
@@ -168,8 +184,8 @@ public actor ConsensusDriver {
         // actor may already have signed (and logged) messages for the next height.
         do {
             if let wal {
-                let keep = try wal.records().filter { ((try? ConsensusMessage.decodeUntrusted($0))?.height ?? 0) > block.height }
-                try wal.rewrite(keep)
+                logged.removeAll { $0.height <= block.height }
+                try wal.rewrite(logged.map(\.record))
             }
         } catch { logger.error("could not trim the consensus log", metadata: ["error": "\(error)"]) }
     }

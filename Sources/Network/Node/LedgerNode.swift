@@ -156,18 +156,25 @@ public actor LedgerNode {
     /// Verifies every transaction signature of `block` in parallel, one slice per core; the keys of those
     /// that verified, for `Chain.apply` not to verify again.
     static func verifyTransactionSignatures(of block: Block) async throws(Rejection) -> KnownSignatures {
-        let transactions = block.transactions
+        guard await signaturesAreValid(block.transactions) else {
+            throw Rejection(.badSignature, "block \(block.height) holds a transaction whose signature does not verify")
+        }
+        return KnownSignatures(transactions: Set(block.transactions.map(KnownSignatures.key)))
+    }
+
+    /// Whether every signature of every transaction verifies, checked in parallel, one slice per core
+    /// (a slice of at least 64 transactions: fewer are not worth a task).
+    public static func signaturesAreValid(_ transactions: [SignedTransaction]) async -> Bool {
         let slices = max(1, min(ProcessInfo.processInfo.activeProcessorCount, transactions.count / 64))
-        let size = (transactions.count + slices - 1) / max(1, slices)
-        let valid = await withTaskGroup(of: Bool.self) { group in
-            for start in stride(from: 0, to: transactions.count, by: max(1, size)) {
+        let size = max(1, (transactions.count + slices - 1) / slices)
+        if slices == 1 { return transactions.allSatisfy { $0.signaturesAreValid() } }
+        return await withTaskGroup(of: Bool.self) { group in
+            for start in stride(from: 0, to: transactions.count, by: size) {
                 let slice = transactions[start..<min(start + size, transactions.count)]
                 group.addTask { slice.allSatisfy { $0.signaturesAreValid() } }
             }
             return await group.allSatisfy { $0 }
         }
-        guard valid else { throw Rejection(.badSignature, "block \(block.height) holds a transaction whose signature does not verify") }
-        return KnownSignatures(transactions: Set(transactions.map(KnownSignatures.key)))
     }
 
     /// Stores a block that consensus decided (or that `importBlock` verified), with the explorer's payout
@@ -190,6 +197,12 @@ public actor LedgerNode {
         announce(block)
     }
 
+    /// The known-signature keys of those of `transactions` that are pending here: the mempool verified
+    /// their signatures when it admitted them, so a proposal holding them need not verify them again.
+    public func verifiedKeys(among transactions: [SignedTransaction]) -> Set<Digest> {
+        Set(transactions.lazy.filter { self.mempool.holds($0) }.map(KnownSignatures.key))
+    }
+
     /// What a proposer would put in the next block, in arrival order.
     public var pendingTransactions: [SignedTransaction] { mempool.transactions }
 
@@ -210,6 +223,11 @@ public actor LedgerNode {
 
     /// The nonce the account's next transaction must carry, counting pending transactions.
     public func nextNonce(for account: ID) -> UInt64 { (try? pendingDraft.account(account).nonce) ?? 0 }
+
+    /// `nextNonce` for several accounts at once (a gossiped batch's origins: one call, not one per transaction).
+    public func nextNonces(for accounts: Set<ID>) -> [ID: UInt64] {
+        Dictionary(uniqueKeysWithValues: accounts.map { ($0, nextNonce(for: $0)) })
+    }
 
     /// The pulse now, by this node's clock.
     public var currentPulse: UInt64 { parameters.pulse(atMillis: clock()) }
@@ -254,6 +272,17 @@ public actor LedgerNode {
         mempoolGauge.record(mempool.count)
         for observer in transactionObservers { Task { await observer(signed) } }
         return id
+    }
+
+    /// `submit` for transactions whose signatures were verified already (a gossiped batch), in order;
+    /// each one's rejection, or nil where it was admitted.
+    public func submitVerified(_ batch: [SignedTransaction]) -> [Rejection?] {
+        batch.map { signed in
+            do throws(Rejection) {
+                _ = try submit(signed, signaturesValid: true)
+                return nil
+            } catch { return error }
+        }
     }
 
     private func recheck(_ transactions: [SignedTransaction], on base: LedgerState) {

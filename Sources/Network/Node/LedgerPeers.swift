@@ -3,7 +3,7 @@ import Ledger
 import Logging
 
 /// The ledger over libp2p (specs/p2p.md §Ledger protocols):
-///   gossipsub topic `ledgerd/<genesis hash>/tx`      signed transactions, one per message
+///   gossipsub topic `ledgerd/<genesis hash>/tx`      signed transactions, one or a batch per message
 ///   gossipsub topic `ledgerd/<genesis hash>/blocks`  block announcements, CBOR {chain, height, hash}
 ///   /ledgerd/sync/1.0.0   block sync: request CBOR {chain, from, count}; answer CBOR status
 ///                         {chain, genesis, height, hash}, then up to `count` blocks, each varint-prefixed
@@ -66,7 +66,7 @@ public actor LedgerPeers {
 
     public func start() async {
         let node = self.node
-        await pubsub.subscribe(transactionTopic) { [weak self] bytes, peer in await self?.validateTransaction(bytes, from: peer) ?? .ignore }
+        await pubsub.subscribe(transactionTopic) { [weak self] bytes, peer in await self?.validateTransactions(bytes, from: peer) ?? .ignore }
         await pubsub.subscribe(blockTopic) { [weak self] bytes, peer in await self?.validateAnnouncement(bytes, from: peer) ?? .ignore }
         await pubsub.start()
         await swarm.handle(Self.syncProtocol) { [weak self] stream in try await self?.serveSync(stream) }
@@ -77,53 +77,90 @@ public actor LedgerPeers {
         }
     }
 
-    /// A gossiped transaction: admitted and forwarded (accept); seen before, late, parked until its
-    /// predecessor, a duplicate or for a full mempool, or refused by the rules, it goes no further (ignore),
-    /// and only a refusal by the rules scores the sender down (an honest relay can forward a transaction
-    /// that a block made unpayable meanwhile, so it is not a gossipsub "invalid" message); a bad signature
-    /// bans the sender (reject).
-    private func validateTransaction(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
-        guard bytes.count <= Transaction.encodedBytesMax else { return .reject }
-        // Seen before (from anyone): neither decoded, verified nor relayed again.
-        guard firstSight(of: bytes, from: peer) else { return .ignore }
-        guard let signed = try? SignedTransaction.decodeUntrusted(bytes) else { return .reject }
-        // A nonce ahead of the account's next is reordering (the earlier one has not arrived yet): it
-        // waits, parked and unverified, until its predecessor is admitted. A nonce behind is late.
-        let expected = await node.nextNonce(for: signed.transaction.origin)
-        if signed.transaction.nonce > expected {
-            // Only a little ahead, and only with valid signatures: a forged copy parked at a victim's next
-            // nonce would otherwise keep the real one out (the first parked for a nonce stays).
-            guard signed.transaction.nonce - expected <= UInt64(Self.parkedPerOriginMax), signed.signaturesAreValid() else {
-                if signed.transaction.nonce - expected <= UInt64(Self.parkedPerOriginMax) {
-                    await swarm.ban(peer, reason: "gossiped transaction: a signature does not verify")
-                    return .reject
-                }
-                return .ignore
-            }
-            park(signed, from: peer)
-            return .ignore
+    /// A gossiped message of transactions (one, or a batch: `transactions(in:)`): each admitted or parked,
+    /// and the message forwarded if any was admitted (accept). A transaction seen before (from anyone) is
+    /// neither decoded, verified nor relayed again; one late, too far ahead, a duplicate or for a full
+    /// mempool goes no further, and only a refusal by the rules scores the sender down (an honest relay can
+    /// forward a transaction that a block made unpayable meanwhile, so that is not a gossipsub "invalid"
+    /// message: ignore). Undecodable data or a bad signature anywhere in the message bans the sender
+    /// (reject), and nothing of that message is admitted.
+    private func validateTransactions(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
+        guard let items = Self.transactions(in: bytes) else { return .reject }
+        let fresh = items.filter { firstSight(of: $0, from: peer) }
+        guard !fresh.isEmpty else { return .ignore }
+        var decoded: [SignedTransaction] = []
+        for item in fresh {
+            guard let signed = try? SignedTransaction.decodeUntrusted(item) else { return .reject }
+            decoded.append(signed)
         }
-        guard signed.transaction.nonce == expected else { return .ignore }
+        // Nonces before signatures: one behind the account's next was committed meanwhile (late), one more
+        // than 64 ahead is dropped; both unverified. One a little ahead is reordering: it waits, parked,
+        // until its predecessor is admitted. In-batch predecessors count.
+        var expected = await node.nextNonces(for: Set(decoded.map(\.transaction.origin)))
+        var inOrder: [SignedTransaction] = [], ahead: [SignedTransaction] = []
+        for signed in decoded {
+            let origin = signed.transaction.origin, nonce = signed.transaction.nonce, next = expected[origin] ?? 0
+            if nonce == next {
+                inOrder.append(signed)
+                expected[origin] = next + 1
+            } else if nonce > next && nonce - next <= UInt64(Self.parkedPerOriginMax) {
+                ahead.append(signed)
+            }
+        }
+        guard !inOrder.isEmpty || !ahead.isEmpty else { return .ignore }
+        // Verified together, in parallel: a forged copy parked at a victim's next nonce would otherwise
+        // keep the real one out (the first parked for a nonce stays).
+        guard await LedgerNode.signaturesAreValid(inOrder + ahead) else {
+            await swarm.ban(peer, reason: "gossiped transaction: a signature does not verify")
+            return .reject
+        }
+        for signed in ahead { park(signed, from: peer) }
         var verdict = Gossipsub.Validation.ignore
-        var next: (SignedTransaction, PeerID)? = (signed, peer)
-        while let (candidate, sender) = next {
-            next = nil
+        var released: [(SignedTransaction, PeerID)] = []
+        for (signed, rejection) in zip(inOrder, await node.submitVerified(inOrder)) {
+            if let rejection {
+                if rejection.code != .duplicate && rejection.code != .mempoolFull { await score(peer, admitted: false) }
+                continue
+            }
+            verdict = .accept
+            await score(peer, admitted: true)
+            if let next = unpark(origin: signed.transaction.origin, nonce: signed.transaction.nonce + 1) { released.append(next) }
+        }
+        // Parked successors, verified when they were parked: admitted in turn, and published by this node
+        // as its own (parked, they were not forwarded).
+        while let (candidate, sender) = released.popLast() {
             do {
-                // A parked one had its signatures verified before it was parked: not again.
-                if candidate.id == signed.id { _ = try await node.admit(candidate) } else { _ = try await node.submit(candidate, signaturesValid: true) }
+                _ = try await node.submit(candidate, signaturesValid: true)
                 await score(sender, admitted: true)
-                if candidate.id == signed.id { verdict = .accept } else { await pubsub.publish(transactionTopic, candidate.encoded) }
-                next = unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1)
+                enqueue(candidate.encoded)
+                if let next = unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1) { released.append(next) }
             } catch {
-                if error.code == .badSignature {
-                    await swarm.ban(sender, reason: "gossiped transaction: \(error)")
-                    if candidate.id == signed.id { verdict = .reject }
-                } else if error.code != .duplicate && error.code != .mempoolFull {
-                    await score(sender, admitted: false)
-                }
+                if error.code != .duplicate && error.code != .mempoolFull { await score(sender, admitted: false) }
             }
         }
         return verdict
+    }
+
+    /// A transaction message's data (specs/p2p.md §7): one signed transaction (a CBOR map), or a CBOR array
+    /// of 2 to `batchCountMax` byte strings, each one signed transaction. Nil when it is neither.
+    static func transactions(in bytes: [UInt8]) -> [[UInt8]]? {
+        guard let first = bytes.first else { return nil }
+        guard first >> 5 == 4 else { return bytes.count <= Transaction.encodedBytesMax ? [bytes] : nil }
+        guard bytes.count <= Self.batchBytesMax, case .array(let elements)? = try? CBORDecoder.decode(bytes),
+              (2...Self.batchCountMax).contains(elements.count) else { return nil }
+        var items: [[UInt8]] = []
+        items.reserveCapacity(elements.count)
+        for element in elements {
+            guard case .bytes(let item) = element, item.count <= Transaction.encodedBytesMax else { return nil }
+            items.append(item)
+        }
+        return items
+    }
+
+    /// The data of a message carrying `items` (each a signed transaction's encoding): the transaction
+    /// itself when alone, else the batch.
+    static func message(of items: [[UInt8]]) -> [UInt8] {
+        items.count == 1 ? items[0] : CBOREncoder.encode(.array(items.map { .bytes($0) }))
     }
 
     /// A block announcement: a block this node lacks is synced from the peer that announced it. It goes no
@@ -215,7 +252,48 @@ public actor LedgerPeers {
         let hash = SHA256.hash(encoded)
         guard seenTransactions.sources(of: hash).isEmpty else { return }
         seenTransactions.insert(hash)  // our own submissions too: they come back from peers
-        await pubsub.publish(transactionTopic, encoded)
+        enqueue(encoded)
+    }
+
+    /// Own transactions are published together: those admitted within `batchDelayMillis` of the first go
+    /// in one message (at most `batchCountMax` of them, `batchBytesMax` in all), so that a signature, a
+    /// message ID and a frame per peer are paid per batch, not per transaction, while a transaction waits
+    /// a few milliseconds of a pulse.
+    static let batchDelayMillis = 5
+    static let batchCountMax = 1_024
+    static let batchBytesMax = 512 * 1024
+    private var outgoing: [[UInt8]] = []
+    private var outgoingBytes = 0
+    private var flushPending = false
+    private var lastPublish: Task<Void, Never>?
+
+    private func enqueue(_ encoded: [UInt8]) {
+        if outgoingBytes + encoded.count + 8 > Self.batchBytesMax { flush() }
+        outgoing.append(encoded)
+        outgoingBytes += encoded.count + 8  // the byte string's head, at most 3 bytes, and the array's: generously
+        if outgoing.count >= Self.batchCountMax {
+            flush()
+        } else if !flushPending {
+            flushPending = true
+            Task { [weak self] in
+                try? await Task.sleep(for: .milliseconds(Self.batchDelayMillis))
+                await self?.flush()
+            }
+        }
+    }
+
+    private func flush() {
+        flushPending = false
+        guard !outgoing.isEmpty else { return }
+        let data = Self.message(of: outgoing)
+        outgoing = []
+        outgoingBytes = 0
+        // Published in order (one batch after the other), so that peers receive an account's nonces in turn.
+        let pubsub = self.pubsub, topic = transactionTopic, previous = lastPublish
+        lastPublish = Task {
+            await previous?.value
+            await pubsub.publish(topic, data)
+        }
     }
 
     /// After a block: parked transactions whose predecessor it committed are admitted now.
@@ -226,7 +304,7 @@ public actor LedgerPeers {
                 next = nil
                 if (try? await node.submit(candidate, signaturesValid: true)) != nil {  // verified before it was parked
                     // Parked, it was not forwarded; admitted now, it goes on as this node's own.
-                    await pubsub.publish(transactionTopic, candidate.encoded)
+                    enqueue(candidate.encoded)
                     next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1)
                 }
             }

@@ -6,16 +6,20 @@ struct Mempool {
     static let countMax = 10_000
 
     private(set) var transactions: [SignedTransaction] = []
-    private var ids = Set<Digest>()
+    /// Each pending transaction's signatures, by ID.
+    private var ids: [Digest: [Signature]] = [:]
 
     var count: Int { transactions.count }
     var isEmpty: Bool { transactions.isEmpty }
 
-    func contains(_ id: Digest) -> Bool { ids.contains(id) }
+    func contains(_ id: Digest) -> Bool { ids[id] != nil }
+
+    /// Whether this very transaction, signatures and all, is pending (so its signatures were verified).
+    func holds(_ signed: SignedTransaction) -> Bool { ids[signed.id] == signed.signatures }
 
     mutating func add(_ signed: SignedTransaction) {
         transactions.append(signed)
-        ids.insert(signed.id)
+        ids[signed.id] = signed.signatures
     }
 
     /// Removes everything in `included` and returns what is left, for re-checking on the new state.
