@@ -151,7 +151,7 @@ enum ConsensusBenchmarks {
         }
 
         // Saturation: each payer's transfers through its own bookkeeper's API, as fast as they are taken.
-        let perPayer = quick ? 1_000 : 2_000
+        let perPayer = quick ? 1_000 : 5_000
         let bodies = nodes.map { transfers($0.key, from: 0, count: perPayer) }
         let verifiedBefore = verifications()
         let rejected = Atomic<Int>(0)

@@ -258,8 +258,9 @@ public actor LedgerPeers {
     /// Own transactions are published together: those admitted within `batchDelayMillis` of the first go
     /// in one message (at most `batchCountMax` of them, `batchBytesMax` in all), so that a signature, a
     /// message ID and a frame per peer are paid per batch, not per transaction, while a transaction waits
-    /// a few milliseconds of a pulse.
-    static let batchDelayMillis = 5
+    /// at most 2 % of a pulse. (Measured with four bookkeepers at saturation: 5 ms batches gave about
+    /// 1,000 committed transfers per second, 20 ms about 1,400; latency moved by 0.02 pulses.)
+    static let batchDelayMillis = 20
     static let batchCountMax = 1_024
     static let batchBytesMax = 512 * 1024
     private var outgoing: [[UInt8]] = []
