@@ -227,6 +227,42 @@ def cid_text(encoded):
     if bits: out += alphabet[acc << (5 - bits) & 31]
     return "b" + out
 
+# --- UnixFS import (specs/content.md) ---
+def varint(n):
+    out = b""
+    while n >= 0x80:
+        out += bytes([n & 0x7f | 0x80]); n >>= 7
+    return out + bytes([n])
+def pb_bytes(field, data): return varint(field << 3 | 2) + varint(len(data)) + data
+def pb_varint(field, n): return varint(field << 3) + varint(n)
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+def base58(data):
+    n, out = int.from_bytes(data, "big"), ""
+    while n: n, r = divmod(n, 58); out = B58[r] + out
+    return "1" * (len(data) - len(data.lstrip(b"\0"))) + out
+def content_cid(block, codec, version):
+    mh = b"\x12\x20" + sha256(block)
+    if version == 0 and codec == 0x70: return base58(mh)
+    import base64
+    return "b" + base64.b32encode(b"\x01" + varint(codec) + mh).decode().lower().rstrip("=")
+def unixfs_add(data, chunk, version, raw, blocks):
+    def node(links, fs, payload=None):  # links: [(cid bytes text, tsize, filesize)]
+        body = pb_varint(1, 2) + (pb_bytes(2, payload) if payload else b"") + pb_varint(3, fs) + b"".join(pb_varint(4, l[2]) for l in links)
+        block = b"".join(pb_bytes(2, pb_bytes(1, l[3]) + pb_bytes(2, b"") + pb_varint(3, l[1])) for l in links) + pb_bytes(1, body)
+        mh = b"\x12\x20" + sha256(block)
+        binary = mh if version == 0 else b"\x01" + varint(0x70) + mh
+        blocks.append(block)
+        return (content_cid(block, 0x70, version), len(block) + sum(l[1] for l in links), fs, binary)
+    def leaf(piece):
+        if raw:
+            blocks.append(piece)
+            return (content_cid(piece, 0x55, 1), len(piece), len(piece), b"\x01\x55\x12\x20" + sha256(piece))
+        return node([], len(piece), piece)
+    level = [leaf(data[i:i + chunk]) for i in range(0, len(data), chunk)] or [leaf(b"")]
+    while len(level) > 1:  # grouping by 174 from the left, level by level, is the balanced layout
+        level = [node(level[i:i + 174], sum(l[2] for l in level[i:i + 174])) for i in range(0, len(level), 174)]
+    return level[0]
+
 def main(folder):
     load = lambda name: json.load(open(os.path.join(folder, name)))
     # BIP-340's own vectors confirm this verifier before it judges ours.
@@ -466,6 +502,16 @@ def main(folder):
         unsigned = bytes.fromhex(t["unsigned_hex"]); tx = decode(unsigned)
         check(encode(tx) == unsigned and tx["type"] == t["name"] and sha256(unsigned).hex() == t["id"], t["name"] + ": canonical and id")
         check(schnorr_verify(tagged("ledgerd/tx", unsigned), tx["signers"][0], bytes.fromhex(t["signatures"][0])), t["name"] + ": signature")
+
+    content = load("content.json")
+    for f in content["files"]:
+        n = f["bytes_count"]
+        data = bytes((7 * i + i // 256) % 256 for i in range(n)) if f.get("content") == "pattern" else bytes.fromhex(f["content_hex"])
+        blocks = []
+        root = unixfs_add(data, f["chunk_size"], f["cid_version"], f["raw_leaves"], blocks)
+        check(root[0] == f["cid"] and root[1] == f["dag_size"], "ipfs add: " + f["description"])
+        for b in f["blocks"]:
+            check(bytes.fromhex(b["hex"]) in blocks, "ipfs add block " + b["cid"] + ": " + f["description"])
 
     print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0

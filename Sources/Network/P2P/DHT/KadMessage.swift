@@ -1,3 +1,4 @@
+import Ledger
 /// The kad-dht wire message (libp2p's `Message` protobuf under `/ipfs/kad/1.0.0`), each sent
 /// varint-length-prefixed: {1 type, 2 key, 3 record, 8 closer peers, 9 provider peers, 10 cluster level}.
 public struct KadMessage: Equatable, Sendable {

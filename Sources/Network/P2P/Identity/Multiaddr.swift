@@ -1,3 +1,4 @@
+import Ledger
 /// A multiaddr, the self-describing address libp2p uses: `/ip4/127.0.0.1/tcp/7650/p2p/<peer-id>`.
 /// Only the components a TCP node needs are supported: ip4, ip6, dns, dns4, dns6, tcp and p2p.
 public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Ledger
 import Foundation
 
 /// libp2p identify (`/ipfs/id/1.0.0`): the responder writes one varint-prefixed Identify message

@@ -1,3 +1,4 @@
+import Ledger
 /// Reads exact byte counts and length-prefixed messages from a source of chunks (a TCP connection, a
 /// Noise channel, a yamux stream). Every length is bounded by the caller, so a hostile peer cannot make
 /// the node buffer more than it agreed to. Used by one task at a time.

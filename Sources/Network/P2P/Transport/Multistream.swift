@@ -1,3 +1,4 @@
+import Ledger
 /// multistream-select 1.0: each side sends the header, the dialer proposes a protocol, the listener
 /// echoes it or answers "na". Messages are varint-length-prefixed and end in "\n".
 enum Multistream {

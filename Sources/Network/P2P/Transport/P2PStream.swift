@@ -1,3 +1,4 @@
+import Ledger
 /// A negotiated stream as protocol code uses it: length-prefixed messages in and out, bounded reads.
 /// Owned by one task at a time (its reader buffers); it crosses isolation only when handed over whole,
 /// which is why it may be declared Sendable.

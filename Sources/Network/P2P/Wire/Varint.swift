@@ -1,48 +1,14 @@
-/// Unsigned LEB128 varints, as multiformats and protobuf use them. Multiformats caps them at 9 bytes
-/// (63 bits); a longer or non-minimal varint is refused, so a hostile peer cannot smuggle huge lengths.
-public enum Varint {
-    public static func encode(_ value: UInt64) -> [UInt8] {
-        var value = value
-        var out: [UInt8] = []
-        while value >= 0x80 {
-            out.append(UInt8(value & 0x7f) | 0x80)
-            value >>= 7
-        }
-        out.append(UInt8(value))
-        return out
-    }
+import Ledger
 
-    /// Decodes a varint at the start of `bytes`. Returns nil when more bytes are needed; throws when the
-    /// bytes can never be a valid varint.
+extension Varint {
+    /// Decodes a varint at the start of `bytes`. Returns nil when more bytes are needed; throws, as a
+    /// wire error, when the bytes can never be a valid varint.
     public static func decode<C: Collection>(_ bytes: C) throws(WireError) -> (value: UInt64, length: Int)? where C.Element == UInt8 {
-        var value: UInt64 = 0
-        var shift: UInt64 = 0
-        var length = 0
-        for byte in bytes {
-            length += 1
-            guard length <= 9 else { throw WireError.malformed("varint longer than 9 bytes") }
-            value |= UInt64(byte & 0x7f) << shift
-            if byte & 0x80 == 0 {
-                if byte == 0 && length > 1 { throw WireError.malformed("varint is not minimally encoded") }
-                return (value, length)
+        do { return try decodeChecked(bytes) } catch {
+            switch error {
+            case .tooLong: throw WireError.malformed("varint longer than 9 bytes")
+            case .notMinimal: throw WireError.malformed("varint is not minimally encoded")
             }
-            shift += 7
-        }
-        return nil
-    }
-}
-
-/// A peer sent bytes that break a wire format: the connection is dropped and the peer scored.
-public enum WireError: Error, Equatable, CustomStringConvertible {
-    case malformed(String)
-    case tooLarge(String)
-    case closed
-
-    public var description: String {
-        switch self {
-        case .malformed(let detail): "malformed frame: \(detail)"
-        case .tooLarge(let detail): "frame too large: \(detail)"
-        case .closed: "connection closed"
         }
     }
 }

