@@ -3,7 +3,7 @@ import Foundation
 import Ledger
 import Storage
 
-// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|organizations|process|consensus|adversarial|p2p]`:
+// `ledger-bench [--output BENCHMARKS.md] [--quick] [--only signatures|transfers|tree|store|credit|organizations|process|consensus|content|adversarial|p2p]`:
 // the figures issues 2 to 5 ask for, all measured in this run. `--only` runs one section (for profiling).
 let arguments = CommandLine.arguments
 let outputPath = arguments.firstIndex(of: "--output").map { arguments[$0 + 1] } ?? "BENCHMARKS.md"
@@ -30,6 +30,7 @@ if wanted("credit") { try bench.credit(&report, &generator) }
 if wanted("organizations") { try bench.organizations(&report, &generator) }
 if wanted("process") { try bench.process(&report, binaries: binaries) }
 if wanted("consensus") { try ConsensusBenchmarks.run(&report, binaries: binaries, quick: quick) }
+if wanted("content") { try ContentBenchmarks.run(&report, binaries: binaries, quick: quick) }
 if wanted("adversarial") { AdversarialBenchmarks.run(&report, verifyRate: verifyRate, quick: quick) }
 if wanted("p2p") || only == "p2p-stream" {
     for figure in try await NetworkBenchmarks.run(quick: quick, streamOnly: only == "p2p-stream") { report.add(figure.name, figure.value, figure.note, key: figure.key, figure.raw) }
