@@ -24,7 +24,8 @@ import Testing
         try Data("x".utf8).write(to: URL(fileURLWithPath: file))
         for (arguments, reason) in [
             (["ipfs", "add", "-n", folder + "/missing"], "cannot open"),
-            (["ipfs", "add", "-n", folder], "not a regular file"),
+            (["ipfs", "add", "-n", folder], "is a directory; add it with -r"),
+            (["ipfs", "add", "-n", "-r", "-w", "/dev/null"], "neither a file, a directory nor a symlink"),
             (["ipfs", "add", "-n", "--chunker", "rabin", file], "chunker must be size-N"),
             (["ipfs", "add", "-n", "--chunker", "size-2000000", file], "chunk size must be 1 to 1048576"),
             (["ipfs", "add", "-n", "--cid-version", "2", file], "CID version must be 0 or 1"),

@@ -76,6 +76,21 @@ import Testing
         #expect(entries[0]["cid"] as? String == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
     }
 
+    /// Directories: the empty one is Kubo's, entries sort by the bytes of their names (not by Unicode
+    /// collation), and one that Kubo would shard is refused rather than given a CID Kubo would not give.
+    @Test func directoriesSortByBytesAndShardingIsRefused() throws {
+        #expect(try UnixFSDirectory.node([], cidVersion: 0) { _, _ in }.cid.text == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
+        var scratch: [CID: [UInt8]] = [:]
+        let file = Self.add(Array("x".utf8), try .init(), blocks: &scratch)
+        var block: [UInt8] = []
+        _ = try UnixFSDirectory.node([("b", file), ("\u{e9}", file), ("B", file), ("a", file)], cidVersion: 0) { _, bytes in block = bytes }
+        let names = ["B", "a", "b", "\u{e9}"].map { Array($0.utf8) }
+        let positions = names.map { name in (0..<block.count).first { block[$0...].starts(with: [0x12, UInt8(name.count)] + name) } ?? -1 }
+        #expect(!positions.contains(-1) && positions == positions.sorted(), "links in byte order of their names")
+        let many = (0..<6_000).map { (String(repeating: "n", count: 10) + "\($0)", file) }
+        #expect(throws: ContentError.self) { try UnixFSDirectory.node(many, cidVersion: 0) { _, _ in } }
+    }
+
     @Test func badOptionsAreRefused() throws {
         #expect(throws: ContentError.self) { try UnixFSImporter.Options(chunkSize: 0) }
         #expect(throws: ContentError.self) { try UnixFSImporter.Options(chunkSize: UnixFSImporter.Options.chunkSizeMax + 1) }

@@ -88,4 +88,28 @@ for size in sizes:
     if not kubo or kubo != reference or ours.stdout.strip() != kubo:
         fail("the CIDs disagree for %d bytes: Kubo %s, ipfs_cid %s, ledgerctl %s %s" % (size, kubo, reference, ours.stdout.strip(), ours.stderr.strip()))
     os.remove(path)
-step("done", files=len(sizes))
+
+# Directories (`ipfs add -r --hidden`, which is what AddFile does): nesting, an empty file and directory,
+# a hidden file, a symlink (kept, not followed), a file of two chunks, names that sort by bytes.
+tree = os.path.join(work, "tree")
+os.makedirs(os.path.join(tree, "sub", "deeper"))
+os.makedirs(os.path.join(tree, "empty-dir"))
+for name, content in [("a.txt", b"hello world\n"), ("B.txt", b"upper"), ("empty", b""), (".hidden", b"x"),
+                      ("sub/two-chunks", random.Random(7).randbytes(chunk + 5)), ("sub/deeper/\u00e9t\u00e9", b"unicode name")]:
+    with open(os.path.join(tree, name), "wb") as out:
+        out.write(content)
+os.symlink("a.txt", os.path.join(tree, "link"))
+os.makedirs(os.path.join(work, "single"))
+with open(os.path.join(work, "single", "a.txt"), "wb") as out:
+    out.write(b"hello world\n")
+checks = [("directory tree", tree, ["-r", "--hidden", tree]),
+          # --wrap-with-directory is a directory holding the one entry, which Kubo is asked for directly.
+          ("wrapped file", os.path.join(work, "single"), ["-w", os.path.join(tree, "a.txt")])]
+for what, kubo_path, arguments in checks:
+    pointer = lib.AddFile(repo, kubo_path.encode(), True)
+    kubo = None if pointer == ffi.NULL else ffi.string(pointer).decode().strip()
+    ours = subprocess.run([ledgerctl, "ipfs", "add", "--only-hash", "-Q"] + arguments, capture_output=True, text=True)
+    step("directory", what=what, kubo=kubo, ledgerctl=ours.stdout.strip())
+    if not kubo or ours.stdout.strip() != kubo:
+        fail("the CIDs disagree for the %s: Kubo %s, ledgerctl %s %s" % (what, kubo, ours.stdout.strip(), ours.stderr.strip()))
+step("done", files=len(sizes), directories=len(checks))

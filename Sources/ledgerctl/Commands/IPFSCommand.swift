@@ -17,11 +17,16 @@ struct IPFSAddCommand: AsyncParsableCommand {
         discussion: """
             Defaults are Kubo's: CIDv0, 256 KiB chunks, dag-pb leaves, at most 174 links per node.
             --cid-version 1 gives CIDv1 with raw leaves (as in Kubo, unless --raw-leaves=false).
-            Only --only-hash is offered so far: the node's content store is not built yet.
+            -r adds a directory (hidden entries only with --hidden; symlinks as symlinks, not followed);
+            -w wraps what is added in a directory naming it. Only --only-hash is offered so far: the
+            node's content store is not built yet.
             Example: ledgerctl ipfs add --only-hash photo.jpg
             """)
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "The file to add.") var file: String
+    @Argument(help: "The file, or with -r the directory, to add.") var file: String
+    @Flag(name: [.short, .long], help: "Add a directory and everything in it.") var recursive = false
+    @Flag(name: [.customShort("H"), .long], help: "With -r, include files whose names begin with a dot.") var hidden = false
+    @Flag(name: [.customShort("w"), .long], help: "Wrap the added file or directory in a directory that names it.") var wrapWithDirectory = false
     @Flag(name: [.customShort("n"), .long], help: "Only compute the CID; store nothing.") var onlyHash = false
     @Option(help: "CID version: 0 (Kubo's default) or 1.") var cidVersion = 0
     @Option(help: ArgumentHelp("Raw blocks for leaves (default: true with CIDv1, else false).", valueName: "bool")) var rawLeaves: Bool?
@@ -37,12 +42,9 @@ struct IPFSAddCommand: AsyncParsableCommand {
         guard onlyHash else {
             throw CLIError("adding to the node's content store is not built yet; --only-hash computes the CID here")
         }
-        var importer = UnixFSImporter(options: importOptions)
-        let bytes: UInt64
-        do {
-            bytes = try FileChunks(path: file, size: importOptions.chunkSize).forEach { chunk in importer.add(chunk) { _, _ in } }
-        } catch { throw CLIError("\(error)") }
-        let root = importer.finish { _, _ in }
+        let adding = ContentImport(options: importOptions, recursive: recursive, hidden: hidden, wrap: wrapWithDirectory)
+        let (root, bytes): (UnixFSImporter.Node, UInt64)
+        do { (root, bytes) = try adding.add(file) { _, _ in } } catch { throw CLIError("\(error)") }
         let name = URL(fileURLWithPath: file).lastPathComponent
         options.output(["cid": root.cid.text, "name": name, "bytes": bytes, "size": root.totalSize]) {
             quieter ? root.cid.text : "added \(root.cid.text) \(name)"
