@@ -26,6 +26,8 @@ struct ProcessResult {
     let status: Int32
     let output: String
     let error: String
+    /// Standard output as bytes (binary output, `ipfs cat`).
+    var outputData = Data()
 }
 
 /// Runs a program to completion and captures its output.
@@ -45,7 +47,7 @@ func run(_ program: String, _ arguments: [String], environment: [String: String]
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     return ProcessResult(status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-                         error: String(decoding: errData, as: UTF8.self))
+                         error: String(decoding: errData, as: UTF8.self), outputData: outData)
 }
 
 /// A real `ledgerd` process on a loopback port chosen by the OS.

@@ -31,7 +31,7 @@ public struct CID: Hashable, Sendable, CustomStringConvertible {
         return codec
     }
     /// The sha2-256 digest the CID names.
-    public var digest: Digest { Digest(bytes: Array(bytes.suffix(32)))! }
+    public var digest: Digest { Digest(bytes: Array(bytes.suffix(32))) ?? .zero }  // every CID made here ends in 32 digest bytes
 
     /// Whether `block` is the content this CID names.
     public func matches(_ block: [UInt8]) -> Bool { SHA256.hash(block) == digest }

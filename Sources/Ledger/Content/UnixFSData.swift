@@ -25,4 +25,24 @@ public struct UnixFSData: Sendable, Equatable {
         for size in blockSizes { out.varint(4, size) }  // proto2 repeated, not packed: one field each
         return out.bytes
     }
+
+    /// Decodes the UnixFS data of a dag-pb node, from bytes that may come from anyone.
+    public init(decoding bytes: [UInt8]) throws(ContentError) {
+        var kind: Kind?
+        var data: [UInt8]?, fileSize: UInt64?, blockSizes: [UInt64] = []
+        for (field, value) in try DagPB.fields(bytes[...]) {
+            switch (field, value) {
+            case (1, .varint(let raw)):
+                guard let known = Kind(rawValue: raw) else { throw .malformed("UnixFS type \(raw) is unknown") }
+                kind = known
+            case (2, .bytes(let bytes)): data = Array(bytes)
+            case (3, .varint(let size)): fileSize = size
+            case (4, .varint(let size)): blockSizes.append(size)
+            case (5...8, _): continue  // hash type, fanout, mode, mtime: read, not used yet
+            default: throw .malformed("UnixFS data has an unexpected field \(field)")
+            }
+        }
+        guard let kind else { throw .malformed("UnixFS data has no type") }
+        self.init(kind: kind, data: data, fileSize: fileSize, blockSizes: blockSizes)
+    }
 }

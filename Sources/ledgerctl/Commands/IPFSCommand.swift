@@ -7,7 +7,105 @@ struct IPFSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ipfs",
         abstract: "Content as IPFS stores it: the same CIDs as Kubo's 'ipfs add'.",
-        subcommands: [IPFSAddCommand.self])
+        discussion: """
+            Content lives in the data directory's content store (content.sqlite), which ledgerctl opens
+            itself, as Kubo's CLI opens its repository; a running ledgerd shares it.
+            """,
+        subcommands: [IPFSAddCommand.self, IPFSCatCommand.self, IPFSPinCommand.self, IPFSRepoCommand.self])
+}
+
+extension GlobalOptions {
+    /// The data directory's content store (created on first use).
+    var contentStore: ContentStore {
+        get throws {
+            guard FileManager.default.fileExists(atPath: directory.path) else {
+                throw CLIError("no data directory at \(directory.path); run 'ledgerd init' or give --data")
+            }
+            do { return try ContentStore(path: directory.contentStorePath) } catch { throw CLIError("\(error)") }
+        }
+    }
+}
+
+/// A CID argument, refused in one line when it is not one.
+func parseCID(_ text: String) throws -> CID {
+    do { return try CID(text: text) } catch { throw CLIError("\(error)") }
+}
+
+struct IPFSCatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cat", abstract: "Write a file held in the content store to standard output.")
+    @OptionGroup var options: GlobalOptions
+    @Argument(help: "The file's CID.") var cid: String
+
+    func run() async throws {
+        let root = try parseCID(cid)
+        let export = ContentExport(store: try options.contentStore)
+        let output = FileHandle.standardOutput
+        do { try export.file(root) { output.write(Data($0)) } } catch { throw CLIError("\(error)") }
+    }
+}
+
+struct IPFSPinCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "pin", abstract: "Keep content through repo gc.",
+                                                    subcommands: [Add.self, Remove.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "add", abstract: "Pin a CID held here (recursively unless --recursive=false).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The CID.") var cid: String
+        @Option(help: ArgumentHelp("Keep everything it links to.", valueName: "bool")) var recursive = true
+
+        func run() async throws {
+            let root = try parseCID(cid)
+            let store = try options.contentStore
+            do {
+                guard try store.has(root) else { throw CLIError("\(root) is not in this node's content store; add or sync it first") }
+                try store.pin(root, recursive: recursive)
+            } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+            options.output(["cid": root.text, "recursive": recursive]) { "pinned \(root.text) \(recursive ? "recursively" : "directly")" }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rm", abstract: "Unpin a CID (repo gc then frees what nothing else pins).")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The CID.") var cid: String
+
+        func run() async throws {
+            let root = try parseCID(cid)
+            let removed: Bool
+            do { removed = try options.contentStore.unpin(root) } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+            guard removed else { throw CLIError("\(root) is not pinned") }
+            options.output(["cid": root.text]) { "unpinned \(root.text)" }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "ls", abstract: "List pins.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let pins: [(cid: CID, recursive: Bool)]
+            do { pins = try options.contentStore.pins() } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+            options.output(["pins": pins.map { ["cid": $0.cid.text, "type": $0.recursive ? "recursive" : "direct"] }]) {
+                pins.map { "\($0.cid.text) \($0.recursive ? "recursive" : "direct")" }.joined(separator: "\n")
+            }
+        }
+    }
+}
+
+struct IPFSRepoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "repo", abstract: "The content store.", subcommands: [GC.self])
+
+    struct GC: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "gc", abstract: "Delete every block no pin reaches.")
+        @OptionGroup var options: GlobalOptions
+
+        func run() async throws {
+            let removed: (blocks: Int, bytes: UInt64)
+            do { removed = try options.contentStore.collectGarbage() } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+            options.output(["blocks_removed": removed.blocks, "bytes_freed": removed.bytes]) { "removed \(removed.blocks) blocks, \(removed.bytes) bytes" }
+        }
+    }
 }
 
 struct IPFSAddCommand: AsyncParsableCommand {
@@ -18,8 +116,8 @@ struct IPFSAddCommand: AsyncParsableCommand {
             Defaults are Kubo's: CIDv0, 256 KiB chunks, dag-pb leaves, at most 174 links per node.
             --cid-version 1 gives CIDv1 with raw leaves (as in Kubo, unless --raw-leaves=false).
             -r adds a directory (hidden entries only with --hidden; symlinks as symlinks, not followed);
-            -w wraps what is added in a directory naming it. Only --only-hash is offered so far: the
-            node's content store is not built yet.
+            -w wraps what is added in a directory naming it. Without --only-hash the blocks go into the
+            content store and the root is pinned.
             Example: ledgerctl ipfs add --only-hash photo.jpg
             """)
     @OptionGroup var options: GlobalOptions
@@ -39,12 +137,26 @@ struct IPFSAddCommand: AsyncParsableCommand {
             importOptions = try UnixFSImporter.Options(chunkSize: try UnixFSImporter.Options.chunkSize(parsing: chunker), cidVersion: cidVersion,
                                                        rawLeaves: rawLeaves)
         } catch { throw CLIError("\(error)") }
-        guard onlyHash else {
-            throw CLIError("adding to the node's content store is not built yet; --only-hash computes the CID here")
-        }
         let adding = ContentImport(options: importOptions, recursive: recursive, hidden: hidden, wrap: wrapWithDirectory)
         let (root, bytes): (UnixFSImporter.Node, UInt64)
-        do { (root, bytes) = try adding.add(file) { _, _ in } } catch { throw CLIError("\(error)") }
+        if onlyHash {
+            do { (root, bytes) = try adding.add(file) { _, _ in } } catch { throw CLIError("\(error)") }
+        } else {
+            // Blocks are written in batches of 64 (16 MiB at the default chunk size), then the root pinned.
+            let store = try options.contentStore
+            var batch: [(CID, [UInt8])] = []
+            do {
+                (root, bytes) = try adding.add(file) { cid, block in
+                    batch.append((cid, block))
+                    if batch.count == 64 {
+                        try store.put(batch)
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                try store.put(batch)
+                try store.pin(root.cid)
+            } catch { throw CLIError("\(error)") }
+        }
         let name = URL(fileURLWithPath: file).lastPathComponent
         options.output(["cid": root.cid.text, "name": name, "bytes": bytes, "size": root.totalSize]) {
             quieter ? root.cid.text : "added \(root.cid.text) \(name)"

@@ -1,0 +1,81 @@
+import Foundation
+import Ledger
+import Storage
+import Testing
+
+/// The content store: blocks checked against their CIDs on the way in and on the way out, the size
+/// limit, pins and garbage collection, and a store that survives being reopened.
+@Suite struct ContentStoreTests {
+    static func folder(_ name: String) throws -> String {
+        let path = NSTemporaryDirectory() + "ledgerd-content-\(name)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A file imported into `store`, pinned or not; its root.
+    static func add(_ bytes: [UInt8], to store: ContentStore, pin: Bool) throws -> CID {
+        var importer = UnixFSImporter(options: try UnixFSImporter.Options(chunkSize: 1024))
+        var blocks: [(CID, [UInt8])] = []
+        for start in stride(from: 0, to: bytes.count, by: 1024) { importer.add(Array(bytes[start..<min(start + 1024, bytes.count)])) { blocks.append(($0, $1)) } }
+        let root = importer.finish { blocks.append(($0, $1)) }
+        try store.put(blocks)
+        if pin { try store.pin(root.cid) }
+        return root.cid
+    }
+
+    @Test func blocksAreCheckedOnTheWayInAndOut() throws {
+        let path = try Self.folder("check") + "/content.sqlite"
+        let store = try ContentStore(path: path)
+        let block = Array("hello world\n".utf8)
+        let cid = CID.raw(block)
+        #expect(throws: ContentStore.Failure.mismatch(cid)) { try store.put(cid, Array("hello world!".utf8)) }
+        #expect(try store.get(cid) == nil && store.bytesUsed == 0)
+        try store.put(cid, block)
+        try store.put(cid, block)  // held already: no second copy
+        #expect(try store.get(cid) == block && store.bytesUsed == 12 && store.blockCount == 1)
+        #expect(throws: ContentStore.Failure.self) { try store.put(CID.raw([UInt8](repeating: 1, count: ContentStore.blockBytesMax + 1)), [UInt8](repeating: 1, count: ContentStore.blockBytesMax + 1)) }
+
+        // Damage the stored bytes behind the store's back: the read refuses them.
+        let raw = try SQLiteDatabase(path: path)
+        try raw.execute("UPDATE blocks SET data = X'00'")
+        #expect(throws: ContentStore.Failure.damaged(cid)) { _ = try store.get(cid) }
+    }
+
+    @Test func theLimitHoldsAndSurvivesReopening() throws {
+        let path = try Self.folder("limit") + "/content.sqlite"
+        let store = try ContentStore(path: path, bytesMax: 3_000)
+        let first = try Self.add([UInt8](repeating: 1, count: 2_000), to: store, pin: true)
+        #expect(throws: ContentStore.Failure.self) { _ = try Self.add([UInt8](repeating: 2, count: 2_000), to: store, pin: true) }
+        let reopened = try ContentStore(path: path, bytesMax: 3_000)
+        #expect(reopened.bytesUsed == store.bytesUsed && reopened.bytesUsed > 0)
+        #expect(try reopened.get(first) != nil && reopened.pins().map(\.cid) == [first])
+    }
+
+    @Test func garbageCollectionKeepsWhatPinsReachAndNothingElse() throws {
+        let store = try ContentStore(path: try Self.folder("gc") + "/content.sqlite")
+        let kept = try Self.add((0..<5_000).map { UInt8($0 % 251) }, to: store, pin: true)
+        let dropped = try Self.add((0..<3_000).map { UInt8($0 % 13) }, to: store, pin: false)
+        let direct = try Self.add((0..<3_000).map { UInt8($0 % 7) }, to: store, pin: false)
+        try store.pin(direct, recursive: false)
+        let before = store.blockCount
+        let removed = try store.collectGarbage()
+        #expect(removed.blocks > 0 && store.blockCount == before - removed.blocks)
+        #expect(try store.get(kept) != nil && store.get(dropped) == nil && store.get(direct) != nil)
+        // Every block of the recursively pinned file is still there: its children are reachable.
+        let links = try DagPB.links(of: try #require(try store.get(kept)))
+        #expect(links.count == 5 && links.allSatisfy { (try? store.has($0.cid)) == true })
+        // The directly pinned root stays, its children go.
+        #expect(try DagPB.links(of: try #require(try store.get(direct))).allSatisfy { (try? store.has($0.cid)) == false })
+        #expect(try store.unpin(kept) && !store.unpin(kept))
+        try store.collectGarbage()
+        #expect(try store.get(kept) == nil && store.blockCount == 1)
+    }
+
+    @Test func hostileDagPBIsRefusedNotTrapped() throws {
+        for bytes: [UInt8] in [[0x12], [0x12, 0x05, 0x0a], [0x0b], [0x12, 0x02, 0x0a, 0x01], [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+                               [0x12, 0x04, 0x1a, 0x01, 0x01, 0x00], [0x00]] {
+            #expect(throws: ContentError.self) { _ = try DagPB.links(of: bytes) }
+        }
+        #expect(try DagPB.links(of: [0x0a, 0x02, 0x08, 0x01]).isEmpty)
+    }
+}
