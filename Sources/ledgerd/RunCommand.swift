@@ -164,6 +164,10 @@ struct RunCommand: AsyncParsableCommand {
         let router = Router()
         APIRoutes(queries: queries, adminToken: cookie).register(on: router)
         try ExplorerRoutes(queries: queries).register(on: router)
+        // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it).
+        do { GatewayRoutes(store: try ContentStore(path: directory.contentStorePath)).register(on: router) } catch {
+            throw RuntimeFailure("\(error)")
+        }
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 
         let pulseMillis = await node.parameters.pulseMillis

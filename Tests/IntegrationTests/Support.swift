@@ -166,10 +166,11 @@ enum HTTP {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    static func request(_ method: String, _ url: String, body: Data? = nil, token: String? = nil) async throws -> Answer {
-        var request = URLRequest(url: URL(string: url)!)
+    static func request(_ method: String, _ url: String, body: Data? = nil, token: String? = nil, headers extra: [String: String] = [:]) async throws -> Answer {
+        var request = URLRequest(url: URL(string: url)!, cachePolicy: .reloadIgnoringLocalAndRemoteCacheData)
         request.httpMethod = method
         request.httpBody = body
+        for (name, value) in extra { request.setValue(value, forHTTPHeaderField: name) }
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: request)
         let http = response as! HTTPURLResponse

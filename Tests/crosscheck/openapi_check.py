@@ -145,6 +145,11 @@ def main(base, token, spec_path):
     call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 413, body="{\"key\": \"%s\"}" % ("a" * 70000), auth=token)
     # An error message is one line even when the input has newlines (the Error schema's pattern checks it).
     call("/api/v1/credit-lines", "/api/v1/credit-lines?from=ld1%0Anope", status=400)
+    # The path gateway: this node's content store is empty, so a valid CID is 404 and a bad one 400.
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", status=404)
+    call("/ipfs/{cid}", "/ipfs/not-a-cid", status=400)
+    call("/ipfs/{cid}/{path}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o/a/b", status=404)
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=car", status=406)
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
@@ -167,7 +172,7 @@ def main(base, token, spec_path):
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
               "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/network",
-              "/api/v1/bookkeepers", "/bookkeepers"}
+              "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))

@@ -1,16 +1,19 @@
 import Ledger
 
-/// `ipfs cat`: a UnixFS file's bytes, in order, read from the store block by block (one block in
-/// memory at a time beside the path from the root), each checked against its CID by the store.
-public struct ContentExport {
+/// Reading UnixFS back out of the store: what a CID is (a file and its size, a directory and its
+/// entries, a symlink), a path resolved through directories, and a file's bytes — all of them or a byte
+/// range — block by block, each checked against its CID by the store (one block in memory at a time
+/// beside the path from the root).
+public struct ContentExport: Sendable {
     public let store: ContentStore
-    /// Links followed, at most, for one file: a DAG that links to itself or fans out without end stops here.
+    /// Links followed, at most, from a root to a leaf: a DAG deeper than this is refused.
     public static let depthMax = 64
 
     public init(store: ContentStore) { self.store = store }
 
     public enum Failure: Error, CustomStringConvertible {
         case notFound(CID)
+        case noSuchPath(CID, String)
         case notAFile(CID, String)
         case malformed(CID, String)
         case store(ContentStore.Failure)
@@ -18,6 +21,7 @@ public struct ContentExport {
         public var description: String {
             switch self {
             case .notFound(let cid): "block \(cid) is not in this node's content store"
+            case .noSuchPath(let cid, let name): "\(cid) has no entry named \(name.prefix(256))"
             case .notAFile(let cid, let kind): "\(cid) is a \(kind), not a file"
             case .malformed(let cid, let why): "block \(cid) is not UnixFS: \(why)"
             case .store(let failure): "\(failure)"
@@ -25,37 +29,84 @@ public struct ContentExport {
         }
     }
 
-    /// Calls `body` with the file's bytes, piece by piece; the number of bytes.
-    @discardableResult
-    public func file(_ root: CID, _ body: ([UInt8]) throws -> Void) throws -> UInt64 {
-        try file(root, depth: 0, body)
+    public enum Entry: Sendable {
+        case file(size: UInt64)
+        case directory([DagPB.Link])
+        case symlink(String)
     }
 
-    private func file(_ cid: CID, depth: Int, _ body: ([UInt8]) throws -> Void) throws -> UInt64 {
-        guard depth <= Self.depthMax else { throw Failure.malformed(cid, "deeper than \(Self.depthMax) levels") }
-        let block: [UInt8]
+    /// The block, or why not.
+    public func block(_ cid: CID) throws(Failure) -> [UInt8] {
         do {
             guard let found = try store.get(cid) else { throw Failure.notFound(cid) }
-            block = found
-        } catch let failure as ContentStore.Failure { throw Failure.store(failure) }
-        if cid.codec == CID.rawCodec {
-            try body(block)
-            return UInt64(block.count)
-        }
-        guard cid.codec == CID.dagPBCodec else { throw Failure.malformed(cid, "codec \(cid.codec) is not dag-pb or raw") }
-        let node: (links: [DagPB.Link], data: [UInt8]?)
-        let unixfs: UnixFSData
+            return found
+        } catch let failure as Failure { throw failure } catch let failure as ContentStore.Failure { throw .store(failure) } catch { throw .notFound(cid) }
+    }
+
+    /// A dag-pb node's links and UnixFS data.
+    private func node(_ cid: CID, _ block: [UInt8]) throws(Failure) -> (links: [DagPB.Link], unixfs: UnixFSData) {
+        guard cid.codec == CID.dagPBCodec else { throw .malformed(cid, "codec \(cid.codec) is not dag-pb or raw") }
         do {
-            node = try DagPB.decode(block)
-            unixfs = try UnixFSData(decoding: node.data ?? [])
-        } catch { throw Failure.malformed(cid, "\(error)") }
-        guard unixfs.kind == .file || unixfs.kind == .raw else { throw Failure.notAFile(cid, "\(unixfs.kind)") }
-        var total: UInt64 = 0
-        if let data = unixfs.data, !data.isEmpty {
-            try body(data)
-            total += UInt64(data.count)
+            let decoded = try DagPB.decode(block)
+            return (decoded.links, try UnixFSData(decoding: decoded.data ?? []))
+        } catch { throw .malformed(cid, "\(error)") }
+    }
+
+    public func entry(_ cid: CID) throws(Failure) -> Entry {
+        let block = try self.block(cid)
+        if cid.codec == CID.rawCodec { return .file(size: UInt64(block.count)) }
+        let (links, unixfs) = try node(cid, block)
+        switch unixfs.kind {
+        case .file, .raw: return .file(size: unixfs.fileSize ?? UInt64(unixfs.data?.count ?? 0))
+        case .directory: return .directory(links)
+        case .symlink: return .symlink(String(decoding: unixfs.data ?? [], as: UTF8.self))
+        case .metadata, .hamtShard: throw .malformed(cid, "\(unixfs.kind) nodes are not served yet")
         }
-        for link in node.links { total += try file(link.cid, depth: depth + 1, body) }
-        return total
+    }
+
+    /// The CID at `path` under `root` (directory entries by name), with every CID passed on the way.
+    public func resolve(_ root: CID, path: [String]) throws(Failure) -> (cid: CID, passed: [CID]) {
+        var current = root
+        var passed = [root]
+        for name in path where !name.isEmpty {
+            guard case .directory(let links) = try entry(current) else { throw .noSuchPath(current, name) }
+            guard let link = links.first(where: { $0.name == name }) else { throw .noSuchPath(current, name) }
+            current = link.cid
+            passed.append(current)
+        }
+        return (current, passed)
+    }
+
+    /// Calls `body` with the file's bytes in `range` (all of them when nil), piece by piece, in order.
+    public func file(_ root: CID, range: ClosedRange<UInt64>? = nil, _ body: ([UInt8]) async throws -> Void) async throws {
+        var offset: UInt64 = 0
+        try await file(root, depth: 0, offset: &offset, range: range, body)
+    }
+
+    private func file(_ cid: CID, depth: Int, offset: inout UInt64, range: ClosedRange<UInt64>?, _ body: ([UInt8]) async throws -> Void) async throws {
+        guard depth <= Self.depthMax else { throw Failure.malformed(cid, "deeper than \(Self.depthMax) levels") }
+        let block = try self.block(cid)
+        func emit(_ piece: [UInt8]) async throws {
+            defer { offset += UInt64(piece.count) }
+            guard let range else { return try await body(piece) }
+            let start = offset, end = offset + UInt64(piece.count)  // [start, end)
+            guard end > range.lowerBound, start <= range.upperBound else { return }
+            let from = Int(max(start, range.lowerBound) - start), to = Int(min(end, range.upperBound + 1) - start)
+            try await body(Array(piece[from..<to]))
+        }
+        if cid.codec == CID.rawCodec { return try await emit(block) }
+        let (links, unixfs) = try node(cid, block)
+        guard unixfs.kind == .file || unixfs.kind == .raw else { throw Failure.notAFile(cid, "\(unixfs.kind)") }
+        if let data = unixfs.data, !data.isEmpty { try await emit(data) }
+        // Children wholly outside the range are skipped by their sizes, unread.
+        let sizes = unixfs.blockSizes.count == links.count ? unixfs.blockSizes : nil
+        for (index, link) in links.enumerated() {
+            if let range, let size = sizes?[index], offset + size <= range.lowerBound || offset > range.upperBound {
+                offset += size
+                continue
+            }
+            if let range, offset > range.upperBound { return }
+            try await file(link.cid, depth: depth + 1, offset: &offset, range: range, body)
+        }
     }
 }

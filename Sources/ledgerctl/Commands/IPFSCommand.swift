@@ -40,7 +40,7 @@ struct IPFSCatCommand: AsyncParsableCommand {
         let root = try parseCID(cid)
         let export = ContentExport(store: try options.contentStore)
         let output = FileHandle.standardOutput
-        do { try export.file(root) { output.write(Data($0)) } } catch { throw CLIError("\(error)") }
+        do { try await export.file(root) { output.write(Data($0)) } } catch { throw CLIError("\(error)") }
     }
 }
 

@@ -1,0 +1,80 @@
+import Foundation
+import Ledger
+import Storage
+import Testing
+
+/// The path gateway of a real ledgerd over loopback, serving what `ledgerctl ipfs add` put in its content
+/// store: bytes, statuses, headers, ranges, revalidation, raw blocks, directories, and what a hostile
+/// name or a damaged block gets.
+@Suite(.serialized) struct GatewayTests {
+    @Test func theGatewayServesStoredContentAsTheIPFSGatewaySpecsSay() async throws {
+        let node = try NodeProcess(name: "gateway")
+        let folder = Paths.temporaryFolder("gateway-files")
+        var generator = SystemRandomNumberGenerator()
+        let big = (0..<(3 * 262_144 + 17)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try Data(big).write(to: URL(fileURLWithPath: folder + "/big.bin"))
+        let site = folder + "/site", listing = folder + "/listing"
+        for directory in [site, listing] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        try Data("<!doctype html><p>home".utf8).write(to: URL(fileURLWithPath: site + "/index.html"))
+        try Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).write(to: URL(fileURLWithPath: listing + "/picture"))
+        try Data("x".utf8).write(to: URL(fileURLWithPath: listing + "/<img src=x onerror=alert(1)>"))
+        func add(_ arguments: [String]) throws -> String {
+            let result = try node.ctl(["ipfs", "add", "-Q"] + arguments)
+            guard result.status == 0 else { throw TestFailure("ipfs add failed: \(result.error)") }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let file = try add([folder + "/big.bin"]), siteCID = try add(["-r", site]), listingCID = try add(["-r", listing])
+        try node.start()
+        let base = node.url + "/ipfs/"
+
+        let whole = try await HTTP.get(base + file)
+        #expect(whole.status == 200 && Array(whole.body) == big)
+        #expect(whole.headers["etag"] == "\"\(file)\"" && whole.headers["x-ipfs-path"] == "/ipfs/\(file)" && whole.headers["x-ipfs-roots"] == file)
+        #expect(whole.headers["cache-control"] == "public, max-age=29030400, immutable" && whole.headers["content-type"] == "application/octet-stream")
+        let head = try await HTTP.request("HEAD", base + file)
+        #expect(head.status == 200 && head.body.isEmpty && head.headers["content-length"] == "\(big.count)")
+
+        // Ranges: across a chunk boundary, a suffix, an open end, and one outside the file.
+        let across = try await HTTP.request("GET", base + file, headers: ["Range": "bytes=262140-262150"])
+        #expect(across.status == 206 && Array(across.body) == Array(big[262_140...262_150]) && across.headers["content-range"] == "bytes 262140-262150/\(big.count)")
+        let suffix = try await HTTP.request("GET", base + file, headers: ["Range": "bytes=-5"])
+        #expect(suffix.status == 206 && Array(suffix.body) == Array(big.suffix(5)))
+        let open = try await HTTP.request("GET", base + file, headers: ["Range": "bytes=786000-"])
+        #expect(open.status == 206 && Array(open.body) == Array(big[786_000...]))
+        let outside = try await HTTP.request("GET", base + file, headers: ["Range": "bytes=99999999-"])
+        #expect(outside.status == 416 && outside.headers["content-range"] == "bytes */\(big.count)")
+
+        let notModified = try await HTTP.request("GET", base + file, headers: ["If-None-Match": "\"\(file)\""])
+        #expect(notModified.status == 304 && notModified.body.isEmpty)
+
+        // The raw block: its bytes hash to the CID, and a browser is told not to sniff them.
+        let raw = try await HTTP.get(base + file + "?format=raw")
+        #expect(raw.status == 200 && raw.headers["content-type"] == "application/vnd.ipld.raw" && raw.headers["x-content-type-options"] == "nosniff")
+        #expect(try CID(text: file).matches(Array(raw.body)) && raw.headers["etag"] == "\"\(file).raw\"")
+        let accepted = try await HTTP.request("GET", base + file, headers: ["Accept": "application/vnd.ipld.raw"])
+        #expect(accepted.body == raw.body)
+
+        // A directory with index.html serves it; one without lists its entries, names escaped.
+        let home = try await HTTP.get(base + siteCID + "/")
+        #expect(home.status == 200 && home.text == "<!doctype html><p>home" && home.headers["content-type"] == "text/html; charset=utf-8")
+        let index = try await HTTP.get(base + listingCID)
+        #expect(index.status == 200 && index.text.contains("&lt;img src=x onerror=alert(1)&gt;") && !index.text.contains("<img"))
+        let picture = try await HTTP.get(base + listingCID + "/picture")
+        #expect(picture.status == 200 && picture.headers["content-type"] == "image/png" && picture.headers["x-ipfs-roots"]?.split(separator: ",").count == 2)
+
+        // Refusals, each one JSON line.
+        #expect(try await HTTP.get(base + "not-a-cid").status == 400)
+        #expect(try await HTTP.get(base + "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o").status == 404)
+        #expect(try await HTTP.get(base + listingCID + "/missing").status == 404)
+        #expect(try await HTTP.get(base + file + "/below-a-file").status == 404)
+        #expect(try await HTTP.get(base + file + "?format=car").status == 406)
+
+        // A block damaged on disk is refused, not served; the node goes on.
+        let store = try SQLiteDatabase(path: node.data + "/content.sqlite")
+        try store.execute("UPDATE blocks SET data = X'00' WHERE cid = X'\(Hex.encode(try CID(text: siteCID).bytes))'")
+        let damaged = try await HTTP.get(base + siteCID + "/")
+        #expect(damaged.status == 500 && damaged.json["error"] != nil)
+        #expect(try await HTTP.get(node.url + "/api/v1/status").status == 200)
+        _ = node.stop()
+    }
+}
