@@ -84,6 +84,63 @@ import Testing
         for swarm in [forger, leaderSwarm] { await swarm.stop() }
     }
 
+    /// The attack a forwarded batch allowed: one admissible transfer carrying a thousand unfunded ones.
+    /// The node admits the transfer, scores the sender down, and sends on only what it admitted, in its
+    /// own message — so the next honest node never sees the unfunded ones and has no reason to score or
+    /// ban this node.
+    @Test func aBatchIsNeverForwardedAsItCameOnlyWhatWasAdmitted() async throws {
+        let leader = try LedgerSyncTests.node("batch-relay", key: testKey(0), genesis: HostileSwarmTests.genesis)
+        let (leaderSwarm, leaderPeers) = try await HostileSwarmTests.ledgerPeer(leader, key: testKey(0))
+        let attacker = try await HostileSwarmTests.fakeLedgerPeer(33)
+        let received = Received()
+        let honest = try await HostileSwarmTests.fakeLedgerPeer(34, received: received)
+        let address = try #require(await leaderSwarm.addresses.first)
+        for peer in [attacker, honest] { _ = try await peer.dial(address) }
+        let pubsub = try #require(await FakePubsubs.shared.pubsub(of: attacker.peerID))
+        #expect(try await LedgerSyncTests.waitUntil { await pubsub.peers(in: HostileSwarmTests.transactionTopic).subscribed.contains(leaderSwarm.peerID) })
+        #expect(try await LedgerSyncTests.waitUntil { await leaderPeers.pubsub.peers(in: HostileSwarmTests.transactionTopic).subscribed.contains(honest.peerID) })
+
+        var chain = TestChain(balances: [(testKey(1), 1_000_000_000), (testKey(2), 1_000)])
+        let good = Self.transfers(1)[0]
+        let unfunded = (0..<20).map { n in
+            chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(2000 + n), testKey(2)])
+        }
+        await pubsub.publish(HostileSwarmTests.transactionTopic, LedgerPeers.message(of: [good.encoded] + unfunded.map(\.encoded)))
+        #expect(try await LedgerSyncTests.waitUntil { await received.count >= 1 })
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await leader.mempoolCount == 1)
+        let sent = await received.all.compactMap(LedgerPeers.transactions(in:)).joined()
+        #expect(Array(sent) == [good.encoded], "only the admitted transfer goes on")
+        #expect(await leaderPeers.gossipScore(of: attacker.peerID) == 1 - 20)
+        for swarm in [attacker, honest, leaderSwarm] { await swarm.stop() }
+    }
+
+    /// A victim's transaction relayed inside a batch that is refused (it also holds a forgery) is not
+    /// marked seen: the honest copy that comes next is admitted.
+    @Test func aRefusedBatchCannotCensorTheTransactionsItCarried() async throws {
+        let leader = try LedgerSyncTests.node("batch-censor", key: testKey(0), genesis: HostileSwarmTests.genesis)
+        let (leaderSwarm, leaderPeers) = try await HostileSwarmTests.ledgerPeer(leader, key: testKey(0))
+        let attacker = try await HostileSwarmTests.fakeLedgerPeer(35), relay = try await HostileSwarmTests.fakeLedgerPeer(36)
+        let address = try #require(await leaderSwarm.addresses.first)
+        for peer in [attacker, relay] { _ = try await peer.dial(address) }
+        let hostile = try #require(await FakePubsubs.shared.pubsub(of: attacker.peerID))
+        let honest = try #require(await FakePubsubs.shared.pubsub(of: relay.peerID))
+        for router in [hostile, honest] {
+            #expect(try await LedgerSyncTests.waitUntil { await router.peers(in: HostileSwarmTests.transactionTopic).subscribed.contains(leaderSwarm.peerID) })
+        }
+        let pair = Self.transfers(2)
+        let victim = pair[0]
+        var forged = pair[1]
+        forged.signatures[1] = pair[0].signatures[1]
+        await hostile.publish(HostileSwarmTests.transactionTopic, LedgerPeers.message(of: [victim.encoded, forged.encoded]))
+        #expect(try await LedgerSyncTests.waitUntil { leaderSwarm.peerGuard.banReason(attacker.peerID) != nil })
+        #expect(await leader.mempoolCount == 0)
+        await honest.publish(HostileSwarmTests.transactionTopic, victim.encoded)
+        #expect(try await LedgerSyncTests.waitUntil { await leader.mempoolCount == 1 })
+        withExtendedLifetime(leaderPeers) {}
+        for swarm in [attacker, relay, leaderSwarm] { await swarm.stop() }
+    }
+
     /// A node publishes the transactions submitted to it together: several submitted at once reach a peer
     /// in fewer messages than transactions, and every one of them arrives.
     @Test func ownTransactionsArePublishedInBatches() async throws {

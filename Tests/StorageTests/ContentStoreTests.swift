@@ -78,4 +78,29 @@ import Testing
         }
         #expect(try DagPB.links(of: [0x0a, 0x02, 0x08, 0x01]).isEmpty)
     }
+
+    /// Blocks whose sizes lie (adding up past 2^64) or that link one child over and over are refused
+    /// when served, never a trap or an endless walk.
+    @Test func hostileFileNodesAreRefusedWhenServed() async throws {
+        let store = try ContentStore(path: try Self.folder("hostile") + "/content.sqlite")
+        let leaf = Array("x".utf8)
+        let leafCID = CID.raw(leaf)
+        try store.put(leafCID, leaf)
+        func node(_ links: Int, sizes: [UInt64], child: CID, childSize: UInt64) throws -> CID {
+            let block = DagPB.encode(links: (0..<links).map { _ in DagPB.Link(cid: child, totalSize: childSize) },
+                                     data: UnixFSData(kind: .file, fileSize: 1, blockSizes: sizes).encoded)
+            let cid = CID.v0(block)
+            try store.put(cid, block)
+            return cid
+        }
+        let lying = try node(2, sizes: [UInt64.max, 5], child: leafCID, childSize: 1)
+        let export = ContentExport(store: store, blocksPerFile: 10_000)
+        await #expect(throws: ContentExport.Failure.self) { try await export.file(lying, range: 10...20) { _ in } }
+        // 174 links to one child, nested five deep, would be 174^5 reads; the budget stops the walk first.
+        var wide = leafCID
+        for _ in 0..<5 { wide = try node(174, sizes: [], child: wide, childSize: 1) }
+        var read = 0
+        await #expect(throws: ContentExport.Failure.self) { try await export.file(wide) { read += $0.count } }
+        #expect(read <= 10_000)
+    }
 }

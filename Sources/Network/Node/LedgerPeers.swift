@@ -77,17 +77,20 @@ public actor LedgerPeers {
         }
     }
 
-    /// A gossiped message of transactions (one, or a batch: `transactions(in:)`): each admitted or parked,
-    /// and the message forwarded if any was admitted (accept). A transaction seen before (from anyone) is
-    /// neither decoded, verified nor relayed again; one late, too far ahead, a duplicate or for a full
-    /// mempool goes no further, and only a refusal by the rules scores the sender down (an honest relay can
-    /// forward a transaction that a block made unpayable meanwhile, so that is not a gossipsub "invalid"
-    /// message: ignore). Undecodable data or a bad signature anywhere in the message bans the sender
-    /// (reject), and nothing of that message is admitted.
+    /// A gossiped message of transactions (one, or a batch: `transactions(in:)`). It is never forwarded as
+    /// it came (ignore): each transaction this node admits is published again in this node's own batches,
+    /// so an honest node only ever passes on what it checked and admitted itself, and a hostile batch
+    /// cannot travel on to make honest nodes score or ban each other. A transaction seen before (from
+    /// anyone) is neither decoded, verified nor sent on again; one late, too far ahead, a duplicate or for a
+    /// full mempool goes no further, and only a refusal by the rules scores the sender down. Undecodable
+    /// data or a bad signature anywhere in the message bans the sender (reject), nothing of that message is
+    /// admitted, and none of it is marked seen (an honest copy that comes later is taken).
     private func validateTransactions(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
         guard let items = Self.transactions(in: bytes) else { return .reject }
-        let fresh = items.filter { firstSight(of: $0, from: peer) }
+        let fresh = items.filter { !seenTransactions.contains(SHA256.hash($0)) }
         guard !fresh.isEmpty else { return .ignore }
+        // A full mempool takes nothing: nothing is verified for it, and nothing marked seen.
+        guard await node.mempoolCount < Mempool.countMax else { return .ignore }
         var decoded: [SignedTransaction] = []
         for item in fresh {
             guard let signed = try? SignedTransaction.decodeUntrusted(item) else { return .reject }
@@ -95,7 +98,8 @@ public actor LedgerPeers {
         }
         // Nonces before signatures: one behind the account's next was committed meanwhile (late), one more
         // than 64 ahead is dropped; both unverified. One a little ahead is reordering: it waits, parked,
-        // until its predecessor is admitted. In-batch predecessors count.
+        // until its predecessor is admitted (verified only when its parking place is free). In-batch
+        // predecessors count.
         var expected = await node.nextNonces(for: Set(decoded.map(\.transaction.origin)))
         var inOrder: [SignedTransaction] = [], ahead: [SignedTransaction] = []
         for signed in decoded {
@@ -103,42 +107,41 @@ public actor LedgerPeers {
             if nonce == next {
                 inOrder.append(signed)
                 expected[origin] = next + 1
-            } else if nonce > next && nonce - next <= UInt64(Self.parkedPerOriginMax) {
+            } else if nonce > next && nonce - next <= UInt64(Self.parkedPerOriginMax) && parked[origin]?[nonce] == nil
+                        && ahead.count < Self.parkedPerOriginMax {
                 ahead.append(signed)
             }
         }
-        guard !inOrder.isEmpty || !ahead.isEmpty else { return .ignore }
         // Verified together, in parallel: a forged copy parked at a victim's next nonce would otherwise
         // keep the real one out (the first parked for a nonce stays).
         guard await LedgerNode.signaturesAreValid(inOrder + ahead) else {
             await swarm.ban(peer, reason: "gossiped transaction: a signature does not verify")
             return .reject
         }
+        // Decided, every one of them: seen from this peer from now on.
+        for item in fresh { seenTransactions.insert(SHA256.hash(item), from: peer) }
         for signed in ahead { park(signed, from: peer) }
-        var verdict = Gossipsub.Validation.ignore
         var released: [(SignedTransaction, PeerID)] = []
         for (signed, rejection) in zip(inOrder, await node.submitVerified(inOrder)) {
             if let rejection {
                 if rejection.code != .duplicate && rejection.code != .mempoolFull { await score(peer, admitted: false) }
                 continue
             }
-            verdict = .accept
             await score(peer, admitted: true)
             if let next = unpark(origin: signed.transaction.origin, nonce: signed.transaction.nonce + 1) { released.append(next) }
         }
-        // Parked successors, verified when they were parked: admitted in turn, and published by this node
-        // as its own (parked, they were not forwarded).
+        // Parked successors, verified when they were parked: admitted in turn (and so published by this
+        // node, as every admitted transaction is).
         while let (candidate, sender) = released.popLast() {
             do {
                 _ = try await node.submit(candidate, signaturesValid: true)
                 await score(sender, admitted: true)
-                enqueue(candidate.encoded)
                 if let next = unpark(origin: candidate.transaction.origin, nonce: candidate.transaction.nonce + 1) { released.append(next) }
             } catch {
                 if error.code != .duplicate && error.code != .mempoolFull { await score(sender, admitted: false) }
             }
         }
-        return verdict
+        return .ignore
     }
 
     /// A transaction message's data (specs/p2p.md §7): one signed transaction (a CBOR map), or a CBOR array
@@ -146,8 +149,16 @@ public actor LedgerPeers {
     static func transactions(in bytes: [UInt8]) -> [[UInt8]]? {
         guard let first = bytes.first else { return nil }
         guard first >> 5 == 4 else { return bytes.count <= Transaction.encodedBytesMax ? [bytes] : nil }
-        guard bytes.count <= Self.batchBytesMax, case .array(let elements)? = try? CBORDecoder.decode(bytes),
-              (2...Self.batchCountMax).contains(elements.count) else { return nil }
+        // The count from the array's head first, so a huge array of tiny items is not built to be refused.
+        let count: Int
+        switch first {
+        case 0x80...0x97: count = Int(first & 0x1f)
+        case 0x98 where bytes.count > 1: count = Int(bytes[1])
+        case 0x99 where bytes.count > 2: count = Int(bytes[1]) << 8 | Int(bytes[2])
+        default: return nil
+        }
+        guard bytes.count <= Self.batchBytesMax, (2...Self.batchCountMax).contains(count),
+              case .array(let elements)? = try? CBORDecoder.decode(bytes) else { return nil }
         var items: [[UInt8]] = []
         items.reserveCapacity(elements.count)
         for element in elements {
@@ -182,14 +193,18 @@ public actor LedgerPeers {
     static let parkedPerOriginMax = 64
     private var parked: [ID: [UInt64: (SignedTransaction, PeerID)]] = [:]
     private var parkedCount = 0
+    /// Accounts with parked transactions, in the order they were first parked.
+    private var parkedOrigins: [ID] = []
 
     private func park(_ signed: SignedTransaction, from peer: PeerID) {
         let origin = signed.transaction.origin
         guard (parked[origin]?.count ?? 0) < Self.parkedPerOriginMax, parked[origin]?[signed.transaction.nonce] == nil else { return }
-        if parkedCount >= Self.parkedMax, let (victim, held) = parked.first {
-            parked[victim] = nil
-            parkedCount -= held.count
+        // Full: the account parked longest ago gives way (FIFO; a flood cannot pick which honest ones go).
+        while parkedCount >= Self.parkedMax, !parkedOrigins.isEmpty {
+            let victim = parkedOrigins.removeFirst()
+            parkedCount -= parked.removeValue(forKey: victim)?.count ?? 0
         }
+        if parked[origin] == nil { parkedOrigins.append(origin) }
         parked[origin, default: [:]][signed.transaction.nonce] = (signed, peer)
         parkedCount += 1
     }
@@ -197,13 +212,11 @@ public actor LedgerPeers {
     private func unpark(origin: ID, nonce: UInt64) -> (SignedTransaction, PeerID)? {
         guard let found = parked[origin]?.removeValue(forKey: nonce) else { return nil }
         parkedCount -= 1
-        if parked[origin]?.isEmpty == true { parked[origin] = nil }
+        if parked[origin]?.isEmpty == true {
+            parked[origin] = nil
+            parkedOrigins.removeAll { $0 == origin }
+        }
         return found
-    }
-
-    /// Records a gossiped transaction's bytes as seen from `peer`; true the first time.
-    private func firstSight(of bytes: [UInt8], from peer: PeerID) -> Bool {
-        seenTransactions.insert(SHA256.hash(bytes), from: peer)
     }
 
     /// Scores a gossiping peer: +1 per admitted transaction, −1 per one that failed admission; at
@@ -245,14 +258,14 @@ public actor LedgerPeers {
         }
     }
 
-    /// This node's own transactions (submitted here) are published; one that came by gossip was forwarded
-    /// by gossipsub already.
+    /// Every transaction this node admits is published by it, once: those submitted here, and those that
+    /// came by gossip (not to the peers they came from).
     private func gossip(_ signed: SignedTransaction) async {
         let encoded = signed.encoded
         let hash = SHA256.hash(encoded)
-        guard seenTransactions.sources(of: hash).isEmpty else { return }
-        seenTransactions.insert(hash)  // our own submissions too: they come back from peers
-        enqueue(encoded)
+        let sources = seenTransactions.sources(of: hash)
+        if sources.isEmpty { seenTransactions.insert(hash) }  // our own submissions too: they come back from peers
+        enqueue(encoded, sources: Set(sources))
     }
 
     /// Own transactions are published together: those admitted within `batchDelayMillis` of the first go
@@ -264,13 +277,16 @@ public actor LedgerPeers {
     static let batchCountMax = 1_024
     static let batchBytesMax = 512 * 1024
     private var outgoing: [[UInt8]] = []
+    /// The peers every transaction of the batch came from: the batch is not sent to them.
+    private var outgoingSources: Set<PeerID>?
     private var outgoingBytes = 0
     private var flushPending = false
     private var lastPublish: Task<Void, Never>?
 
-    private func enqueue(_ encoded: [UInt8]) {
+    private func enqueue(_ encoded: [UInt8], sources: Set<PeerID> = []) {
         if outgoingBytes + encoded.count + 8 > Self.batchBytesMax { flush() }
         outgoing.append(encoded)
+        outgoingSources = outgoingSources.map { $0.intersection(sources) } ?? sources
         outgoingBytes += encoded.count + 8  // the byte string's head, at most 3 bytes, and the array's: generously
         if outgoing.count >= Self.batchCountMax {
             flush()
@@ -287,13 +303,15 @@ public actor LedgerPeers {
         flushPending = false
         guard !outgoing.isEmpty else { return }
         let data = Self.message(of: outgoing)
+        let excluded = outgoingSources ?? []
         outgoing = []
+        outgoingSources = nil
         outgoingBytes = 0
         // Published in order (one batch after the other), so that peers receive an account's nonces in turn.
         let pubsub = self.pubsub, topic = transactionTopic, previous = lastPublish
         lastPublish = Task {
             await previous?.value
-            await pubsub.publish(topic, data)
+            await pubsub.publish(topic, data, excluding: excluded)
         }
     }
 
@@ -304,8 +322,7 @@ public actor LedgerPeers {
             while let (candidate, _) = next {
                 next = nil
                 if (try? await node.submit(candidate, signaturesValid: true)) != nil {  // verified before it was parked
-                    // Parked, it was not forwarded; admitted now, it goes on as this node's own.
-                    enqueue(candidate.encoded)
+                    // Admitted now, it is published as every admitted transaction is.
                     next = unpark(origin: origin, nonce: candidate.transaction.nonce + 1)
                 }
             }

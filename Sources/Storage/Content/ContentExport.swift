@@ -9,7 +9,13 @@ public struct ContentExport: Sendable {
     /// Links followed, at most, from a root to a leaf: a DAG deeper than this is refused.
     public static let depthMax = 64
 
-    public init(store: ContentStore) { self.store = store }
+    /// Blocks read for one file, at most (`blocksPerFileMax` unless a test lowers it).
+    public let blocksPerFile: Int
+
+    public init(store: ContentStore, blocksPerFile: Int = ContentExport.blocksPerFileMax) {
+        self.store = store
+        self.blocksPerFile = blocksPerFile
+    }
 
     public enum Failure: Error, CustomStringConvertible {
         case notFound(CID)
@@ -79,15 +85,22 @@ public struct ContentExport: Sendable {
 
     /// Calls `body` with the file's bytes in `range` (all of them when nil), piece by piece, in order.
     public func file(_ root: CID, range: ClosedRange<UInt64>? = nil, _ body: ([UInt8]) async throws -> Void) async throws {
-        var offset: UInt64 = 0
-        try await file(root, depth: 0, offset: &offset, range: range, body)
+        var offset: UInt64 = 0, budget = blocksPerFile
+        try await file(root, depth: 0, offset: &offset, budget: &budget, range: range, body)
     }
 
-    private func file(_ cid: CID, depth: Int, offset: inout UInt64, range: ClosedRange<UInt64>?, _ body: ([UInt8]) async throws -> Void) async throws {
+    /// Blocks read for one file, at most (4 Mi blocks: 1 TiB at 256 KiB a chunk), so that a DAG linking
+    /// the same child over and over cannot make serving it cost without bound.
+    public static let blocksPerFileMax = 1 << 22
+
+    private func file(_ cid: CID, depth: Int, offset: inout UInt64, budget: inout Int, range: ClosedRange<UInt64>?,
+                      _ body: ([UInt8]) async throws -> Void) async throws {
         guard depth <= Self.depthMax else { throw Failure.malformed(cid, "deeper than \(Self.depthMax) levels") }
+        guard budget > 0 else { throw Failure.malformed(cid, "more than \(blocksPerFile) blocks") }
+        budget -= 1
         let block = try self.block(cid)
         func emit(_ piece: [UInt8]) async throws {
-            defer { offset += UInt64(piece.count) }
+            defer { offset &+= UInt64(piece.count) }
             guard let range else { return try await body(piece) }
             let start = offset, end = offset + UInt64(piece.count)  // [start, end)
             guard end > range.lowerBound, start <= range.upperBound else { return }
@@ -101,12 +114,17 @@ public struct ContentExport: Sendable {
         // Children wholly outside the range are skipped by their sizes, unread.
         let sizes = unixfs.blockSizes.count == links.count ? unixfs.blockSizes : nil
         for (index, link) in links.enumerated() {
-            if let range, let size = sizes?[index], offset + size <= range.lowerBound || offset > range.upperBound {
-                offset += size
-                continue
+            if let range, let size = sizes?[index] {
+                // Sizes come from the blocks: a sum past 2^64 is a lie, not a file.
+                let (end, overflow) = offset.addingReportingOverflow(size)
+                guard !overflow else { throw Failure.malformed(cid, "its block sizes add up past 2^64 bytes") }
+                if end <= range.lowerBound || offset > range.upperBound {
+                    offset = end
+                    continue
+                }
             }
             if let range, offset > range.upperBound { return }
-            try await file(link.cid, depth: depth + 1, offset: &offset, range: range, body)
+            try await file(link.cid, depth: depth + 1, offset: &offset, budget: &budget, range: range, body)
         }
     }
 }

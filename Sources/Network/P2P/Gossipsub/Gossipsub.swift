@@ -102,19 +102,20 @@ public actor Gossipsub {
     /// (v1.1's flood publishing, for messages only this node can start); otherwise to the mesh.
     /// The message is signed on the caller's task, so that publishing spreads over the cores.
     @discardableResult
-    public nonisolated func publish(_ topic: String, _ data: [UInt8], flood: Bool = true) async -> Int {
+    public nonisolated func publish(_ topic: String, _ data: [UInt8], flood: Bool = true, excluding: Set<PeerID> = []) async -> Int {
         let seqno = sequence.add(1, ordering: .relaxed).newValue
         let message = PubsubMessage.signed(by: swarm.identity, topic: topic, data: data, seqno: seqno)
-        return await send(published: message, flood: flood)
+        return await send(published: message, flood: flood, excluding: excluding)
     }
 
-    private func send(published message: PubsubMessage, flood: Bool) -> Int {
+    private func send(published message: PubsubMessage, flood: Bool, excluding: Set<PeerID> = []) -> Int {
         let topic = message.topic
         seen.insert(Digest.of(message.id))
         cache.put(message)
         let subscribed = peerTopics.filter { $0.value.contains(topic) && score($0.key) >= PeerScore.publishThreshold }.map(\.key)
         var targets = flood ? Set(subscribed) : (mesh[topic] ?? [])
         if targets.isEmpty { targets = Set(subscribed.shuffled().prefix(parameters.d)) }
+        targets.subtract(excluding)
         for peer in targets { send(PubsubRPC(messages: [message]), to: peer) }
         return targets.count
     }
