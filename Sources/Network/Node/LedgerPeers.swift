@@ -87,12 +87,25 @@ public actor LedgerPeers {
     /// admitted, and none of it is marked seen (an honest copy that comes later is taken).
     private func validateTransactions(_ bytes: [UInt8], from peer: PeerID) async -> Gossipsub.Validation {
         guard let items = Self.transactions(in: bytes) else { return .reject }
-        let fresh = items.filter { !seenTransactions.contains(SHA256.hash($0)) }
+        // Seen, or being checked right now for another message (the actor is re-entered while signatures
+        // are verified): not checked twice. If that check refuses its message, the item is not marked
+        // seen, and a later copy is taken.
+        let hashes = items.map { SHA256.hash($0) }
+        let fresh = zip(items, hashes).filter { !seenTransactions.contains($0.1) && !checking.contains($0.1) }
         guard !fresh.isEmpty else { return .ignore }
+        for (_, hash) in fresh { checking.insert(hash) }
+        defer { for (_, hash) in fresh { checking.remove(hash) } }
+        return await validate(fresh, from: peer)
+    }
+
+    /// Hashes of gossiped transactions being checked now (at most `batchCountMax` per message in flight).
+    private var checking = Set<Digest>()
+
+    private func validate(_ fresh: [([UInt8], Digest)], from peer: PeerID) async -> Gossipsub.Validation {
         // A full mempool takes nothing: nothing is verified for it, and nothing marked seen.
         guard await node.mempoolCount < Mempool.countMax else { return .ignore }
         var decoded: [SignedTransaction] = []
-        for item in fresh {
+        for (item, _) in fresh {
             guard let signed = try? SignedTransaction.decodeUntrusted(item) else { return .reject }
             decoded.append(signed)
         }
@@ -119,7 +132,7 @@ public actor LedgerPeers {
             return .reject
         }
         // Decided, every one of them: seen from this peer from now on.
-        for item in fresh { seenTransactions.insert(SHA256.hash(item), from: peer) }
+        for (_, hash) in fresh { seenTransactions.insert(hash, from: peer) }
         for signed in ahead { park(signed, from: peer) }
         var released: [(SignedTransaction, PeerID)] = []
         for (signed, rejection) in zip(inOrder, await node.submitVerified(inOrder)) {
