@@ -51,6 +51,7 @@ enum ContentBenchmarks {
         } catch {
             report.fail("  ratio to Kubo's AddFile, only-hash", "\(error)", key: "ipfs_add_to_kubo")
         }
+        try storeChoice(&report, folder: folder, quick: quick)
         do {
             let ledgerctl = binaries + "/ledgerctl"
             let big = try peakRSS([ledgerctl, "ipfs", "add", "--only-hash", "-Q", file]), tiny = try peakRSS([ledgerctl, "ipfs", "add", "--only-hash", "-Q", small])
@@ -60,6 +61,43 @@ enum ContentBenchmarks {
         } catch {
             report.fail("ledgerctl ipfs add -n: peak memory", "\(error)", key: "ipfs_add_peak_rss_growth_bytes")
         }
+    }
+
+    /// The store's choice: 100 MiB of 256 KiB blocks written to and read back from `ContentStore` (SQLite,
+    /// WAL, synchronous=NORMAL, batches of 64), against one file per block in a directory (no fsync
+    /// either), each block checked against its CID on the way back in both.
+    static func storeChoice(_ report: inout Report, folder: String, quick: Bool) throws {
+        let count = quick ? 100 : 400
+        var generator = SeededGenerator(seed: 400)
+        let blocks = (0..<count).map { _ -> (CID, [UInt8]) in
+            let bytes = (0..<262_144).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            return (CID.raw(bytes), bytes)
+        }
+        let mebibytes = Double(count) / 4
+        let store = try ContentStore(path: folder + "/store.sqlite")
+        let sqliteWrite = try seconds { for start in stride(from: 0, to: count, by: 64) { try store.put(Array(blocks[start..<min(start + 64, count)])) } }
+        var sqliteRead = Double.infinity
+        for _ in 0..<3 { sqliteRead = min(sqliteRead, try seconds { for (cid, _) in blocks { guard try store.get(cid) != nil else { throw BenchHTTPClient.Failure(description: "block missing") } } }) }
+        let directory = folder + "/blocks"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let filesWrite = try seconds { for (cid, bytes) in blocks { try Data(bytes).write(to: URL(fileURLWithPath: directory + "/" + cid.text)) } }
+        var filesRead = Double.infinity
+        for _ in 0..<3 {
+            filesRead = min(filesRead, try seconds {
+                for (cid, _) in blocks {
+                    let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory + "/" + cid.text)))
+                    guard cid.matches(bytes) else { throw BenchHTTPClient.Failure(description: "file block damaged") }
+                }
+            })
+        }
+        report.add("Content store: blocks written, SQLite (the store)", "\(formatted(mebibytes / sqliteWrite)) MiB/s",
+                   "\(count) blocks of 256 KiB, batches of 64, each checked against its CID; one file per block: \(formatted(mebibytes / filesWrite)) MiB/s",
+                   key: "content_store_write_mib_per_second", mebibytes / sqliteWrite)
+        report.add("  ratio to one file per block, writing", formatted(filesWrite / sqliteWrite, decimals: 2), "no fsync in either (SQLite WAL, synchronous=NORMAL)",
+                   key: "content_store_write_to_files", filesWrite / sqliteWrite)
+        report.add("Content store: blocks read back, SQLite", "\(formatted(mebibytes / sqliteRead)) MiB/s",
+                   "best of 3, each re-hashed; one file per block: \(formatted(mebibytes / filesRead)) MiB/s", key: "content_store_read_mib_per_second", mebibytes / sqliteRead)
+        report.add("  ratio to one file per block, reading", formatted(filesRead / sqliteRead, decimals: 2), "", key: "content_store_read_to_files", filesRead / sqliteRead)
     }
 
     /// Kubo's best of three only-hash adds, through Tests/p2p/kubo_add.py in a namespace with loopback alone.
