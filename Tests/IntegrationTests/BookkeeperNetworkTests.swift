@@ -168,8 +168,17 @@ import Testing
         try await Task.sleep(for: .seconds(3))
         #expect(try Self.height(nodes[0]) == 0, "two of four cannot commit")
         // Restarted, it replays its log and says again what it wrote; the height commits, and no one
-        // ever sees two different votes from it.
-        try nodes[3].start(configured: true)
+        // ever sees two different votes from it. (Its P2P port is fixed by testnet's configuration; while
+        // it was down, another test's outgoing connection may hold that port as its local port for a
+        // moment: then the start is tried again, as an operator would.)
+        for attempt in 1...10 {
+            do {
+                try nodes[3].start(configured: true)
+                break
+            } catch where "\(error)".contains("Address already in use") && attempt < 10 {
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
         try await P2PNetworkTests.waitUntil("the transfer commits", seconds: 90) {
             try [nodes[0], nodes[1], nodes[3]].allSatisfy { try Self.height($0) >= 1 }
         }
