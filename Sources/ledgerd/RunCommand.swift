@@ -36,6 +36,9 @@ struct RunCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Vote in consensus when this node's key is in the bookkeeper set (default on); --no-bookkeeper only follows.")
     var bookkeeper: Bool?
 
+    @Option(help: ArgumentHelp("Seconds the gateway waits for content it must fetch from peers before answering 504 (default 60).", valueName: "seconds"))
+    var fetchTimeout: Int?
+
     @Option(help: ArgumentHelp("Least severe log level shown: trace, debug, info, notice, warning, error, critical (default info).", valueName: "level"))
     var logLevel: String?
 
@@ -50,6 +53,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("bootstrap address '\(address)' must end in /p2p/<peer-id>")
         }
         if let maxPeers, maxPeers <= 0 { throw ValidationError("--max-peers must be positive") }
+        if let fetchTimeout, !(1...3_600).contains(fetchTimeout) { throw ValidationError("--fetch-timeout must be 1 to 3600 seconds") }
         if let logLevel, Logger.Level(rawValue: logLevel) == nil { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
         if let logFormat, !["text", "json"].contains(logFormat) { throw ValidationError("--log-format must be text or json") }
     }
@@ -62,6 +66,7 @@ struct RunCommand: AsyncParsableCommand {
         var external: [Multiaddr] = []
         var maxPeers = 256
         var bookkeeper = true
+        var fetchTimeout = 60
         var logLevel = Logger.Level.info
         var json = false
     }
@@ -87,6 +92,8 @@ struct RunCommand: AsyncParsableCommand {
         settings.maxPeers = try maxPeers ?? file.integer("max-peers") ?? settings.maxPeers
         guard settings.maxPeers > 0 else { throw RuntimeFailure("max-peers must be positive") }
         settings.bookkeeper = try bookkeeper ?? file.boolean("bookkeeper") ?? true
+        settings.fetchTimeout = try fetchTimeout ?? file.integer("fetch-timeout") ?? settings.fetchTimeout
+        guard (1...3_600).contains(settings.fetchTimeout) else { throw RuntimeFailure("fetch-timeout must be 1 to 3600 seconds") }
         if let level = try logLevel ?? file.string("log-level") {
             guard let parsed = Logger.Level(rawValue: level) else { throw RuntimeFailure("log-level '\(level)' is not a log level") }
             settings.logLevel = parsed
@@ -152,9 +159,13 @@ struct RunCommand: AsyncParsableCommand {
         swarmConfig.addressBookPath = directory.path + "/peers.json"
         let swarm = Swarm(identity: peerKey, config: swarmConfig, logger: logger)
         let ledgerPeers = LedgerPeers(node: node, swarm: swarm, genesisHash: genesisBlock.hash, logger: logger)
+        let contentStore: ContentStore
+        do { contentStore = try ContentStore(path: directory.contentStorePath) } catch { throw RuntimeFailure("\(error)") }
+        let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
+        let bitswap = Bitswap(swarm: swarm, store: contentStore, logger: logger)
         let network = P2PNetwork(
-            swarm: swarm, dht: DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger), peers: ledgerPeers,
-            consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger))
+            swarm: swarm, dht: dht, peers: ledgerPeers,
+            consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
@@ -164,10 +175,10 @@ struct RunCommand: AsyncParsableCommand {
         let router = Router()
         APIRoutes(queries: queries, adminToken: cookie).register(on: router)
         try ExplorerRoutes(queries: queries).register(on: router)
-        // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it).
-        do { GatewayRoutes(store: try ContentStore(path: directory.contentStorePath)).register(on: router) } catch {
-            throw RuntimeFailure("\(error)")
-        }
+        // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it), and
+        // fetches what it lacks from peers over Bitswap.
+        GatewayRoutes(store: contentStore, fetcher: ContentFetcher(bitswap: bitswap, dht: dht), fetchTimeout: .seconds(settings.fetchTimeout))
+            .register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 
         let pulseMillis = await node.parameters.pulseMillis

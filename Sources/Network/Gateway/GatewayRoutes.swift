@@ -2,22 +2,34 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Ledger
+import NIOConcurrencyHelpers
 import Storage
 
 /// The path gateway on the HTTP port (specs/content.md §Gateway), after the IPFS HTTP Gateway specs:
 /// `GET|HEAD /ipfs/{cid}[/path]` serves a UnixFS file (with `Range`), a directory's `index.html` or its
-/// listing, or the block itself (`?format=raw`, `Accept: application/vnd.ipld.raw`), from this node's
-/// content store, each block checked against its CID. Content under /ipfs/ never changes: it is cached
-/// for a year and revalidated by its Etag.
+/// listing, the block itself (`?format=raw`, `Accept: application/vnd.ipld.raw`), or a CARv1 of the
+/// DAG (`?format=car`, `Accept: application/vnd.ipld.car`, with `dag-scope=all|entity|block`), from this
+/// node's content store, each block checked against its CID. What the store lacks is fetched from peers
+/// over Bitswap first (the path's blocks one by one, then the served DAG whole), within `fetchTimeout`:
+/// past it the answer is 504. Content under /ipfs/ never changes: it is cached for a year and
+/// revalidated by its Etag.
 public struct GatewayRoutes: Sendable {
     let export: ContentExport
+    let fetcher: ContentFetcher?
+    let fetchTimeout: Duration
+    /// DAGs known to be wholly held (fetched whole, or pinned): served without walking them first.
+    let complete = NIOLockedValueBox(Set<CID>())
     static let immutable = "public, max-age=29030400, immutable"
     // Valid field names, so the fallbacks are never taken (they keep a trap out of the code).
     static let ipfsPathHeader = HTTPField.Name("X-Ipfs-Path") ?? .server
     static let ipfsRootsHeader = HTTPField.Name("X-Ipfs-Roots") ?? .server
     static let noSniffHeader = HTTPField.Name("X-Content-Type-Options") ?? .server
 
-    public init(store: ContentStore) { export = ContentExport(store: store) }
+    public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60)) {
+        export = ContentExport(store: store)
+        self.fetcher = fetcher
+        self.fetchTimeout = fetchTimeout
+    }
 
     public func register(on router: Router<BasicRequestContext>) {
         for path in ["ipfs/:cid", "ipfs/:cid/**"] {
@@ -26,53 +38,122 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
+    enum Format: Equatable {
+        case unixfs, raw, car(ContentExport.Scope)
+    }
+
+    /// The response format from `?format=` (which wins) or `Accept`; 406 for one not served, 400 for a
+    /// bad `dag-scope`.
+    static func format(_ request: Request) throws -> Format {
+        let format = request.uri.queryParameters["format"].map(String.init)
+        let accept = request.headers[.accept] ?? ""
+        let scopeText = request.uri.queryParameters["dag-scope"].map(String.init) ?? "all"
+        guard let scope = ContentExport.Scope(rawValue: scopeText) else {
+            throw APIError(.badRequest, "bad_dag_scope", "dag-scope must be all, entity or block, not \(scopeText.prefix(32))")
+        }
+        switch format {
+        case "raw": return .raw
+        case "car": return .car(scope)
+        case .some(let other): throw APIError(.notAcceptable, "unsupported_format", "format \(other.prefix(32)) is not served (raw and car are)")
+        case nil:
+            if accept.contains("application/vnd.ipld.raw") { return .raw }
+            if accept.contains("application/vnd.ipld.car") {
+                // CARv1 only: a client asking for another version is told so.
+                if let version = accept.range(of: "version=")?.upperBound, !accept[version...].hasPrefix("1") {
+                    throw APIError(.notAcceptable, "unsupported_format", "only CAR version 1 is served")
+                }
+                return .car(scope)
+            }
+            return .unixfs
+        }
+    }
+
     private func serve(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
         let text = try context.parameters.require("cid")
         let root: CID
         do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
         let path = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
-        let resolved: (cid: CID, passed: [CID])
-        do { resolved = try export.resolve(root, path: path) } catch { throw Self.apiError(error) }
+        let format = try Self.format(request)
+        let deadline = ContinuousClock.now + fetchTimeout
+        let resolved = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.resolve(root, path: path) }
         let ipfsPath = "/ipfs/" + ([root.text] + path).joined(separator: "/")
         var headers: HTTPFields = [.cacheControl: Self.immutable, Self.ipfsPathHeader: ipfsPath,
                                    Self.ipfsRootsHeader: resolved.passed.map(\.text).joined(separator: ",")]
-        let format = request.uri.queryParameters["format"].map(String.init)
-        let accept = request.headers[.accept] ?? ""
-        let raw = format == "raw" || (format == nil && accept.contains("application/vnd.ipld.raw"))
-        if let format, format != "raw" {
-            throw APIError(.notAcceptable, "unsupported_format", "format \(format.prefix(32)) is not served (raw is; car is not built yet)")
+        let etag = switch format {
+        case .unixfs: "\"\(resolved.cid.text)\""
+        case .raw: "\"\(resolved.cid.text).raw\""
+        case .car(let scope): "\"\(root.text).car.\(([scope.rawValue] + path).joined(separator: "/").utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 })\""
         }
-        if format == nil, !raw, accept.contains("application/vnd.ipld.car") {
-            throw APIError(.notAcceptable, "unsupported_format", "CAR responses are not built yet")
-        }
-        let etag = "\"\(resolved.cid.text)\(raw ? ".raw" : "")\""
         headers[.eTag] = etag
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
             return Response(status: .notModified, headers: headers)
         }
-        if raw {
-            let block: [UInt8]
-            do { block = try export.block(resolved.cid) } catch { throw Self.apiError(error) }
+        switch format {
+        case .raw:
+            let block = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.block(resolved.cid) }
             headers[.contentType] = "application/vnd.ipld.raw"
             headers[Self.noSniffHeader] = "nosniff"
             headers[.contentDisposition] = "attachment; filename=\"\(resolved.cid.text).bin\""
             return Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: block)))
+        case .car(let scope):
+            // The whole scope is fetched before the first byte, so the stream cannot break on a missing block.
+            if scope == .block {
+                _ = try await fetching(deadline) { () throws(ContentExport.Failure) in try self.export.block(resolved.cid) }
+            } else {
+                try await complete(resolved.cid, deadline)
+            }
+            headers[.contentType] = CARv1.contentType
+            headers[Self.noSniffHeader] = "nosniff"
+            headers[.contentDisposition] = "attachment; filename=\"\(root.text).car\""
+            headers[.cacheControl] = Self.immutable
+            if head { return Response(status: .ok, headers: headers, body: ResponseBody()) }
+            let export = self.export, passed = resolved.passed
+            return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+                try await writer.write(ByteBuffer(bytes: CARv1.header(roots: [root])))
+                try await export.carBlocks(passed: passed, scope: scope) { cid, data in try await writer.write(ByteBuffer(bytes: CARv1.section(cid, data))) }
+                try await writer.finish(nil)
+            })
+        case .unixfs:
+            break
         }
-        let entry: ContentExport.Entry
-        do { entry = try export.entry(resolved.cid) } catch { throw Self.apiError(error) }
+        let entry = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }
         switch entry {
         case .symlink(let target):
             headers[.contentType] = "text/plain; charset=utf-8"
             return Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(string: target)))
         case .directory(let links):
             if let index = links.first(where: { $0.name == "index.html" }) {
+                try await complete(index.cid, deadline)
                 return try await file(index.cid, name: "index.html", size: nil, request: request, headers: headers, head: head)
             }
             headers[.contentType] = "text/html; charset=utf-8"
             let listing = Self.listing(ipfsPath, links)
             return Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(string: listing)))
         case .file(let size):
+            try await complete(resolved.cid, deadline)
             return try await file(resolved.cid, name: path.last, size: size, request: request, headers: headers, head: head)
+        }
+    }
+
+    /// Runs `body`; each block it misses is fetched from peers (when this node has a fetcher) and `body`
+    /// runs again, until the deadline.
+    private func fetching<T>(_ deadline: ContinuousClock.Instant, _ body: () throws(ContentExport.Failure) -> T) async throws -> T {
+        for _ in 0..<(ContentExport.depthMax + 2) {
+            do { return try body() } catch {
+                guard case .notFound(let missing) = error, let fetcher else { throw Self.apiError(error) }
+                do { _ = try await fetcher.block(missing, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+            }
+        }
+        throw APIError(.badGateway, "not_unixfs", "the path goes deeper than \(ContentExport.depthMax) levels")
+    }
+
+    /// Makes sure every block under `cid` is held, fetching what is missing before the deadline.
+    private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws {
+        guard let fetcher, !complete.withLockedValue({ $0.contains(cid) }), (try? export.store.isPinned(cid)) != true else { return }
+        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+        complete.withLockedValue {
+            if $0.count >= 65_536 { $0.removeAll() }
+            $0.insert(cid)
         }
     }
 
@@ -159,6 +240,10 @@ public struct GatewayRoutes: Sendable {
 
     static func apiError(_ error: Error) -> APIError {
         switch error {
+        case BitswapError.deadline: APIError(.gatewayTimeout, "gateway_timeout", "\(error): no peer delivered it in time")
+        case BitswapError.notFound: APIError(.notFound, "not_found", "\(error)")
+        case BitswapError.store: APIError(.badGateway, "fetch_failed", "\(error)")
+        case BitswapError.cancelled: APIError(.serviceUnavailable, "cancelled", "the fetch was cancelled")
         case ContentExport.Failure.notFound(let cid): APIError(.notFound, "not_found", "\(cid) is not held by this node")
         case ContentExport.Failure.noSuchPath: APIError(.notFound, "not_found", "\(error)")
         case ContentExport.Failure.store(.damaged): APIError(.internalServerError, "damaged", "\(error)")

@@ -9,12 +9,14 @@ public struct P2PNetwork: Sendable {
     public let dht: DHT
     public let peers: LedgerPeers
     public let consensus: ConsensusPeers?
+    public let bitswap: Bitswap?
 
-    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil) {
+    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
         self.consensus = consensus
+        self.bitswap = bitswap
     }
 }
 
@@ -39,6 +41,7 @@ public struct P2PService: Service {
         await network.dht.start()
         await network.peers.start()
         await network.consensus?.start()
+        await network.bitswap?.start()
         do { try await swarm.listen() } catch {
             throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
         }
@@ -49,7 +52,9 @@ public struct P2PService: Service {
         for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
         var lastRepublish = Date(), lastSave = Date(), lastRefresh = Date()
+        var announced: Set<CID> = []
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            await announcePins(&announced)
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) } } catch { break }
             await keepConnected()
             if Date().timeIntervalSince(lastSave) > 60 {
@@ -70,6 +75,19 @@ public struct P2PService: Service {
         }
         await network.dht.save()
         await swarm.stop()
+    }
+
+    /// Announces every newly pinned root in the DHT (Kubo's "pinned" reprovider strategy: roots, not every
+    /// block), checked every 5 s because `ledgerctl ipfs add` writes the store directly; the DHT keeps
+    /// them and republishes them with the rest.
+    func announcePins(_ announced: inout Set<CID>) async {
+        guard let store = network.bitswap?.store, let pins = try? store.pins() else { return }
+        // At most 32 a round, so that a store with many pins does not hold up the rest of this loop.
+        let fresh = pins.map(\.cid).filter { !announced.contains($0) }.prefix(32)
+        for cid in fresh {
+            // Told to nobody (no peers yet): tried again next round.
+            if await network.dht.provide(ContentFetcher.providerKey(cid)) > 0 { announced.insert(cid) }
+        }
     }
 
     /// Below `targetPeers` connections, dial peers from the routing table (so a dead peer is routed

@@ -50,7 +50,7 @@ public struct ContentExport: Sendable {
     }
 
     /// A dag-pb node's links and UnixFS data.
-    private func node(_ cid: CID, _ block: [UInt8]) throws(Failure) -> (links: [DagPB.Link], unixfs: UnixFSData) {
+    func node(_ cid: CID, _ block: [UInt8]) throws(Failure) -> (links: [DagPB.Link], unixfs: UnixFSData) {
         guard cid.codec == CID.dagPBCodec else { throw .malformed(cid, "codec \(cid.codec) is not dag-pb or raw") }
         do {
             let decoded = try DagPB.decode(block)
@@ -125,6 +125,40 @@ public struct ContentExport: Sendable {
             }
             if let range, offset > range.upperBound { return }
             try await file(link.cid, depth: depth + 1, offset: &offset, budget: &budget, range: range, body)
+        }
+    }
+}
+
+extension ContentExport {
+    /// What a CAR holds below the path's terminal (the trustless gateway's `dag-scope`).
+    public enum Scope: String, Sendable, CaseIterable {
+        /// Every block the terminal reaches.
+        case all
+        /// The terminal as a whole thing: a file's every block; a directory's or symlink's node alone.
+        case entity
+        /// The terminal's block alone.
+        case block
+    }
+
+    /// Calls `body` with the blocks of a CAR response in order, each once: those `passed` on the way to
+    /// the terminal (the last of them), then the terminal's `scope`, depth first in link order.
+    public func carBlocks(passed: [CID], scope: Scope, _ body: (CID, [UInt8]) async throws -> Void) async throws {
+        guard let terminal = passed.last else { return }
+        var seen = Set<CID>()
+        for cid in passed.dropLast() where seen.insert(cid).inserted { try await body(cid, try block(cid)) }
+        var stack: [(CID, Int)] = [(terminal, 0)]
+        var budget = blocksPerFile
+        while let (cid, depth) = stack.popLast() {
+            guard seen.insert(cid).inserted else { continue }
+            guard depth <= Self.depthMax else { throw Failure.malformed(cid, "deeper than \(Self.depthMax) levels") }
+            guard budget > 0 else { throw Failure.malformed(cid, "more than \(blocksPerFile) blocks") }
+            budget -= 1
+            let data = try block(cid)
+            try await body(cid, data)
+            guard scope != .block, cid.codec == CID.dagPBCodec else { continue }
+            let (links, unixfs) = try node(cid, data)
+            if scope == .entity && cid == terminal && !(unixfs.kind == .file || unixfs.kind == .raw) { continue }
+            for link in links.reversed() { stack.append((link.cid, depth + 1)) }
         }
     }
 }

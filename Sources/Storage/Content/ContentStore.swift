@@ -129,6 +129,10 @@ public final class ContentStore: @unchecked Sendable {
         return pinned
     }
 
+    public func isPinned(_ cid: CID) throws(Failure) -> Bool {
+        try locked { try database.statement("SELECT 1 FROM pins WHERE cid = ? AND recursive = 1").bind(.blob(cid.bytes)).step() }
+    }
+
     public func pins() throws(Failure) -> [(cid: CID, recursive: Bool)] {
         try locked {
             let rows = try database.statement("SELECT cid, recursive FROM pins ORDER BY cid")

@@ -11,7 +11,7 @@ struct IPFSCommand: AsyncParsableCommand {
             Content lives in the data directory's content store (content.sqlite), which ledgerctl opens
             itself, as Kubo's CLI opens its repository; a running ledgerd shares it.
             """,
-        subcommands: [IPFSAddCommand.self, IPFSCatCommand.self, IPFSPinCommand.self, IPFSRepoCommand.self])
+        subcommands: [IPFSAddCommand.self, IPFSCatCommand.self, IPFSGetCommand.self, IPFSLsCommand.self, IPFSPinCommand.self, IPFSRepoCommand.self])
 }
 
 extension GlobalOptions {

@@ -1,0 +1,174 @@
+import Ledger
+import NIOConcurrencyHelpers
+import Storage
+
+/// Fetches a whole DAG into the content store over Bitswap (specs/content.md §Fetching): the candidates
+/// are the DHT's providers of the root (GET_PROVIDERS) and the connected peers that speak Bitswap; blocks
+/// are fetched `window` at a time, each first from a peer that has already delivered part of this DAG
+/// (rotating among them, so several providers serve at once), then from the others. Every block is
+/// checked against its CID as it arrives; dag-pb links are followed, at most `blocksMax` blocks, and the
+/// whole fetch ends at its deadline.
+public struct ContentFetcher: Sendable {
+    public let bitswap: Bitswap
+    public let dht: DHT?
+    public static let window = 32
+    public static let blocksMax = ContentExport.blocksPerFileMax
+
+    public init(bitswap: Bitswap, dht: DHT?) {
+        self.bitswap = bitswap
+        self.dht = dht
+    }
+
+    public struct Fetched: Sendable, Equatable {
+        public var blocks = 0
+        public var bytes = 0
+        /// Blocks that came from the network (the rest were held already).
+        public var fetched = 0
+        /// Peers that delivered at least one block.
+        public var providers = 0
+    }
+
+    /// Fetches `root` and everything it links to; throws `.deadline` when `timeout` passes first.
+    public func fetch(_ root: CID, timeout: Duration) async throws(BitswapError) -> Fetched {
+        let outcome: Result<Fetched, BitswapError> = await withTaskGroup(of: Result<Fetched, BitswapError>?.self) { group in
+            group.addTask {
+                do { return .success(try await walk(root)) } catch let error as BitswapError { return .failure(error) } catch { return .failure(.cancelled) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .failure(.deadline(root))
+            }
+            var first: Result<Fetched, BitswapError>?
+            for await result in group {
+                guard let result else { continue }
+                first = result
+                group.cancelAll()
+                break
+            }
+            return first ?? .failure(.cancelled)
+        }
+        return try outcome.get()
+    }
+
+    /// The DHT key of a CID: its multihash (the last 34 bytes of a sha2-256 CID).
+    public static func providerKey(_ cid: CID) -> [UInt8] { Array(cid.bytes.suffix(34)) }
+
+    func candidates(for root: CID) async -> [PeerID] {
+        var found: [PeerID] = []
+        if let dht { found = await dht.findProviders(Self.providerKey(root), limit: 20) }
+        for peer in await bitswap.connectedPeers() where !found.contains(peer) { found.append(peer) }
+        return found.filter { $0 != bitswap.swarm.peerID }
+    }
+
+    /// One block, from the store or from peers, within `timeout`.
+    public func block(_ cid: CID, timeout: Duration) async throws(BitswapError) -> [UInt8] {
+        let candidates = Candidates(self, root: cid)
+        let outcome: Result<[UInt8], BitswapError> = await withTaskGroup(of: Result<[UInt8], BitswapError>?.self) { group in
+            group.addTask {
+                do {
+                    if let held = try bitswap.store.get(cid) { return .success(held) }
+                    return .success(try await bitswap.block(cid, candidates: try await candidates.peers()).data)
+                } catch let error as BitswapError { return .failure(error) } catch { return .failure(.cancelled) }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return Task.isCancelled ? nil : .failure(.deadline(cid))
+            }
+            var first: Result<[UInt8], BitswapError>?
+            for await result in group {
+                guard let result else { continue }
+                first = result
+                group.cancelAll()
+                break
+            }
+            return first ?? .failure(.cancelled)
+        }
+        return try outcome.get()
+    }
+
+    private func walk(_ root: CID) async throws -> Fetched {
+        let session = Session()
+        let candidates = Candidates(self, root: root)
+        var total = Fetched()
+        var queue: [CID] = [root]
+        var seen: Set<CID> = [root]
+        try await withThrowingTaskGroup(of: (CID, Bitswap.Delivery).self) { group in
+            var running = 0
+            var index = 0
+            while !queue.isEmpty || running > 0 {
+                while running < Self.window, let cid = queue.popLast() {
+                    index += 1
+                    let rotation = index
+                    group.addTask {
+                        // Blocks held already are read here: the network is looked at only for what is missing.
+                        if let held = try bitswap.store.get(cid) { return (cid, Bitswap.Delivery(data: held, peer: nil)) }
+                        return (cid, try await bitswap.block(cid, candidates: session.order(try await candidates.peers(), rotation: rotation)))
+                    }
+                    running += 1
+                }
+                guard let (cid, delivery) = try await group.next() else { break }
+                running -= 1
+                total.blocks += 1
+                total.bytes += delivery.data.count
+                if let peer = delivery.peer {
+                    total.fetched += 1
+                    session.delivered(by: peer)
+                }
+                guard cid.codec == CID.dagPBCodec else { continue }
+                let links: [DagPB.Link]
+                do { links = try DagPB.links(of: delivery.data) } catch { throw BitswapError.store("block \(cid) is not dag-pb: \(error)") }
+                // Reversed onto a stack, so blocks are fetched roughly in file order.
+                for link in links.reversed() where seen.insert(link.cid).inserted {
+                    guard seen.count <= Self.blocksMax else { throw BitswapError.store("\(root) links more than \(Self.blocksMax) blocks") }
+                    queue.append(link.cid)
+                }
+            }
+        }
+        total.providers = session.count
+        return total
+    }
+
+    /// The peers to ask, found once, when the first missing block needs them; with nobody to ask, looked
+    /// for again every second until the deadline (a provider may connect or announce meanwhile).
+    actor Candidates {
+        let fetcher: ContentFetcher
+        let root: CID
+        private var finding: Task<[PeerID], Never>?
+
+        init(_ fetcher: ContentFetcher, root: CID) {
+            self.fetcher = fetcher
+            self.root = root
+        }
+
+        func peers() async throws -> [PeerID] {
+            if finding == nil {
+                let fetcher = self.fetcher, root = self.root
+                finding = Task { await fetcher.candidates(for: root) }
+            }
+            var found = await finding?.value ?? []
+            while found.isEmpty {
+                try await Task.sleep(for: .seconds(1))
+                found = await fetcher.candidates(for: root)
+                let settled = found
+                if !settled.isEmpty { finding = Task { settled } }
+            }
+            return found
+        }
+    }
+
+    /// The peers that delivered blocks of this DAG, asked first.
+    final class Session: Sendable {
+        private let holders = NIOLockedValueBox<[PeerID]>([])
+
+        func delivered(by peer: PeerID) { holders.withLockedValue { if !$0.contains(peer) { $0.append(peer) } } }
+        var count: Int { holders.withLockedValue { $0.count } }
+
+        func order(_ candidates: [PeerID], rotation: Int) -> [PeerID] {
+            let known = holders.withLockedValue { $0 }
+            guard !known.isEmpty else { return candidates }
+            let start = rotation % known.count
+            let rotated = Array(known[start...] + known[..<start])
+            return rotated + candidates.filter { !known.contains($0) }
+        }
+    }
+}
