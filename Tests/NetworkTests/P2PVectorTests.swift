@@ -69,7 +69,34 @@ import Testing
             "multistream": ["header": Hex.encode(Multistream.message(Multistream.header)), "noise": Hex.encode(Multistream.message("/noise")), "na": Hex.encode(Multistream.message("na"))],
             "gossipsub": gossipsub(keys[0]),
             "transaction_batch": transactionBatch(keys[0], keys[1]),
+            "bitswap": bitswap(),
         ]
+    }
+
+    /// A Bitswap 1.2.0 message (specs/p2p.md §Bitswap) with every field: a want-have with send-DONT_HAVE,
+    /// a cancel, the full flag, a raw block with its prefix, and a DONT_HAVE presence.
+    static func bitswap() -> [String: Any] {
+        let hello = (try? CID(text: "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")) ?? CID.raw([])
+        let data = Array("x".utf8), raw = CID.raw(data)
+        let message = BitswapMessage(entries: [.init(cid: hello.bytes, priority: 1, wantType: .have, sendDontHave: true),
+                                               .init(cid: raw.bytes, priority: 2, cancel: true)],
+                                     full: true, blocks: [.init(prefix: BitswapMessage.prefix(of: raw), data: data)], presences: [(hello.bytes, .dontHave)])
+        return ["description": "want-have of hello world's CID with send-DONT_HAVE, a cancel of a raw block, full want-list; that raw block; DONT_HAVE for hello",
+                "message_hex": Hex.encode(message.bytes),
+                "entries": [["cid": hello.text, "priority": 1, "want_type": 1, "send_dont_have": true, "cancel": false],
+                            ["cid": raw.text, "priority": 2, "want_type": 0, "send_dont_have": false, "cancel": true]],
+                "full": true,
+                "blocks": [["prefix_hex": Hex.encode(BitswapMessage.prefix(of: raw)), "data_hex": Hex.encode(data), "cid": raw.text]],
+                "presences": [["cid": hello.text, "type": 1]]]
+    }
+
+    @Test func theBitswapVectorDecodesToItsFields() throws {
+        let vector = try #require(try Self.vectors()["bitswap"] as? [String: Any])
+        let decoded = try BitswapMessage(bytes: try #require(Hex.decode(vector["message_hex"] as? String ?? "")), maxEntries: 16)
+        #expect(decoded.entries.map { (try? CID(bytes: $0.cid))?.text } == (vector["entries"] as? [[String: Any]])?.map { $0["cid"] as? String })
+        #expect(decoded.full && decoded.entries[0].wantType == .have && decoded.entries[0].sendDontHave && decoded.entries[1].cancel)
+        #expect(try decoded.blocks.map { try BitswapMessage.cid(prefix: $0.prefix, data: $0.data)?.text } == [CID.raw(Array("x".utf8)).text])
+        #expect(decoded.presences.map(\.type) == [.dontHave])
     }
 
     /// The data of a `ledgerd/G/tx` message carrying two transfers (specs/p2p.md §7): a CBOR array of

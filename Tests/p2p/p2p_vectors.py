@@ -197,6 +197,60 @@ check(cbor2.loads(bytes.fromhex(batch["data"])) == items, "transaction batch dec
 check(cbor2.dumps(items) == bytes.fromhex(batch["data"]), "transaction batch is canonical CBOR")
 check(all(cbor2.loads(t)["tx"]["type"] == "transfer" for t in items), "transaction batch holds transfers")
 
+# Bitswap 1.2.0: the message, built field by field with the protobuf library from boxo's message.proto
+# (declared here as a descriptor), is byte for byte the vector; and the block's prefix and data give its CID.
+from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
+def bitswap_class():
+    f = descriptor_pb2.FileDescriptorProto(name="bitswap_message.proto", package="bitswap.message.pb", syntax="proto3")
+    m = f.message_type.add(name="Message")
+    T = descriptor_pb2.FieldDescriptorProto
+    def field(msg, name, number, kind, label=T.LABEL_OPTIONAL, type_name=None):
+        x = msg.field.add(name=name, number=number, type=kind, label=label)
+        if type_name:
+            x.type_name = type_name
+    w = m.nested_type.add(name="Wantlist")
+    e = w.nested_type.add(name="Entry")
+    field(e, "block", 1, T.TYPE_BYTES); field(e, "priority", 2, T.TYPE_INT32); field(e, "cancel", 3, T.TYPE_BOOL)
+    field(e, "wantType", 4, T.TYPE_INT32); field(e, "sendDontHave", 5, T.TYPE_BOOL)
+    field(w, "entries", 1, T.TYPE_MESSAGE, T.LABEL_REPEATED, ".bitswap.message.pb.Message.Wantlist.Entry"); field(w, "full", 2, T.TYPE_BOOL)
+    b = m.nested_type.add(name="Block")
+    field(b, "prefix", 1, T.TYPE_BYTES); field(b, "data", 2, T.TYPE_BYTES)
+    p = m.nested_type.add(name="BlockPresence")
+    field(p, "cid", 1, T.TYPE_BYTES); field(p, "type", 2, T.TYPE_INT32)
+    field(m, "wantlist", 1, T.TYPE_MESSAGE, type_name=".bitswap.message.pb.Message.Wantlist")
+    field(m, "blocks", 2, T.TYPE_BYTES, T.LABEL_REPEATED)
+    field(m, "payload", 3, T.TYPE_MESSAGE, T.LABEL_REPEATED, ".bitswap.message.pb.Message.Block")
+    field(m, "blockPresences", 4, T.TYPE_MESSAGE, T.LABEL_REPEATED, ".bitswap.message.pb.Message.BlockPresence")
+    field(m, "pendingBytes", 5, T.TYPE_INT32)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    descriptor = pool.FindMessageTypeByName("bitswap.message.pb.Message")
+    return message_factory.GetMessageClass(descriptor) if hasattr(message_factory, "GetMessageClass") else message_factory.MessageFactory(pool).GetPrototype(descriptor)
+def cid_bytes(text):
+    if text.startswith("Qm"):
+        alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+        n = 0
+        for ch in text:
+            n = n * 58 + alphabet.index(ch)
+        return n.to_bytes(34, "big")
+    import base64
+    body = text[1:].upper()
+    return base64.b32decode(body + "=" * (-len(body) % 8))
+bitswap = vectors["bitswap"]
+built = bitswap_class()()
+for entry in bitswap["entries"]:
+    built.wantlist.entries.add(block=cid_bytes(entry["cid"]), priority=entry["priority"], cancel=entry["cancel"],
+                               wantType=entry["want_type"], sendDontHave=entry["send_dont_have"])
+built.wantlist.full = bitswap["full"]
+for block in bitswap["blocks"]:
+    built.payload.add(prefix=bytes.fromhex(block["prefix_hex"]), data=bytes.fromhex(block["data_hex"]))
+for presence in bitswap["presences"]:
+    built.blockPresences.add(cid=cid_bytes(presence["cid"]), type=presence["type"])
+check(built.SerializeToString() == bytes.fromhex(bitswap["message_hex"]), "Bitswap message encodes as protobuf does")
+block = bitswap["blocks"][0]
+prefix = bytes.fromhex(block["prefix_hex"])
+check(prefix + hashlib.sha256(bytes.fromhex(block["data_hex"])).digest() == cid_bytes(block["cid"]), "Bitswap block prefix and data give its CID")
+
 # Gossipsub: the RPC parses with py-libp2p's rpc.proto, and key 1's StrictSign signature verifies over
 # "libp2p-pubsub:" + the message without signature and key.
 from libp2p.pubsub.pb import rpc_pb2

@@ -92,7 +92,7 @@ public struct ContentFetcher: Sendable {
         var total = Fetched()
         var queue: [CID] = [root]
         var seen: Set<CID> = [root]
-        try await withThrowingTaskGroup(of: (CID, Bitswap.Delivery).self) { group in
+        try await withThrowingTaskGroup(of: (CID, Bitswap.Delivery, PeerID?).self) { group in
             var running = 0
             var index = 0
             while !queue.isEmpty || running > 0 {
@@ -101,18 +101,19 @@ public struct ContentFetcher: Sendable {
                     let rotation = index
                     group.addTask {
                         // Blocks held already are read here: the network is looked at only for what is missing.
-                        if let held = try bitswap.store.get(cid) { return (cid, Bitswap.Delivery(data: held, peer: nil)) }
-                        return (cid, try await bitswap.block(cid, candidates: session.order(try await candidates.peers(), rotation: rotation)))
+                        if let held = try bitswap.store.get(cid) { return (cid, Bitswap.Delivery(data: held, peer: nil), nil) }
+                        let order = session.order(try await candidates.peers(), rotation: rotation)
+                        return (cid, try await bitswap.block(cid, candidates: order), order.first)
                     }
                     running += 1
                 }
-                guard let (cid, delivery) = try await group.next() else { break }
+                guard let (cid, delivery, first) = try await group.next() else { break }
                 running -= 1
                 total.blocks += 1
                 total.bytes += delivery.data.count
                 if let peer = delivery.peer {
                     total.fetched += 1
-                    session.delivered(by: peer)
+                    session.delivered(by: peer, firstAsked: first)
                 }
                 guard cid.codec == CID.dagPBCodec else { continue }
                 let links: [DagPB.Link]
@@ -156,19 +157,28 @@ public struct ContentFetcher: Sendable {
         }
     }
 
-    /// The peers that delivered blocks of this DAG, asked first.
+    /// Which candidates to ask first for each block: all of them in turn (so several providers serve at
+    /// once), except those that were asked first for a block another peer then delivered — they lack
+    /// at least part of this DAG and are asked last.
     final class Session: Sendable {
-        private let holders = NIOLockedValueBox<[PeerID]>([])
+        private let state = NIOLockedValueBox<(delivered: Set<PeerID>, missed: Set<PeerID>)>(([], []))
 
-        func delivered(by peer: PeerID) { holders.withLockedValue { if !$0.contains(peer) { $0.append(peer) } } }
-        var count: Int { holders.withLockedValue { $0.count } }
+        func delivered(by peer: PeerID, firstAsked: PeerID?) {
+            state.withLockedValue {
+                $0.delivered.insert(peer)
+                $0.missed.remove(peer)
+                if let firstAsked, firstAsked != peer { $0.missed.insert(firstAsked) }
+            }
+        }
+
+        var count: Int { state.withLockedValue { $0.delivered.count } }
 
         func order(_ candidates: [PeerID], rotation: Int) -> [PeerID] {
-            let known = holders.withLockedValue { $0 }
-            guard !known.isEmpty else { return candidates }
-            let start = rotation % known.count
-            let rotated = Array(known[start...] + known[..<start])
-            return rotated + candidates.filter { !known.contains($0) }
+            let missed = state.withLockedValue { $0.missed }
+            let good = candidates.filter { !missed.contains($0) }
+            guard !good.isEmpty else { return candidates }
+            let start = rotation % good.count
+            return Array(good[start...] + good[..<start]) + candidates.filter { missed.contains($0) }
         }
     }
 }
