@@ -72,7 +72,15 @@ import Testing
             entry["blocks"] = blocks.filter { !($0["hex"] ?? "").isEmpty }
             return entry
         }
-        try SpecVectorTests.check("content.json", ["pattern": "byte i is (7 × i + ⌊i / 256⌋) mod 256", "files": entries])
+        // The CAR of hello world: its header and its one block (specs/content.md §CAR).
+        var importer = UnixFSImporter(options: try .init())
+        var helloBlocks: [(CID, [UInt8])] = []
+        importer.add(hello) { helloBlocks.append(($0, $1)) }
+        let helloRoot = importer.finish { helloBlocks.append(($0, $1)) }.cid
+        let car = CARv1.header(roots: [helloRoot]) + helloBlocks.flatMap { CARv1.section($0.0, $0.1) }
+        try SpecVectorTests.check("content.json", ["pattern": "byte i is (7 × i + ⌊i / 256⌋) mod 256", "files": entries,
+                                                   "car": ["description": "a CARv1 of hello world (Kubo's defaults): header, then its one block",
+                                                           "root": helloRoot.text, "hex": Hex.encode(car)]])
         #expect(entries[0]["cid"] as? String == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
     }
 

@@ -513,6 +513,20 @@ def main(folder):
         for b in f["blocks"]:
             check(bytes.fromhex(b["hex"]) in blocks, "ipfs add block " + b["cid"] + ": " + f["description"])
 
+    # The CAR of hello world (specs/content.md §CAR): header {"roots": [root], "version": 1}, then its block.
+    def uvarint(n):
+        out = b""
+        while n >= 0x80:
+            out += bytes([n & 0x7f | 0x80]); n >>= 7
+        return out + bytes([n])
+    car = content["car"]
+    blocks = []
+    _, _, _, binary = unixfs_add(b"hello world\n", 262144, 0, False, blocks)
+    header = encode({"roots": [Link(binary)], "version": 1})
+    block = blocks[-1]
+    check(car["root"] == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", "CAR root")
+    check(bytes.fromhex(car["hex"]) == uvarint(len(header)) + header + uvarint(len(binary) + len(block)) + binary + block, "CARv1 of hello world")
+
     print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0
 
