@@ -24,7 +24,8 @@ import Testing
             return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
         let file = try add([folder + "/big.bin"]), siteCID = try add(["-r", site]), listingCID = try add(["-r", listing])
-        try node.start()
+        // Alone, the node has nobody to fetch from: content it lacks is 504 after this one second.
+        try node.start(extra: ["--fetch-timeout", "1"])
         let base = node.url + "/ipfs/"
 
         let whole = try await HTTP.get(base + file)
@@ -64,10 +65,21 @@ import Testing
 
         // Refusals, each one JSON line.
         #expect(try await HTTP.get(base + "not-a-cid").status == 400)
-        #expect(try await HTTP.get(base + "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o").status == 404)
+        #expect(try await HTTP.get(base + "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o").status == 504)
         #expect(try await HTTP.get(base + listingCID + "/missing").status == 404)
         #expect(try await HTTP.get(base + file + "/below-a-file").status == 404)
-        #expect(try await HTTP.get(base + file + "?format=car").status == 406)
+        #expect(try await HTTP.get(base + file + "?format=tar").status == 406)
+        #expect(try await HTTP.get(base + file + "?format=car&dag-scope=some").status == 400)
+
+        // The file as a CAR: its four blocks, root first, each matching its CID, root named in the header.
+        let car = try await HTTP.get(base + file + "?format=car")
+        #expect(car.status == 200 && car.headers["content-type"] == "application/vnd.ipld.car; version=1" && car.headers["x-content-type-options"] == "nosniff")
+        var reader = CARv1.Reader()
+        reader.feed(Array(car.body))
+        var cids: [CID] = []
+        while let (cid, _) = try reader.next() { cids.append(cid) }
+        let fileCID = try CID(text: file)
+        #expect(reader.roots == [fileCID] && cids.count == 5 && cids.first == fileCID && reader.atEnd)
 
         // A block damaged on disk is refused, not served; the node goes on.
         let store = try SQLiteDatabase(path: node.data + "/content.sqlite")

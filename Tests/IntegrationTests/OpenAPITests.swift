@@ -8,7 +8,7 @@ import Ledger
 @Suite struct OpenAPITests {
     @Test func servedAPIMatchesTheSpec() throws {
         let node = try NodeProcess(name: "openapi")
-        try node.start()
+        try node.start(extra: ["--fetch-timeout", "1"])
         defer { node.stop() }
         _ = try node.ctlJSON(["key", "new", "alice"])
         let created = try node.ctlJSON(["org", "create", "--name", "Spec Check", "--split", "supervisor=50,prorata=50"])

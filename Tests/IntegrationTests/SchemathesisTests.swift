@@ -43,8 +43,9 @@ import Testing
         let examples = environment["LEDGERD_SCHEMATHESIS_EXAMPLES"].flatMap(Int.init) ?? 30
         let seed = environment["LEDGERD_SCHEMATHESIS_SEED"].flatMap(Int.init) ?? 2026
 
+        // A CID it lacks waits for peers it does not have: one second, not a minute, per request.
         let node = try NodeProcess(name: "schemathesis")
-        try node.start()
+        try node.start(extra: ["--fetch-timeout", "1"])
         defer { node.stop() }
         _ = try node.ctlJSON(["key", "new", "alice"])
         let created = try node.ctlJSON(["org", "create", "--name", "Fuzzed Org", "--split", "supervisor=50,prorata=50"])

@@ -145,11 +145,13 @@ def main(base, token, spec_path):
     call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 413, body="{\"key\": \"%s\"}" % ("a" * 70000), auth=token)
     # An error message is one line even when the input has newlines (the Error schema's pattern checks it).
     call("/api/v1/credit-lines", "/api/v1/credit-lines?from=ld1%0Anope", status=400)
-    # The path gateway: this node's content store is empty, so a valid CID is 404 and a bad one 400.
-    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", status=404)
+    # The path gateway: this node's content store is empty and it has no peers (and a 1 s --fetch-timeout),
+    # so a valid CID is 504 and a bad one 400; formats and scopes are refused before any fetch.
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", status=504)
     call("/ipfs/{cid}", "/ipfs/not-a-cid", status=400)
-    call("/ipfs/{cid}/{path}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o/a/b", status=404)
-    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=car", status=406)
+    call("/ipfs/{cid}/{path}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o/a/b", status=504)
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=tar", status=406)
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=car&dag-scope=x", status=400)
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
