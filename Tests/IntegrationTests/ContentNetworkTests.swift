@@ -49,6 +49,10 @@ import Testing
         #expect(served.status == 200 && Array(served.body) == big, "\(served.status) \(served.text.prefix(300))")
         let range = try await HTTP.request("GET", b.url + "/ipfs/" + file, headers: ["Range": "bytes=-100"])
         #expect(range.status == 206 && Array(range.body) == Array(big.suffix(100)))
+        // ledgerctl's repo gc (another process) removes the unpinned copy: the gateway notices and fetches again.
+        #expect(try b.ctl(["ipfs", "repo", "gc"]).status == 0)
+        let refetched = try await HTTP.get(b.url + "/ipfs/" + file)
+        #expect(refetched.status == 200 && Array(refetched.body) == big, "\(refetched.status) \(refetched.text.prefix(300))")
         // ledgerctl writes the directory out, and lists it.
         let out = Paths.temporaryFolder("content-out") + "/tree"
         let got = try b.ctl(["ipfs", "get", directory, "-o", out])

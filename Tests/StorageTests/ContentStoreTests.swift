@@ -51,6 +51,25 @@ import Testing
         #expect(try reopened.get(first) != nil && reopened.pins().map(\.cid) == [first])
     }
 
+    /// The daemon and ledgerctl open the same file: what one adds or collects, the other's accounting and
+    /// collection count see at their next write.
+    @Test func twoProcessesSharingTheStoreKeepItsAccountingRight() throws {
+        let path = try Self.folder("shared") + "/content.sqlite"
+        let daemon = try ContentStore(path: path), cli = try ContentStore(path: path)
+        _ = try Self.add(Array(repeating: 1, count: 1_000), to: cli, pin: false)
+        _ = try Self.add(Array(repeating: 2, count: 2_000), to: daemon, pin: true)
+        #expect(try ContentStore(path: path).bytesUsed == daemon.bytesUsed && daemon.bytesUsed > cli.bytesUsed)
+        let before = daemon.collections
+        let freed = try cli.collectGarbage()
+        #expect(freed.blocks == 1 && daemon.collections == before + 1)
+        _ = try Self.add(Array(repeating: 3, count: 500), to: daemon, pin: true)
+        // The same two pinned files alone in a fresh store: the shared one counts exactly what it holds.
+        let alone = try ContentStore(path: try Self.folder("alone") + "/content.sqlite")
+        _ = try Self.add(Array(repeating: 2, count: 2_000), to: alone, pin: true)
+        _ = try Self.add(Array(repeating: 3, count: 500), to: alone, pin: true)
+        #expect(try ContentStore(path: path).bytesUsed == alone.bytesUsed && daemon.bytesUsed == alone.bytesUsed)
+    }
+
     @Test func garbageCollectionKeepsWhatPinsReachAndNothingElse() throws {
         let store = try ContentStore(path: try Self.folder("gc") + "/content.sqlite")
         let kept = try Self.add((0..<5_000).map { UInt8($0 % 251) }, to: store, pin: true)

@@ -17,8 +17,9 @@ public struct GatewayRoutes: Sendable {
     let export: ContentExport
     let fetcher: ContentFetcher?
     let fetchTimeout: Duration
-    /// DAGs known to be wholly held (fetched whole, or pinned): served without walking them first.
-    let complete = NIOLockedValueBox(Set<CID>())
+    /// DAGs known to be wholly held (fetched or walked whole), with the store's garbage-collection count
+    /// then: a collection since (ledgerctl's `repo gc`, in another process) makes the entry stale.
+    let complete = NIOLockedValueBox([CID: UInt64]())
     static let immutable = "public, max-age=29030400, immutable"
     // Valid field names, so the fallbacks are never taken (they keep a trap out of the code).
     static let ipfsPathHeader = HTTPField.Name("X-Ipfs-Path") ?? .server
@@ -149,11 +150,12 @@ public struct GatewayRoutes: Sendable {
 
     /// Makes sure every block under `cid` is held, fetching what is missing before the deadline.
     private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws {
-        guard let fetcher, !complete.withLockedValue({ $0.contains(cid) }), (try? export.store.isPinned(cid)) != true else { return }
+        let collections = export.store.collections
+        guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections, (try? export.store.isPinned(cid)) != true else { return }
         do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
         complete.withLockedValue {
             if $0.count >= 65_536 { $0.removeAll() }
-            $0.insert(cid)
+            $0[cid] = collections
         }
     }
 

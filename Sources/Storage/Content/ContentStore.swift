@@ -21,7 +21,9 @@ public final class ContentStore: @unchecked Sendable {
     public let bytesMax: UInt64
     private let database: SQLiteDatabase
     private let lock = NSLock()
-    /// Bytes of block data held (kept in the `meta` table, so opening reads one row).
+    /// Bytes of block data held (kept in the `meta` table, so opening reads one row). The daemon and
+    /// ledgerctl share the file, so every write reads the row again inside its transaction rather than
+    /// trusting this copy.
     public private(set) var bytesUsed: UInt64 = 0
 
     public enum Failure: Error, Equatable, CustomStringConvertible {
@@ -53,12 +55,24 @@ public final class ContentStore: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS pins (cid BLOB PRIMARY KEY, recursive INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
                 INSERT OR IGNORE INTO meta VALUES ('bytes_used', 0);
+                INSERT OR IGNORE INTO meta VALUES ('collections', 0);
                 """)
             let row = try database.statement("SELECT value FROM meta WHERE key = 'bytes_used'")
             if try row.step() { bytesUsed = UInt64(max(0, row.integer(0))) }
             database.resetStatements()
         } catch { throw .sqlite("\(error)") }
     }
+
+    /// A `meta` row; call inside `locked`.
+    private func metaValue(_ key: String) throws -> UInt64 {
+        let row = try database.statement("SELECT value FROM meta WHERE key = ?").bind(.text(key))
+        defer { row.reset() }
+        return try row.step() ? UInt64(max(0, row.integer(0))) : 0
+    }
+
+    /// How many garbage collections this store has seen (by any process): what was complete before one
+    /// may not be after it.
+    public var collections: UInt64 { (try? locked { try metaValue("collections") }) ?? 0 }
 
     private func locked<T>(_ body: () throws -> T) throws(Failure) -> T {
         lock.lock()
@@ -77,6 +91,7 @@ public final class ContentStore: @unchecked Sendable {
         }
         try locked {
             try database.transaction {
+                bytesUsed = try metaValue("bytes_used")
                 var added: UInt64 = 0
                 for (cid, bytes) in blocks {
                     let exists = try database.statement("SELECT 1 FROM blocks WHERE cid = ?").bind(.blob(cid.bytes))
@@ -170,8 +185,10 @@ public final class ContentStore: @unchecked Sendable {
                     try database.statement("DELETE FROM blocks WHERE cid = ?").bind(.blob(cid.bytes)).run()
                     freed += UInt64(size)
                 }
+                bytesUsed = try metaValue("bytes_used")
                 bytesUsed -= min(bytesUsed, freed)
                 try database.statement("UPDATE meta SET value = ? WHERE key = 'bytes_used'").bind(.integer(Int64(bytesUsed))).run()
+                try database.statement("UPDATE meta SET value = value + 1 WHERE key = 'collections'").run()
                 return (doomed.count, freed)
             }
         }
