@@ -36,7 +36,7 @@ fuzz: test-deps
 		$(SWIFT) test --disable-xctest --filter AdversarialSearchTests
 	LEDGERD_SCHEMATHESIS_EXAMPLES=$${LEDGERD_SCHEMATHESIS_EXAMPLES:-200} $(SWIFT) test --disable-xctest --filter SchemathesisTests
 
-bench: deps
+bench: test-deps
 	$(SWIFT) build -c release
 	./.build/release/ledger-bench --output BENCHMARKS.md
 

@@ -5,8 +5,9 @@ set -euo pipefail
 packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4)
 # Test: Chromium for the explorer pages; libgmp-dev for py-libp2p's fastecdsa (the interop peer);
 # iproute2 and util-linux for the loopback-only network namespace Kubo runs in; ipfs-cid, a second
-# reference for the CIDs of `ipfs add`.
-if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev iproute2 util-linux ipfs-cid); fi
+# reference for the CIDs of `ipfs add`; nginx and wrk, the gateway's reference server and load tool in
+# `make bench`.
+if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev iproute2 util-linux ipfs-cid nginx-light wrk); fi
 
 # Python test tools (the OpenAPI conformance check), from PyPI when absent.
 if [[ "${1:-}" == "--test" ]] && ! python3 -c "import yaml, jsonschema, openapi_spec_validator" 2>/dev/null; then

@@ -30,7 +30,10 @@ if wanted("credit") { try bench.credit(&report, &generator) }
 if wanted("organizations") { try bench.organizations(&report, &generator) }
 if wanted("process") { try bench.process(&report, binaries: binaries) }
 if wanted("consensus") { try ConsensusBenchmarks.run(&report, binaries: binaries, quick: quick) }
-if wanted("content") { try ContentBenchmarks.run(&report, binaries: binaries, quick: quick) }
+if wanted("content") {
+    try ContentBenchmarks.run(&report, binaries: binaries, quick: quick)
+    ContentExchangeBenchmarks.run(&report, binaries: binaries, quick: quick)
+}
 if wanted("adversarial") { AdversarialBenchmarks.run(&report, verifyRate: verifyRate, quick: quick) }
 if wanted("p2p") || only == "p2p-stream" {
     for figure in try await NetworkBenchmarks.run(quick: quick, streamOnly: only == "p2p-stream") { report.add(figure.name, figure.value, figure.note, key: figure.key, figure.raw) }

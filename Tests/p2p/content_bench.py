@@ -127,7 +127,7 @@ try:
         write_random(os.path.join(www, name), size, seed)
         cids[name] = ctl(a_data, "ipfs", "add", "-Q", os.path.join(www, name))
     a, a_http, a_p2p = start("a")
-    b, b_http, _ = start("b", "--bootstrap", a_p2p, "--fetch-timeout", "600", "--log-level", "debug")
+    b, b_http, _ = start("b", "--bootstrap", a_p2p, "--fetch-timeout", "600")
 
     exchange = exchange_mib << 20
     figures["tcp_seconds"] = min(plain_tcp(exchange) for _ in range(3))

@@ -151,8 +151,11 @@ public struct GatewayRoutes: Sendable {
     /// Makes sure every block under `cid` is held, fetching what is missing before the deadline.
     private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws {
         let collections = export.store.collections
-        guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections, (try? export.store.isPinned(cid)) != true else { return }
-        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+        guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections else { return }
+        // A recursive pin holds its whole DAG (garbage collection keeps what pins reach).
+        if (try? export.store.isPinned(cid)) != true {
+            do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+        }
         complete.withLockedValue {
             if $0.count >= 65_536 { $0.removeAll() }
             $0[cid] = collections
@@ -166,9 +169,17 @@ public struct GatewayRoutes: Sendable {
             guard case .file(let size) = try export.entry(cid) else { throw APIError(.notFound, "not_found", "index.html is not a file") }
             total = size
         }
+        // The file's first piece (a whole leaf: 256 KiB at Kubo's defaults), read once: sniffed for the
+        // type here, and written first below instead of being read and hashed a second time.
         var first: [UInt8] = []
-        do { try await export.file(cid, range: total == 0 ? nil : 0...min(total, 512) - 1) { first += $0 } } catch { throw Self.apiError(error) }
-        headers[.contentType] = ContentType.of(name: name, head: first)
+        do {
+            try await export.file(cid) { piece in
+                first += piece
+                if first.count >= 512 { throw FirstPieceRead() }
+            }
+        } catch is FirstPieceRead {
+        } catch { throw Self.apiError(error) }
+        headers[.contentType] = ContentType.of(name: name, head: Array(first.prefix(512)))
         headers[.acceptRanges] = "bytes"
         var range: ClosedRange<UInt64>?
         var status = HTTPResponse.Status.ok
@@ -192,12 +203,23 @@ public struct GatewayRoutes: Sendable {
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? total
         headers[.contentLength] = "\(length)"
         if head || length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
-        let export = self.export, window = range ?? 0...(total - 1)
+        let export = self.export, window = range ?? 0...(total - 1), firstPiece = first
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
-            try await export.file(cid, range: window) { try await writer.write(ByteBuffer(bytes: $0)) }
+            var offset = window.lowerBound
+            if offset < UInt64(firstPiece.count) {
+                let end = min(window.upperBound + 1, UInt64(firstPiece.count))
+                try await writer.write(ByteBuffer(bytes: firstPiece[Int(offset)..<Int(end)]))
+                offset = end
+            }
+            if offset <= window.upperBound {
+                try await export.file(cid, range: offset...window.upperBound) { try await writer.write(ByteBuffer(bytes: $0)) }
+            }
             try await writer.finish(nil)
         })
     }
+
+    /// Ends the read of a file's first piece.
+    private struct FirstPieceRead: Error {}
 
     enum ByteRange: Equatable {
         case whole, unsatisfiable, part(ClosedRange<UInt64>)

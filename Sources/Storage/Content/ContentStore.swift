@@ -44,9 +44,13 @@ public final class ContentStore: @unchecked Sendable {
         }
     }
 
-    public init(path: String, bytesMax: UInt64 = ContentStore.bytesMaxDefault) throws(Failure) {
+    /// Verified blocks kept in memory, read again without SQLite or hashing (the gateway's hot objects).
+    private var cache: VerifiedBlocks
+
+    public init(path: String, bytesMax: UInt64 = ContentStore.bytesMaxDefault, cacheBytes: Int = VerifiedBlocks.bytesDefault) throws(Failure) {
         self.path = path
         self.bytesMax = bytesMax
+        cache = VerifiedBlocks(bytesMax: cacheBytes)
         do {
             database = try SQLiteDatabase(path: path)
             try database.execute("""
@@ -110,13 +114,19 @@ public final class ContentStore: @unchecked Sendable {
 
     public func put(_ cid: CID, _ bytes: [UInt8]) throws(Failure) { try put([(cid, bytes)]) }
 
-    /// A block's bytes, checked against its CID; nil when not held.
+    /// A block's bytes, checked against its CID when read from the file; nil when not held.
     public func get(_ cid: CID) throws(Failure) -> [UInt8]? {
         let bytes: [UInt8]? = try locked {
+            if let cached = cache.block(cid) { return cached }
             let row = try database.statement("SELECT data FROM blocks WHERE cid = ?").bind(.blob(cid.bytes))
             return try row.step() ? row.blob(0) : nil
         }
-        if let bytes, !cid.matches(bytes) { throw .damaged(cid) }
+        guard let bytes else { return nil }
+        if cache.holds(cid) { return bytes }
+        guard cid.matches(bytes) else { throw .damaged(cid) }
+        lock.lock()
+        cache.verified(cid, bytes)
+        lock.unlock()
         return bytes
     }
 
@@ -181,6 +191,7 @@ public final class ContentStore: @unchecked Sendable {
                 }
                 rows.reset()
                 var freed: UInt64 = 0
+                cache.removeAll()
                 for (cid, size) in doomed {
                     try database.statement("DELETE FROM blocks WHERE cid = ?").bind(.blob(cid.bytes)).run()
                     freed += UInt64(size)
