@@ -87,8 +87,8 @@ extension LedgerQueries {
     }
 
     func dhtGet(_ key: String?) async throws -> [String: Any] {
-        guard let key, DHTRecord.owner(of: key) != nil else {
-            throw APIError.badRequest("key must be /ledgerd/mimei/<id>/<name>, /ledgerd/org/<id> or /ledgerd/addr/<id>")
+        guard let key, DHTRecord.isValidKey(key) else {
+            throw APIError.badRequest("key must be /ledgerd/mimei/<MiMei ID>, /ledgerd/org/<id> or /ledgerd/addr/<id>")
         }
         guard let record = try await p2p.dht.get(key) else { throw APIError.notFound("record \(key)") }
         return JSONView.record(record)

@@ -51,7 +51,7 @@ struct DHTCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "get", abstract: "Fetch the newest signed record for a key.",
                                                         discussion: "Example: ledgerctl dht get /ledgerd/addr/ld1…")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "/ledgerd/mimei/<id>/<name>, /ledgerd/org/<id> or /ledgerd/addr/<id>.") var key: String
+        @Argument(help: "/ledgerd/org/<id> or /ledgerd/addr/<id> (MiMei heads: ledgerctl mimei publish).") var key: String
 
         func run() async throws {
             let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
@@ -65,10 +65,11 @@ struct DHTCommand: AsyncParsableCommand {
             commandName: "put", abstract: "Sign a file's contents as the record for a key and store it in the DHT.",
             discussion: "The record is signed with --as (default: the node's key), whose ID must be the one in the key.\nExample: ledgerctl dht put /ledgerd/addr/ld1… addresses.txt")
         @OptionGroup var options: GlobalOptions
-        @Argument(help: "/ledgerd/mimei/<id>/<name>, /ledgerd/org/<id> or /ledgerd/addr/<id>.") var key: String
+        @Argument(help: "/ledgerd/org/<id> or /ledgerd/addr/<id> (MiMei heads: ledgerctl mimei publish).") var key: String
         @Argument(help: "File with the value (at most 16 KiB).") var file: String
 
         func run() async throws {
+            if key.hasPrefix("/ledgerd/mimei/") { throw CLIError("a MiMei's head is published with 'ledgerctl mimei publish <MiMei ID>'") }
             guard let owner = DHTRecord.owner(of: key) else { throw CLIError(DHTRecordError.unknownNamespace.description) }
             let signer = try options.key()
             guard signer.publicKey.id == owner else { throw CLIError("key '\(options.signer)' is \(signer.publicKey.id), but \(key) belongs to \(owner)") }

@@ -96,7 +96,7 @@ public actor DHT {
             guard let record = request.record else { throw WireError.malformed("PUT_VALUE without a record") }
             let key = String(decoding: request.key, as: UTF8.self)
             // Other libp2p networks' records (/pk, /ipns, …) are not ours to hold: refused, but not an offence.
-            guard DHTRecord.owner(of: key) != nil else { throw P2PError.protocolNotSupported("records under \(key.prefix(40))") }
+            guard DHTRecord.isValidKey(key) else { throw P2PError.protocolNotSupported("records under \(key.prefix(40))") }
             do {
                 try store(DHTRecord(encoded: record.value, expectedKey: key))
             } catch {
@@ -116,7 +116,8 @@ public actor DHT {
 
     /// Keeps a record if it is valid and newer than the one held.
     func store(_ record: DHTRecord) throws(DHTRecordError) {
-        if let existing = values[record.key], existing.seq >= record.seq { return }
+        guard !record.expired(atMillis: Self.nowMillis()) else { return }
+        if let existing = values[record.key], existing.seq >= record.seq, !existing.expired(atMillis: Self.nowMillis()) { return }
         let size = record.encoded.count
         let replaced = values[record.key]?.encoded.count ?? 0
         guard values.count < Self.maxValues || replaced > 0, valueBytes - replaced + size <= Self.maxValueBytes else { return }
@@ -244,12 +245,15 @@ public actor DHT {
         return await askAll(closest, message).count
     }
 
-    /// The newest valid record for `key`, from this node or the network.
+    static func nowMillis() -> UInt64 { UInt64(max(0, PeerGuard.now() * 1_000)) }
+
+    /// The newest valid record for `key` that has not reached its end of life, from this node or the network.
     public func get(_ key: String) async -> DHTRecord? {
-        let best = BestRecord(values[key])
+        let best = BestRecord(values[key].flatMap { $0.expired(atMillis: Self.nowMillis()) ? nil : $0 })
         let bytes = Array(key.utf8)
         _ = await lookup(key: bytes, kind: .getValue) { _, answer in
-            if let value = answer.record?.value, let record = try? DHTRecord(encoded: value, expectedKey: key) { best.offer(record) }
+            if let value = answer.record?.value, let record = try? DHTRecord(encoded: value, expectedKey: key),
+               !record.expired(atMillis: DHT.nowMillis()) { best.offer(record) }
             return false
         }
         if let record = best.record { try? store(record) }
