@@ -163,9 +163,13 @@ struct RunCommand: AsyncParsableCommand {
         do { contentStore = try ContentStore(path: directory.contentStorePath) } catch { throw RuntimeFailure("\(error)") }
         let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
         let bitswap = Bitswap(swarm: swarm, store: contentStore, logger: logger)
+        let mimeiStore: MiMeiStore
+        do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
+        let fetcher = ContentFetcher(bitswap: bitswap, dht: dht)
         let network = P2PNetwork(
             swarm: swarm, dht: dht, peers: ledgerPeers,
-            consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap)
+            consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
+            follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, logger: logger))
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
@@ -177,7 +181,7 @@ struct RunCommand: AsyncParsableCommand {
         try ExplorerRoutes(queries: queries).register(on: router)
         // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it), and
         // fetches what it lacks from peers over Bitswap.
-        GatewayRoutes(store: contentStore, fetcher: ContentFetcher(bitswap: bitswap, dht: dht), fetchTimeout: .seconds(settings.fetchTimeout))
+        GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht)
             .register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 

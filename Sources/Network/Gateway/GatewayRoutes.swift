@@ -26,18 +26,67 @@ public struct GatewayRoutes: Sendable {
     static let ipfsRootsHeader = HTTPField.Name("X-Ipfs-Roots") ?? .server
     static let noSniffHeader = HTTPField.Name("X-Content-Type-Options") ?? .server
 
-    public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60)) {
+    let resolver: MiMeiResolver?
+    /// Under /mm/ without a version number the content can change: cached for a minute.
+    static let mutable = "public, max-age=60"
+
+    public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60), mimei: MiMeiStore? = nil, dht: DHT? = nil) {
         export = ContentExport(store: store)
         self.fetcher = fetcher
         self.fetchTimeout = fetchTimeout
+        resolver = mimei.map { MiMeiResolver(store: $0, dht: dht) }
     }
 
     public func register(on router: Router<BasicRequestContext>) {
         for path in ["ipfs/:cid", "ipfs/:cid/**"] {
-            router.get(RouterPath(path)) { request, context in try await serve(request, context, head: false) }
-            router.head(RouterPath(path)) { request, context in try await serve(request, context, head: true) }
+            router.get(RouterPath(path)) { request, context in try await ipfs(request, context, head: false) }
+            router.head(RouterPath(path)) { request, context in try await ipfs(request, context, head: true) }
+        }
+        guard resolver != nil else { return }
+        for path in ["mm/:mid", "mm/:mid/**"] {
+            router.get(RouterPath(path)) { request, context in try await mm(request, context, head: false) }
+            router.head(RouterPath(path)) { request, context in try await mm(request, context, head: true) }
         }
     }
+
+    private static func path(_ context: BasicRequestContext) -> [String] {
+        context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
+    }
+
+    private func ipfs(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
+        let text = try context.parameters.require("cid")
+        let root: CID
+        do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
+        let path = Self.path(context)
+        return try await serve(request, root: root, path: path, shownPath: "/ipfs/" + ([root.text] + path).joined(separator: "/"),
+                               cacheControl: Self.immutable, head: head)
+    }
+
+    /// `/mm/{mid}[/path][?ver=N]`: the MiMei's version, served as its CID is. A site (a directory with
+    /// `index.html` at its root) answers an unknown path with that `index.html`, as a single-page app
+    /// expects of its host.
+    private func mm(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
+        guard let resolver else { throw APIError(.notFound, "not_found", "no MiMei here") }
+        let text = try context.parameters.require("mid")
+        let resolved = try await resolver.resolve(text, version: request.uri.queryParameters["ver"].map(String.init))
+        let path = Self.path(context)
+        let shown = "/mm/" + ([resolved.mimei.id.text] + path).joined(separator: "/")
+        let cache = resolved.pinnedVersion ? Self.immutable : Self.mutable
+        do {
+            var response = try await serve(request, root: resolved.cid, path: path, shownPath: shown, cacheControl: cache, head: head)
+            response.headers[Self.mimeiVersionHeader] = "\(resolved.version)"
+            return response
+        } catch let error as APIError where error.status == .notFound && !path.isEmpty && path.last?.contains(".") != true {
+            let deadline = ContinuousClock.now + fetchTimeout
+            guard case .directory(let links) = try await fetching(deadline, { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }),
+                  links.contains(where: { $0.name == "index.html" }) else { throw error }
+            var response = try await serve(request, root: resolved.cid, path: ["index.html"], shownPath: shown, cacheControl: cache, head: head)
+            response.headers[Self.mimeiVersionHeader] = "\(resolved.version)"
+            return response
+        }
+    }
+
+    static let mimeiVersionHeader = HTTPField.Name("X-MiMei-Version") ?? .server
 
     enum Format: Equatable {
         case unixfs, raw, car(ContentExport.Scope)
@@ -69,16 +118,11 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    private func serve(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
-        let text = try context.parameters.require("cid")
-        let root: CID
-        do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
-        let path = context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
+    private func serve(_ request: Request, root: CID, path: [String], shownPath ipfsPath: String, cacheControl: String, head: Bool) async throws -> Response {
         let format = try Self.format(request)
         let deadline = ContinuousClock.now + fetchTimeout
         let resolved = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.resolve(root, path: path) }
-        let ipfsPath = "/ipfs/" + ([root.text] + path).joined(separator: "/")
-        var headers: HTTPFields = [.cacheControl: Self.immutable, Self.ipfsPathHeader: ipfsPath,
+        var headers: HTTPFields = [.cacheControl: cacheControl, Self.ipfsPathHeader: ipfsPath,
                                    Self.ipfsRootsHeader: resolved.passed.map(\.text).joined(separator: ",")]
         let etag = switch format {
         case .unixfs: "\"\(resolved.cid.text)\""
@@ -106,7 +150,6 @@ public struct GatewayRoutes: Sendable {
             headers[.contentType] = CARv1.contentType
             headers[Self.noSniffHeader] = "nosniff"
             headers[.contentDisposition] = "attachment; filename=\"\(root.text).car\""
-            headers[.cacheControl] = Self.immutable
             if head { return Response(status: .ok, headers: headers, body: ResponseBody()) }
             let export = self.export, passed = resolved.passed
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in

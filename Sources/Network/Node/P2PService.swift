@@ -10,13 +10,15 @@ public struct P2PNetwork: Sendable {
     public let peers: LedgerPeers
     public let consensus: ConsensusPeers?
     public let bitswap: Bitswap?
+    public let follower: MiMeiFollower?
 
-    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil) {
+    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
         self.consensus = consensus
         self.bitswap = bitswap
+        self.follower = follower
     }
 }
 
@@ -53,8 +55,13 @@ public struct P2PService: Service {
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
         var lastRepublish = Date(), lastSave = Date(), lastRefresh = Date()
         var announced: Set<CID> = []
+        var lastFollow = Date.distantPast
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             await announcePins(&announced)
+            if let follower = network.follower, Date().timeIntervalSince(lastFollow) >= Double(MiMeiFollower.intervalSeconds) {
+                lastFollow = Date()
+                await follower.check()
+            }
             do { try await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(5)) } } catch { break }
             await keepConnected()
             if Date().timeIntervalSince(lastSave) > 60 {

@@ -16,6 +16,12 @@ public final class MiMeiStore: @unchecked Sendable {
         public let cid: CID
         /// The published head's end of life (milliseconds), for versions learnt from the network.
         public let endOfLife: UInt64?
+
+        public init(number: UInt64, cid: CID, endOfLife: UInt64?) {
+            self.number = number
+            self.cid = cid
+            self.endOfLife = endOfLife
+        }
     }
 
     public enum Failure: Error, CustomStringConvertible {

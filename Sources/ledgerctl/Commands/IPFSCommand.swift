@@ -26,6 +26,24 @@ extension GlobalOptions {
     }
 }
 
+/// Imports `path` into the store: blocks written in batches of 64 (16 MiB at the default chunk size),
+/// then the root pinned.
+func storeImport(_ adding: ContentImport, _ path: String, into store: ContentStore) throws -> (UnixFSImporter.Node, UInt64) {
+    var batch: [(CID, [UInt8])] = []
+    do {
+        let (root, bytes) = try adding.add(path) { cid, block in
+            batch.append((cid, block))
+            if batch.count == 64 {
+                try store.put(batch)
+                batch.removeAll(keepingCapacity: true)
+            }
+        }
+        try store.put(batch)
+        try store.pin(root.cid)
+        return (root, bytes)
+    } catch { throw CLIError("\(error)") }
+}
+
 /// A CID argument, refused in one line when it is not one.
 func parseCID(_ text: String) throws -> CID {
     do { return try CID(text: text) } catch { throw CLIError("\(error)") }
@@ -142,20 +160,7 @@ struct IPFSAddCommand: AsyncParsableCommand {
         if onlyHash {
             do { (root, bytes) = try adding.add(file) { _, _ in } } catch { throw CLIError("\(error)") }
         } else {
-            // Blocks are written in batches of 64 (16 MiB at the default chunk size), then the root pinned.
-            let store = try options.contentStore
-            var batch: [(CID, [UInt8])] = []
-            do {
-                (root, bytes) = try adding.add(file) { cid, block in
-                    batch.append((cid, block))
-                    if batch.count == 64 {
-                        try store.put(batch)
-                        batch.removeAll(keepingCapacity: true)
-                    }
-                }
-                try store.put(batch)
-                try store.pin(root.cid)
-            } catch { throw CLIError("\(error)") }
+            (root, bytes) = try storeImport(adding, file, into: try options.contentStore)
         }
         let name = URL(fileURLWithPath: file).lastPathComponent
         options.output(["cid": root.cid.text, "name": name, "bytes": bytes, "size": root.totalSize]) {
