@@ -20,6 +20,9 @@ public struct GatewayRoutes: Sendable {
     /// DAGs known to be wholly held (fetched or walked whole), with the store's garbage-collection count
     /// then: a collection since (ledgerctl's `repo gc`, in another process) makes the entry stale.
     let complete = NIOLockedValueBox([CID: UInt64]())
+    /// DAG walks and fetches running now, at most `fetchesMax` (each holds its set of CIDs seen).
+    let fetches = NIOLockedValueBox(0)
+    static let fetchesMax = 16
     static let immutable = "public, max-age=29030400, immutable"
     // Valid field names, so the fallbacks are never taken (they keep a trap out of the code).
     static let ipfsPathHeader = HTTPField.Name("X-Ipfs-Path") ?? .server
@@ -142,10 +145,14 @@ public struct GatewayRoutes: Sendable {
             return Response(status: .ok, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: block)))
         case .car(let scope):
             // The whole scope is fetched before the first byte, so the stream cannot break on a missing block.
-            if scope == .block {
-                _ = try await fetching(deadline) { () throws(ContentExport.Failure) in try self.export.block(resolved.cid) }
-            } else {
-                try await complete(resolved.cid, deadline)
+            // Entity: a file whole; a directory's or symlink's node alone (so its block is all that is fetched).
+            let entry: ContentExport.Entry? = scope == .all ? nil : try await fetching(deadline) { () throws(ContentExport.Failure) in
+                _ = try self.export.block(resolved.cid)
+                return resolved.cid.codec == CID.rawCodec ? .file(size: 0) : try self.export.entry(resolved.cid)
+            }
+            switch (scope, entry) {
+            case (.block, _), (.entity, .directory?), (.entity, .symlink?): break
+            default: try await complete(resolved.cid, deadline)
             }
             headers[.contentType] = CARv1.contentType
             headers[Self.noSniffHeader] = "nosniff"
@@ -195,10 +202,15 @@ public struct GatewayRoutes: Sendable {
     private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws {
         let collections = export.store.collections
         guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections else { return }
-        // A recursive pin holds its whole DAG (garbage collection keeps what pins reach).
-        if (try? export.store.isPinned(cid)) != true {
-            do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
-        }
+        // Walked once (blocks held are read, not fetched), then known complete until the next collection.
+        // A pin is no proof: `pin add` needs only the root.
+        guard fetches.withLockedValue({ count -> Bool in
+            guard count < Self.fetchesMax else { return false }
+            count += 1
+            return true
+        }) else { throw APIError(.serviceUnavailable, "busy", "\(Self.fetchesMax) fetches are running; try again") }
+        defer { fetches.withLockedValue { $0 -= 1 } }
+        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
         complete.withLockedValue {
             if $0.count >= 65_536 { $0.removeAll() }
             $0[cid] = collections
@@ -248,15 +260,26 @@ public struct GatewayRoutes: Sendable {
         if head || length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
         let export = self.export, window = range ?? 0...(total - 1), firstPiece = first
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
+            // Exactly `length` bytes: the size comes from the root's UnixFS data, which whoever built the
+            // DAG chose. More bytes than it says are not written; fewer end the connection with an error,
+            // so that nothing after the body can pass for another response.
+            var left = length
+            func emit(_ piece: ArraySlice<UInt8>) async throws {
+                let count = Int(min(UInt64(piece.count), left))
+                guard count > 0 else { return }
+                try await writer.write(ByteBuffer(bytes: piece.prefix(count)))
+                left -= UInt64(count)
+            }
             var offset = window.lowerBound
             if offset < UInt64(firstPiece.count) {
                 let end = min(window.upperBound + 1, UInt64(firstPiece.count))
-                try await writer.write(ByteBuffer(bytes: firstPiece[Int(offset)..<Int(end)]))
+                try await emit(firstPiece[Int(offset)..<Int(end)])
                 offset = end
             }
             if offset <= window.upperBound {
-                try await export.file(cid, range: offset...window.upperBound) { try await writer.write(ByteBuffer(bytes: $0)) }
+                try await export.file(cid, range: offset...window.upperBound) { try await emit($0[...]) }
             }
+            guard left == 0 else { throw ContentExport.Failure.malformed(cid, "its data is shorter than the size it declares") }
             try await writer.finish(nil)
         })
     }

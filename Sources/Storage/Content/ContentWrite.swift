@@ -8,7 +8,14 @@ import Ledger
 public struct ContentWrite: Sendable {
     public let export: ContentExport
 
-    public init(export: ContentExport) { self.export = export }
+    /// Entries (files, directories, symlinks) written for one root, at most: a DAG that links one
+    /// directory from many places would otherwise write without end.
+    public let entriesMax: Int
+
+    public init(export: ContentExport, entriesMax: Int = 1 << 20) {
+        self.export = export
+        self.entriesMax = entriesMax
+    }
 
     public enum Failure: Error, CustomStringConvertible {
         case unsafeName(CID, String)
@@ -33,12 +40,15 @@ public struct ContentWrite: Sendable {
     public func write(_ root: CID, to path: String) async throws -> UInt64 {
         guard !FileManager.default.fileExists(atPath: path) else { throw Failure.exists(path) }
         var written: UInt64 = 0
-        try await write(root, to: path, depth: 0, written: &written)
+        var entries = 0
+        try await write(root, to: path, depth: 0, written: &written, entries: &entries)
         return written
     }
 
-    private func write(_ cid: CID, to path: String, depth: Int, written: inout UInt64) async throws {
+    private func write(_ cid: CID, to path: String, depth: Int, written: inout UInt64, entries: inout Int) async throws {
         guard depth <= ContentExport.depthMax else { throw ContentExport.Failure.malformed(cid, "directories nest deeper than \(ContentExport.depthMax)") }
+        entries += 1
+        guard entries <= entriesMax else { throw ContentExport.Failure.malformed(cid, "it holds more than \(entriesMax) entries") }
         switch try export.entry(cid) {
         case .file:
             // O_EXCL: never through a symlink or over anything already there.
@@ -55,7 +65,7 @@ public struct ContentWrite: Sendable {
             var names = Set<String>()
             for link in links where !Self.isSafe(link.name) || !names.insert(link.name).inserted { throw Failure.unsafeName(cid, link.name) }
             do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false) } catch { throw Failure.io("cannot create \(path): \(error.localizedDescription)") }
-            for link in links { try await write(link.cid, to: path + "/" + link.name, depth: depth + 1, written: &written) }
+            for link in links { try await write(link.cid, to: path + "/" + link.name, depth: depth + 1, written: &written, entries: &entries) }
         case .symlink(let target):
             do { try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target) } catch { throw Failure.io("cannot create the symlink \(path): \(error.localizedDescription)") }
         }

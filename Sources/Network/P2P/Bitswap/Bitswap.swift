@@ -49,6 +49,11 @@ public actor Bitswap {
     // Client state: what we want from peers.
     private var wants: [CID: Want] = [:]
     private var recent = RecentCIDs(capacity: 16_384)
+    /// CIDs asked of any peer lately: their blocks arriving late are not offences.
+    private var asked = RecentCIDs(capacity: 65_536)
+    /// The last send queued per peer: each send to a peer waits for the one before, so they leave in order.
+    private var sending: [PeerID: (number: Int, task: Task<Void, Never>)] = [:]
+    private var sendNumber = 0
     private var nextWaiter = 0
 
     /// Counters for tests, logs and the metrics route.
@@ -103,7 +108,7 @@ public actor Bitswap {
 
     /// Handles one message: its want-list (server side), then its blocks and presences (client side).
     func received(_ message: BitswapMessage, from peer: PeerID) throws(WireError) {
-        if message.full || !message.entries.isEmpty { try noteWants(message, from: peer) }
+        if message.full || !message.entries.isEmpty { noteWants(message, from: peer) }
         for block in message.blocks {
             guard let cid = try BitswapMessage.cid(prefix: block.prefix, data: block.data) else {
                 throw .malformed("Bitswap block under a hash function this node never asks for")
@@ -125,25 +130,33 @@ public actor Bitswap {
         var pending: [[UInt8]: BitswapMessage.Entry] = [:]
         /// Wants not held and not to be refused: answered when the block arrives.
         var remembered: [[UInt8]: BitswapMessage.Entry] = [:]
+        /// Wants being answered now: one cancelled meanwhile is not remembered afterwards.
+        var answering: Set<[UInt8]> = []
         var count: Int { pending.count + remembered.count }
     }
 
-    private func noteWants(_ message: BitswapMessage, from peer: PeerID) throws(WireError) {
+    /// The longest CID a want may name (a sha2-512 CIDv1 is 68 bytes): longer ones are not CIDs.
+    static let cidBytesMax = 128
+
+    private func noteWants(_ message: BitswapMessage, from peer: PeerID) {
         var ledger = ledgers[peer] ?? PeerWants()
         if message.full { ledger = PeerWants() }
         for entry in message.entries {
             if entry.cancel {
                 ledger.pending[entry.cid] = nil
                 ledger.remembered[entry.cid] = nil
+                ledger.answering.remove(entry.cid)
                 continue
             }
+            // Not a CID this node can hold: DONT_HAVE if asked for, else nothing; never remembered.
+            if entry.cid.count > Self.cidBytesMax || (try? CID(bytes: entry.cid)) == nil {
+                guard entry.sendDontHave, entry.cid.count <= Self.cidBytesMax else { continue }
+            }
+            // Past the limit, further wants are dropped (as boxo truncates), not queued.
+            guard ledger.pending[entry.cid] != nil || ledger.count < limits.wantsPerPeer else { continue }
             if ledger.pending[entry.cid] == nil { ledger.order.append(entry.cid) }
             ledger.remembered[entry.cid] = nil
             ledger.pending[entry.cid] = entry
-        }
-        guard ledger.count <= limits.wantsPerPeer else {
-            ledgers[peer] = nil
-            throw .malformed("Bitswap want-list of more than \(limits.wantsPerPeer) entries")
         }
         // Wanted, cancelled and wanted again leaves stale places in `order`: drop them before they pile up.
         if ledger.pending.isEmpty { ledger.order.removeAll() }
@@ -158,16 +171,24 @@ public actor Bitswap {
     }
 
     /// Takes up to `count` wants to answer, or nil (and the peer leaves `serving`) when none is left.
+    /// `remember`: wants of the last batch that were neither held nor to be refused.
     private func nextWants(of peer: PeerID, count: Int, remember: [BitswapMessage.Entry]) -> [BitswapMessage.Entry]? {
         guard var ledger = ledgers[peer] else {
             serving.remove(peer)
             return nil
         }
-        for entry in remember where ledger.count < limits.wantsPerPeer { ledger.remembered[entry.cid] = entry }
+        for entry in remember where ledger.answering.contains(entry.cid) && ledger.pending[entry.cid] == nil && ledger.count < limits.wantsPerPeer
+            && (try? CID(bytes: entry.cid)) != nil {
+            ledger.remembered[entry.cid] = entry
+        }
+        ledger.answering.removeAll()
         var taken: [BitswapMessage.Entry] = []
         var index = 0
         while index < ledger.order.count && taken.count < count {
-            if let entry = ledger.pending.removeValue(forKey: ledger.order[index]) { taken.append(entry) }
+            if let entry = ledger.pending.removeValue(forKey: ledger.order[index]) {
+                taken.append(entry)
+                ledger.answering.insert(entry.cid)
+            }
             index += 1
         }
         ledger.order.removeFirst(index)
@@ -182,16 +203,31 @@ public actor Bitswap {
         counters.presencesSent += presences
     }
 
-    /// One peer's answers, message by message, on a stream this node opens (and reopens once if it breaks).
+    /// One peer's answers on a stream this node opens (reopened once if it breaks). Each message is
+    /// written before the next is built, so a peer that reads slowly holds at most one message here.
     private nonisolated func answer(_ peer: PeerID) async {
         var stream: P2PStream?
         var remember: [BitswapMessage.Entry] = []
         defer { if let stream { Task { await stream.close() } } }
+        func write(_ message: BitswapMessage) async {
+            guard !message.isEmpty else { return }
+            for attempt in 0..<2 {
+                do {
+                    if stream == nil { stream = try await swarm.openStream(to: peer, protocols: [Self.protocolID]) }
+                    try await stream?.writeMessage(message.bytes)
+                    await served(blocks: message.blocks.count, bytes: message.blocks.reduce(0) { $0 + $1.data.count }, presences: message.presences.count)
+                    return
+                } catch {
+                    await stream?.reset()
+                    stream = nil
+                    if attempt == 1 { logger.debug("Bitswap answer not delivered", metadata: ["peer": "\(peer.short)", "error": "\(error)"]) }
+                }
+            }
+        }
         while let entries = await nextWants(of: peer, count: 64, remember: remember) {
             remember = []
             var message = BitswapMessage()
             var blockBytes = 0
-            var messages: [BitswapMessage] = []
             for entry in entries {
                 let cid = try? CID(bytes: entry.cid)
                 let block = cid.flatMap { try? store.get($0) }
@@ -200,7 +236,7 @@ public actor Bitswap {
                     message.presences.append((entry.cid, .have))
                 case (.block, .some(let block)):
                     if blockBytes > 0 && blockBytes + block.count > limits.blockBytesPerMessage {
-                        messages.append(message)
+                        await write(message)
                         message = BitswapMessage()
                         blockBytes = 0
                     }
@@ -210,21 +246,7 @@ public actor Bitswap {
                     if entry.sendDontHave { message.presences.append((entry.cid, .dontHave)) } else { remember.append(entry) }
                 }
             }
-            if !message.isEmpty { messages.append(message) }
-            for message in messages {
-                for attempt in 0..<2 {
-                    do {
-                        if stream == nil { stream = try await swarm.openStream(to: peer, protocols: [Self.protocolID]) }
-                        try await stream?.writeMessage(message.bytes)
-                        await served(blocks: message.blocks.count, bytes: message.blocks.reduce(0) { $0 + $1.data.count }, presences: message.presences.count)
-                        break
-                    } catch {
-                        await stream?.reset()
-                        stream = nil
-                        if attempt == 1 { logger.debug("Bitswap answer not delivered", metadata: ["peer": "\(peer.short)", "error": "\(error)"]) }
-                    }
-                }
-            }
+            await write(message)
         }
     }
 
@@ -283,16 +305,18 @@ public actor Bitswap {
         guard var want = wants[cid], let continuation = want.waiters.removeValue(forKey: waiter) else { return }
         continuation.resume(returning: .failure(.cancelled))
         if want.waiters.isEmpty {
-            wants[cid] = nil
-            cancel(cid, at: want.askedPeers)
+            wants[cid] = want
+            finish(cid, .failure(.cancelled))
         } else {
             wants[cid] = want
         }
     }
 
-    /// Asks the next candidate, or fails the want when none is left.
+    /// Asks the next candidate, or fails the want when none is left. The peer asked before is told to
+    /// cancel (an honest one would otherwise send the block whenever it got it).
     private func askNext(_ cid: CID) {
         guard var want = wants[cid] else { return }
+        if let previous = want.asked { cancel(cid, at: [previous]) }
         while want.next < want.candidates.count {
             let peer = want.candidates[want.next]
             want.next += 1
@@ -301,16 +325,18 @@ public actor Bitswap {
             want.askedPeers.insert(peer)
             want.generation += 1
             wants[cid] = want
+            asked.insert(cid)
             let generation = want.generation, timeout = limits.askTimeout
             let message = BitswapMessage(entries: [.init(cid: cid.bytes, wantType: .block, sendDontHave: true)])
-            let outbox = self.outbox
-            Task { await outbox.send(message.bytes, to: peer) }
+            send(message.bytes, to: peer, unreachable: { await $0.unreachable(cid, peer, generation) })
             Task {
                 try? await Task.sleep(for: timeout)
                 self.timedOut(cid, generation)
             }
             return
         }
+        want.asked = nil
+        wants[cid] = want
         finish(cid, .failure(.notFound(cid, asked: want.askedPeers.count)))
     }
 
@@ -319,22 +345,57 @@ public actor Bitswap {
         askNext(cid)
     }
 
+    /// A candidate that cannot be dialled counts as DONT_HAVE at once, instead of after a timeout.
+    private func unreachable(_ cid: CID, _ peer: PeerID, _ generation: Int) {
+        guard let want = wants[cid], want.generation == generation, want.asked == peer else { return }
+        askNext(cid)
+    }
+
+    /// Finishes a want; whoever was asked and did not deliver is told to cancel.
     private func finish(_ cid: CID, _ result: Result<Delivery, BitswapError>) {
         guard let want = wants.removeValue(forKey: cid) else { return }
         for continuation in want.waiters.values { continuation.resume(returning: result) }
+        let deliverer = (try? result.get())?.peer
+        cancel(cid, at: want.askedPeers.subtracting(deliverer.map { [$0] } ?? []))
     }
 
     private func cancel(_ cid: CID, at peers: Set<PeerID>) {
         let message = BitswapMessage(entries: [.init(cid: cid.bytes, cancel: true)]).bytes
-        let outbox = self.outbox
-        for peer in peers { Task { await outbox.send(message, to: peer) } }
+        for peer in peers { send(message, to: peer, unreachable: nil) }
     }
 
-    /// A block arrived: wanted, it is stored and handed out; recently received, it is a harmless
-    /// duplicate; anything else is a block nobody asked for, and the sender is banned.
+    /// Sends through the outbox in the order sends were made (a want is never overtaken by its cancel).
+    /// A peer not connected is dialled first; when that fails its queue is dropped and `unreachable` runs.
+    private func send(_ message: [UInt8], to peer: PeerID, unreachable: (@Sendable (Bitswap) async -> Void)?) {
+        let previous = sending[peer]?.task, outbox = self.outbox, swarm = self.swarm
+        sendNumber += 1
+        let number = sendNumber
+        let task = Task {
+            defer { Task { self.sent(peer, number) } }
+            await previous?.value
+            if !(await swarm.isConnected(peer)) {
+                guard (try? await swarm.connect(to: peer)) != nil else {
+                    await outbox.close(peer)
+                    if let unreachable { Task { await unreachable(self) } }
+                    return
+                }
+            }
+            await outbox.send(message, to: peer)
+        }
+        sending[peer] = (number, task)
+    }
+
+    private func sent(_ peer: PeerID, _ number: Int) {
+        if sending[peer]?.number == number { sending[peer] = nil }
+    }
+
+    /// A block arrived: wanted, it is stored and handed out; asked for recently (a want that moved on,
+    /// failed or was cancelled, whose answer came late) or received already, it is dropped; anything else
+    /// is a block nobody asked for — what a peer answering with the wrong block sends — and the sender is
+    /// banned.
     private func arrived(_ cid: CID, _ data: [UInt8], from peer: PeerID) throws(WireError) {
-        guard let want = wants[cid] else {
-            guard recent.contains(cid) else { throw .malformed("Bitswap block \(cid) that this node did not ask for") }
+        guard wants[cid] != nil else {
+            guard recent.contains(cid) || asked.contains(cid) else { throw .malformed("Bitswap block \(cid) that this node did not ask for") }
             counters.duplicateBlocks += 1
             return
         }
@@ -348,7 +409,6 @@ public actor Bitswap {
             return
         }
         finish(cid, .success(Delivery(data: data, peer: peer)))
-        cancel(cid, at: want.askedPeers.subtracting([peer]))
         nowHeld(cid)
     }
 

@@ -146,7 +146,10 @@ public struct ContentFetcher: Sendable {
                 let fetcher = self.fetcher, root = self.root
                 finding = Task { await fetcher.candidates(for: root) }
             }
-            var found = await finding?.value ?? []
+            // Cancellable: the fetch's deadline must not wait for a DHT lookup to end by itself.
+            let task = finding
+            var found = await withTaskCancellationHandler { await task?.value ?? [] } onCancel: { task?.cancel() }
+            try Task.checkCancellation()
             while found.isEmpty {
                 try await Task.sleep(for: .seconds(1))
                 found = await fetcher.candidates(for: root)
