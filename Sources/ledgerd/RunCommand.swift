@@ -162,14 +162,16 @@ struct RunCommand: AsyncParsableCommand {
         let contentStore: ContentStore
         do { contentStore = try ContentStore(path: directory.contentStorePath) } catch { throw RuntimeFailure("\(error)") }
         let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
-        let bitswap = Bitswap(swarm: swarm, store: contentStore, logger: logger)
+        let grants = CapabilityGrants()
+        let bitswap = Bitswap(swarm: swarm, store: contentStore, grants: grants, logger: logger)
         let mimeiStore: MiMeiStore
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
         let fetcher = ContentFetcher(bitswap: bitswap, dht: dht)
+        let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, grants: grants, logger: logger)
         let network = P2PNetwork(
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
-            follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, logger: logger))
+            follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))

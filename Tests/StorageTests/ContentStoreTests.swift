@@ -122,4 +122,35 @@ import Testing
         await #expect(throws: ContentExport.Failure.self) { try await export.file(wide) { read += $0.count } }
         #expect(read <= 10_000)
     }
+
+    @Test func privateBlocksAreMarkedAsTheyAreWrittenAndHiddenFromReadersWithoutAGrant() async throws {
+        let store = try ContentStore(path: try Self.folder("private") + "/content.sqlite")
+        let mimei = ID.derived("mimei", data: [7]), other = ID.derived("mimei", data: [8])
+        let publicRoot = try Self.add(Array(repeating: 1, count: 3_000), to: store, pin: true)
+        var importer = UnixFSImporter(options: try UnixFSImporter.Options(chunkSize: 1024))
+        var blocks: [(CID, [UInt8])] = []
+        for start in stride(from: 0, to: 3_000, by: 1024) { importer.add(Array(repeating: 2, count: min(1024, 3_000 - start))) { blocks.append(($0, $1)) } }
+        let root = importer.finish { blocks.append(($0, $1)) }.cid
+        try store.put(blocks, privateTo: mimei)
+        try store.pin(root)
+        for (cid, _) in blocks {
+            #expect(try store.privateOwners(cid) == [mimei])
+            #expect(try store.readable(cid, by: .all) && store.readable(cid, by: .granted([mimei])))
+            #expect(try !store.readable(cid, by: .stranger) && !store.readable(cid, by: .granted([other])))
+        }
+        #expect(try store.readable(publicRoot, by: .stranger) && store.privateOwners(publicRoot).isEmpty)
+        // The export tells a stranger the block is not held, in the same words as for a missing one.
+        let stranger = ContentExport(store: store).read(by: .stranger)
+        #expect(throws: ContentExport.Failure.self) { _ = try stranger.entry(root) }
+        do { _ = try stranger.block(root) } catch { #expect("\(error)" == "\(ContentExport.Failure.notFound(root))") }
+        var read: [UInt8] = []
+        try await ContentExport(store: store).read(by: .granted([mimei])).file(root) { read += $0 }
+        #expect(read == Array(repeating: 2, count: 3_000))
+        // Marking a held DAG marks every block under it; collecting unpinned blocks drops their marks.
+        try store.markPrivate(publicRoot, to: other)
+        #expect(try store.privateOwners(publicRoot) == [other])
+        try store.unpin(publicRoot)
+        try store.collectGarbage()
+        #expect(try store.privateOwners(publicRoot).isEmpty && store.privateOwners(root) == [mimei])
+    }
 }

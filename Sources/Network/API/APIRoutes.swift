@@ -86,6 +86,11 @@ public struct APIRoutes: Sendable {
         }
         admin.post("dht/provide") { request, _ in JSONResponse.make(try await queries.dhtProvide(try await jsonField(request, "key"))) }
         admin.post("dht/value") { request, _ in JSONResponse.make(try await queries.dhtPut(try await jsonField(request, "record"))) }
+        admin.post("mimei/head") { request, _ in
+            let body = try await jsonObject(request)
+            guard let mid = body["mid"] as? String else { throw APIError.badRequest("body must be JSON {\"mid\": \"ld1…\", \"capability\": \"hex\"}") }
+            return JSONResponse.make(try await queries.mimeiHead(mid, capability: body["capability"] as? String))
+        }
         admin.post("transactions") { request, _ in try await submit(request) }
         admin.get("node-key") { _, _ in
             JSONResponse.make(["id": queries.info.nodeKey.id.text, "public_key": queries.info.nodeKey.hex])
@@ -94,15 +99,19 @@ public struct APIRoutes: Sendable {
 
     /// One string field of a small JSON body.
     func jsonField(_ request: Request, _ name: String) async throws -> String {
+        guard let value = try await jsonObject(request)[name] as? String else { throw APIError.badRequest("body must be JSON {\"\(name)\": \"...\"}") }
+        return value
+    }
+
+    /// A small JSON object body.
+    func jsonObject(_ request: Request) async throws -> [String: Any] {
         var request = request
         let body: ByteBuffer
         do { body = try await request.collectBody(upTo: APIRoutes.requestBytesMax) } catch {
             throw APIError(.contentTooLarge, "too_large", "request body is larger than \(APIRoutes.requestBytesMax) bytes")
         }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any], let value = object[name] as? String else {
-            throw APIError.badRequest("body must be JSON {\"\(name)\": \"...\"}")
-        }
-        return value
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else { throw APIError.badRequest("body must be a JSON object") }
+        return object
     }
 
     /// Accepts `{"tx": "<hex of the signed transaction's DAG-CBOR>"}`.

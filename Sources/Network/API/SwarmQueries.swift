@@ -86,6 +86,24 @@ extension LedgerQueries {
         return ["key": text, "told": try await p2p.dht.provide(key)]
     }
 
+    /// A MiMei's newest head from the connected peers, through the head exchange, presenting `capability`
+    /// (hex) for a private one; the record is for the caller to check, as a DHT record is.
+    func mimeiHead(_ mid: String, capability: String?) async throws -> [String: Any] {
+        guard let id = try? ID(text: mid) else { throw APIError.badRequest("\(Parse.quote(mid)) is not a MiMei ID (ld1…)") }
+        var presented: [UInt8]?
+        if let capability {
+            guard let bytes = Hex.decode(capability), (try? MiMeiCapability(encoded: bytes)) != nil else {
+                throw APIError(.badRequest, "bad_capability", "capability is not a signed MiMei capability in hex")
+            }
+            presented = bytes
+        }
+        guard let exchange = try p2p.exchange else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node runs without the head exchange") }
+        guard let found = await exchange.head(id, capability: presented) else {
+            throw APIError.notFound("a head for \(id.text) from any connected peer (a private MiMei needs a capability its author signed for this node)")
+        }
+        return ["record": Hex.encode(found.record.encoded), "version": found.head.version, "cid": found.head.cid.text, "peers": found.peers.map(\.description)]
+    }
+
     func dhtGet(_ key: String?) async throws -> [String: Any] {
         guard let key, DHTRecord.isValidKey(key) else {
             throw APIError.badRequest("key must be /ledgerd/mimei/<MiMei ID>, /ledgerd/org/<id> or /ledgerd/addr/<id>")

@@ -61,8 +61,34 @@ public struct GatewayRoutes: Sendable {
         let root: CID
         do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
         let path = Self.path(context)
+        let access = try capabilities(request)
+        // A root marked as one of the presented capabilities' MiMei is fetched as that MiMei's.
+        var privateTo: ID?
+        if case .granted(let granted) = access, !granted.isEmpty {
+            privateTo = (try? export.store.privateOwners(root))?.first(where: granted.contains)
+        }
         return try await serve(request, root: root, path: path, shownPath: "/ipfs/" + ([root.text] + path).joined(separator: "/"),
-                               cacheControl: Self.immutable, head: head)
+                               cacheControl: Self.immutable, head: head, access: access, privateTo: privateTo)
+    }
+
+    /// The private MiMei a request may read: the capability (specs/content.md §Rights) in
+    /// `Authorization: Bearer <hex>` or `?cap=<hex>` (a link a browser can follow), checked against the
+    /// MiMei's descriptor held here. None presented: a stranger, who sees public content only.
+    func capabilities(_ request: Request) throws -> ContentAccess {
+        var text = request.uri.queryParameters["cap"].map(String.init)
+        if text == nil, let header = request.headers[.authorization], header.hasPrefix("Bearer ") { text = String(header.dropFirst(7)) }
+        guard let text else { return .stranger }
+        let capability: MiMeiCapability
+        do { capability = try MiMeiCapability(text: text.trimmingCharacters(in: .whitespaces)) } catch {
+            throw APIError(.badRequest, "bad_capability", "\(error)")
+        }
+        guard let mimei = try? resolver?.store.mimei(capability.mimei) else {
+            throw APIError(.forbidden, "bad_capability", "the capability's MiMei \(capability.mimei) is not held here")
+        }
+        do { try capability.check(mimei, reader: nil, now: UInt64(Date().timeIntervalSince1970 * 1000)) } catch {
+            throw APIError(.forbidden, "bad_capability", "\(error)")
+        }
+        return .granted([mimei.id])
     }
 
     /// `/mm/{mid}[/path][?ver=N]`: the MiMei's version, served as its CID is. A site (a directory with
@@ -71,19 +97,24 @@ public struct GatewayRoutes: Sendable {
     private func mm(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
         guard let resolver else { throw APIError(.notFound, "not_found", "no MiMei here") }
         let text = try context.parameters.require("mid")
-        let resolved = try await resolver.resolve(text, version: request.uri.queryParameters["ver"].map(String.init))
+        let access = try capabilities(request)
+        let resolved = try await resolver.resolve(text, version: request.uri.queryParameters["ver"].map(String.init), access: access)
+        let privateTo = resolved.mimei.isPrivate ? resolved.mimei.id : nil
+        let export = self.export.read(by: access)
         let path = Self.path(context)
         let shown = "/mm/" + ([resolved.mimei.id.text] + path).joined(separator: "/")
         let cache = resolved.pinnedVersion ? Self.immutable : Self.mutable
         do {
-            var response = try await serve(request, root: resolved.cid, path: path, shownPath: shown, cacheControl: cache, head: head)
+            var response = try await serve(request, root: resolved.cid, path: path, shownPath: shown, cacheControl: cache, head: head,
+                                           access: access, privateTo: privateTo)
             response.headers[Self.mimeiVersionHeader] = "\(resolved.version)"
             return response
         } catch let error as APIError where error.status == .notFound && !path.isEmpty && path.last?.contains(".") != true {
             let deadline = ContinuousClock.now + fetchTimeout
-            guard case .directory(let links) = try await fetching(deadline, { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }),
+            guard case .directory(let links) = try await fetching(deadline, privateTo: privateTo, { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }),
                   links.contains(where: { $0.name == "index.html" }) else { throw error }
-            var response = try await serve(request, root: resolved.cid, path: ["index.html"], shownPath: shown, cacheControl: cache, head: head)
+            var response = try await serve(request, root: resolved.cid, path: ["index.html"], shownPath: shown, cacheControl: cache, head: head,
+                                           access: access, privateTo: privateTo)
             response.headers[Self.mimeiVersionHeader] = "\(resolved.version)"
             return response
         }
@@ -121,10 +152,25 @@ public struct GatewayRoutes: Sendable {
         }
     }
 
-    private func serve(_ request: Request, root: CID, path: [String], shownPath ipfsPath: String, cacheControl: String, head: Bool) async throws -> Response {
+    /// Serves `root` as `access` may read it; what is missing is fetched (as `privateTo`'s when given).
+    private func serve(_ request: Request, root: CID, path: [String], shownPath ipfsPath: String, cacheControl: String, head: Bool,
+                       access: ContentAccess, privateTo: ID?) async throws -> Response {
         let format = try Self.format(request)
         let deadline = ContinuousClock.now + fetchTimeout
-        let resolved = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.resolve(root, path: path) }
+        let export = self.export.read(by: access)
+        func fetching<T>(_ deadline: ContinuousClock.Instant, _ body: () throws(ContentExport.Failure) -> T) async throws -> T {
+            try await self.fetching(deadline, privateTo: privateTo, body)
+        }
+        func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws { try await self.complete(cid, deadline, privateTo: privateTo) }
+        func file(_ cid: CID, name: String?, size: UInt64?, request: Request, headers: HTTPFields, head: Bool) async throws -> Response {
+            try await self.file(cid, name: name, size: size, request: request, headers: headers, head: head, export: export)
+        }
+        let resolved = try await fetching(deadline) { () throws(ContentExport.Failure) in
+            let resolved = try export.resolve(root, path: path)
+            // Resolving an empty path reads no block: the root is checked here, before any header says it exists.
+            _ = try export.block(resolved.cid)
+            return resolved
+        }
         var headers: HTTPFields = [.cacheControl: cacheControl, Self.ipfsPathHeader: ipfsPath,
                                    Self.ipfsRootsHeader: resolved.passed.map(\.text).joined(separator: ",")]
         let etag = switch format {
@@ -147,8 +193,8 @@ public struct GatewayRoutes: Sendable {
             // The whole scope is fetched before the first byte, so the stream cannot break on a missing block.
             // Entity: a file whole; a directory's or symlink's node alone (so its block is all that is fetched).
             let entry: ContentExport.Entry? = scope == .all ? nil : try await fetching(deadline) { () throws(ContentExport.Failure) in
-                _ = try self.export.block(resolved.cid)
-                return resolved.cid.codec == CID.rawCodec ? .file(size: 0) : try self.export.entry(resolved.cid)
+                _ = try export.block(resolved.cid)
+                return resolved.cid.codec == CID.rawCodec ? .file(size: 0) : try export.entry(resolved.cid)
             }
             switch (scope, entry) {
             case (.block, _), (.entity, .directory?), (.entity, .symlink?): break
@@ -158,7 +204,7 @@ public struct GatewayRoutes: Sendable {
             headers[Self.noSniffHeader] = "nosniff"
             headers[.contentDisposition] = "attachment; filename=\"\(root.text).car\""
             if head { return Response(status: .ok, headers: headers, body: ResponseBody()) }
-            let export = self.export, passed = resolved.passed
+            let passed = resolved.passed
             return Response(status: .ok, headers: headers, body: ResponseBody { writer in
                 try await writer.write(ByteBuffer(bytes: CARv1.header(roots: [root])))
                 try await export.carBlocks(passed: passed, scope: scope) { cid, data in try await writer.write(ByteBuffer(bytes: CARv1.section(cid, data))) }
@@ -188,18 +234,18 @@ public struct GatewayRoutes: Sendable {
 
     /// Runs `body`; each block it misses is fetched from peers (when this node has a fetcher) and `body`
     /// runs again, until the deadline.
-    private func fetching<T>(_ deadline: ContinuousClock.Instant, _ body: () throws(ContentExport.Failure) -> T) async throws -> T {
+    private func fetching<T>(_ deadline: ContinuousClock.Instant, privateTo: ID?, _ body: () throws(ContentExport.Failure) -> T) async throws -> T {
         for _ in 0..<(ContentExport.depthMax + 2) {
             do { return try body() } catch {
                 guard case .notFound(let missing) = error, let fetcher else { throw Self.apiError(error) }
-                do { _ = try await fetcher.block(missing, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+                do { _ = try await fetcher.block(missing, timeout: deadline - .now, privateTo: privateTo) } catch { throw Self.apiError(error) }
             }
         }
         throw APIError(.badGateway, "not_unixfs", "the path goes deeper than \(ContentExport.depthMax) levels")
     }
 
     /// Makes sure every block under `cid` is held, fetching what is missing before the deadline.
-    private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws {
+    private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant, privateTo: ID?) async throws {
         let collections = export.store.collections
         guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections else { return }
         // Walked once (blocks held are read, not fetched), then known complete until the next collection.
@@ -210,14 +256,14 @@ public struct GatewayRoutes: Sendable {
             return true
         }) else { throw APIError(.serviceUnavailable, "busy", "\(Self.fetchesMax) fetches are running; try again") }
         defer { fetches.withLockedValue { $0 -= 1 } }
-        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now) } catch { throw Self.apiError(error) }
+        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now, privateTo: privateTo) } catch { throw Self.apiError(error) }
         complete.withLockedValue {
             if $0.count >= 65_536 { $0.removeAll() }
             $0[cid] = collections
         }
     }
 
-    private func file(_ cid: CID, name: String?, size: UInt64?, request: Request, headers: HTTPFields, head: Bool) async throws -> Response {
+    private func file(_ cid: CID, name: String?, size: UInt64?, request: Request, headers: HTTPFields, head: Bool, export: ContentExport) async throws -> Response {
         var headers = headers
         let total: UInt64
         if let size { total = size } else {
@@ -258,7 +304,7 @@ public struct GatewayRoutes: Sendable {
         let length = range.map { $0.upperBound - $0.lowerBound + 1 } ?? total
         headers[.contentLength] = "\(length)"
         if head || length == 0 { return Response(status: status, headers: headers, body: ResponseBody()) }
-        let export = self.export, window = range ?? 0...(total - 1), firstPiece = first
+        let window = range ?? 0...(total - 1), firstPiece = first
         return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { writer in
             // Exactly `length` bytes: the size comes from the root's UnixFS data, which whoever built the
             // DAG chose. More bytes than it says are not written; fewer end the connection with an error,
@@ -334,7 +380,8 @@ public struct GatewayRoutes: Sendable {
         case BitswapError.notFound: APIError(.notFound, "not_found", "\(error)")
         case BitswapError.store: APIError(.badGateway, "fetch_failed", "\(error)")
         case BitswapError.cancelled: APIError(.serviceUnavailable, "cancelled", "the fetch was cancelled")
-        case ContentExport.Failure.notFound(let cid): APIError(.notFound, "not_found", "\(cid) is not held by this node")
+        // A block hidden from this reader is told exactly as one not held.
+        case ContentExport.Failure.notFound(let cid), ContentExport.Failure.hidden(let cid): APIError(.notFound, "not_found", "\(cid) is not held by this node")
         case ContentExport.Failure.noSuchPath: APIError(.notFound, "not_found", "\(error)")
         case ContentExport.Failure.store(.damaged): APIError(.internalServerError, "damaged", "\(error)")
         default: APIError(.badGateway, "not_unixfs", "\(error)")

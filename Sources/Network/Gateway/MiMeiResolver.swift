@@ -22,7 +22,9 @@ public struct MiMeiResolver: Sendable {
         public let pinnedVersion: Bool
     }
 
-    public func resolve(_ text: String, version: String?) async throws -> Resolved {
+    /// `access`: the private MiMei the request holds capabilities for. Any other private MiMei is answered
+    /// exactly as one not known at all, and its head is never looked for in the DHT.
+    public func resolve(_ text: String, version: String?, access: ContentAccess = .stranger) async throws -> Resolved {
         let id: ID
         do { id = try ID(text: text) } catch { throw APIError(.badRequest, "bad_mimei", "\(text.prefix(64)) is not a MiMei ID (ld1…)") }
         var number: UInt64?
@@ -33,18 +35,27 @@ public struct MiMeiResolver: Sendable {
         let local: (MiMei?, [MiMeiStore.Version])
         do { local = (try store.mimei(id), try store.versions(id)) } catch { throw APIError(.internalServerError, "store", "\(error)") }
         var mimei = local.0
+        let unknown = APIError(.notFound, "not_found", "MiMei \(id) is not known here or in the DHT")
+        if let held = mimei, held.isPrivate, !Self.grants(access, id) { throw unknown }
         var best = number.flatMap { wanted in local.1.first { $0.number == wanted } } ?? (number == nil ? local.1.last : nil)
         // The network's head, when the last is asked for or the version asked for is not here.
-        if number == nil || best == nil, let dht, let record = await dht.get(MiMei.headKey(id)),
+        if mimei?.isPrivate != true, number == nil || best == nil, let dht, let record = await dht.get(MiMei.headKey(id)),
            let head = try? MiMeiHead(value: record.value, key: record.key) {
             if mimei == nil { mimei = head.mimei }
             if number == nil ? head.version > (best?.number ?? 0) : head.version == number {
                 best = MiMeiStore.Version(number: head.version, cid: head.cid, endOfLife: head.endOfLife)
             }
         }
-        guard let mimei else { throw APIError(.notFound, "not_found", "MiMei \(id) is not known here or in the DHT") }
-        guard !mimei.isPrivate else { throw APIError(.forbidden, "private", "MiMei \(id) is private") }
+        // A private descriptor from the DHT (its author put the head there by hand) is treated as unknown too.
+        guard let mimei, !mimei.isPrivate || Self.grants(access, id) else { throw unknown }
         guard let best else { throw APIError(.notFound, "not_found", "MiMei \(id) has no version \(number.map(String.init) ?? "yet")") }
         return Resolved(mimei: mimei, version: best.number, cid: best.cid, pinnedVersion: number != nil)
+    }
+
+    static func grants(_ access: ContentAccess, _ id: ID) -> Bool {
+        switch access {
+        case .all: true
+        case .granted(let mimei): mimei.contains(id)
+        }
     }
 }

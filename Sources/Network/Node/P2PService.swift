@@ -11,14 +11,17 @@ public struct P2PNetwork: Sendable {
     public let consensus: ConsensusPeers?
     public let bitswap: Bitswap?
     public let follower: MiMeiFollower?
+    public let exchange: MiMeiExchange?
 
-    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil) {
+    public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
+                exchange: MiMeiExchange? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
         self.consensus = consensus
         self.bitswap = bitswap
         self.follower = follower
+        self.exchange = exchange
     }
 }
 
@@ -44,6 +47,7 @@ public struct P2PService: Service {
         await network.peers.start()
         await network.consensus?.start()
         await network.bitswap?.start()
+        await network.exchange?.start()
         do { try await swarm.listen() } catch {
             throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
         }
@@ -92,6 +96,11 @@ public struct P2PService: Service {
         // At most 32 a round, so that a store with many pins does not hold up the rest of this loop.
         let fresh = pins.map(\.cid).filter { !announced.contains($0) }.prefix(32)
         for cid in fresh {
+            // A private MiMei's root is never announced: the DHT would tell anyone its CID and who holds it.
+            guard (try? store.privateOwners(cid))?.isEmpty == true else {
+                announced.insert(cid)
+                continue
+            }
             // Told to nobody (no peers yet): tried again next round.
             if await network.dht.provide(ContentFetcher.providerKey(cid)) > 0 { announced.insert(cid) }
         }

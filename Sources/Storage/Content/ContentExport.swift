@@ -12,13 +12,22 @@ public struct ContentExport: Sendable {
     /// Blocks read for one file, at most (`blocksPerFileMax` unless a test lowers it).
     public let blocksPerFile: Int
 
-    public init(store: ContentStore, blocksPerFile: Int = ContentExport.blocksPerFileMax) {
+    /// Who reads: a private MiMei's blocks are `hidden` from a reader it was not granted to.
+    public let access: ContentAccess
+
+    public init(store: ContentStore, blocksPerFile: Int = ContentExport.blocksPerFileMax, access: ContentAccess = .all) {
         self.store = store
         self.blocksPerFile = blocksPerFile
+        self.access = access
     }
+
+    /// The same export, read by `access`.
+    public func read(by access: ContentAccess) -> ContentExport { ContentExport(store: store, blocksPerFile: blocksPerFile, access: access) }
 
     public enum Failure: Error, CustomStringConvertible {
         case notFound(CID)
+        /// A private MiMei's block, asked for by a reader without a capability: told as if it were absent.
+        case hidden(CID)
         case noSuchPath(CID, String)
         case notAFile(CID, String)
         case malformed(CID, String)
@@ -26,7 +35,7 @@ public struct ContentExport: Sendable {
 
         public var description: String {
             switch self {
-            case .notFound(let cid): "block \(cid) is not in this node's content store"
+            case .notFound(let cid), .hidden(let cid): "block \(cid) is not in this node's content store"
             case .noSuchPath(let cid, let name): "\(cid) has no entry named \(name.prefix(256))"
             case .notAFile(let cid, let kind): "\(cid) is a \(kind), not a file"
             case .malformed(let cid, let why): "block \(cid) is not UnixFS: \(why)"
@@ -44,6 +53,7 @@ public struct ContentExport: Sendable {
     /// The block, or why not.
     public func block(_ cid: CID) throws(Failure) -> [UInt8] {
         do {
+            guard try store.readable(cid, by: access) else { throw Failure.hidden(cid) }
             guard let found = try store.get(cid) else { throw Failure.notFound(cid) }
             return found
         } catch let failure as Failure { throw failure } catch let failure as ContentStore.Failure { throw .store(failure) } catch { throw .notFound(cid) }

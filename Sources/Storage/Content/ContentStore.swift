@@ -58,6 +58,7 @@ public final class ContentStore: @unchecked Sendable {
                 CREATE TABLE IF NOT EXISTS blocks (cid BLOB PRIMARY KEY, data BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS pins (cid BLOB PRIMARY KEY, recursive INTEGER NOT NULL);
                 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+                CREATE TABLE IF NOT EXISTS private_blocks (cid BLOB NOT NULL, mimei BLOB NOT NULL, PRIMARY KEY (cid, mimei)) WITHOUT ROWID;
                 INSERT OR IGNORE INTO meta VALUES ('bytes_used', 0);
                 INSERT OR IGNORE INTO meta VALUES ('collections', 0);
                 """)
@@ -88,7 +89,9 @@ public final class ContentStore: @unchecked Sendable {
     }
 
     /// Stores blocks (each checked against its CID) in one transaction; those held already are skipped.
-    public func put(_ blocks: [(CID, [UInt8])]) throws(Failure) {
+    /// `privateTo` marks every one of them (held already or not) as part of that private MiMei in the same
+    /// transaction, so that no reader without a capability can see a block before it is marked.
+    public func put(_ blocks: [(CID, [UInt8])], privateTo: ID? = nil) throws(Failure) {
         for (cid, bytes) in blocks {
             guard bytes.count <= Self.blockBytesMax else { throw .tooLarge(cid, bytes.count) }
             guard cid.matches(bytes) else { throw .mismatch(cid) }
@@ -98,6 +101,7 @@ public final class ContentStore: @unchecked Sendable {
                 bytesUsed = try metaValue("bytes_used")
                 var added: UInt64 = 0
                 for (cid, bytes) in blocks {
+                    if let privateTo { try tag(cid, privateTo) }
                     let exists = try database.statement("SELECT 1 FROM blocks WHERE cid = ?").bind(.blob(cid.bytes))
                     if try exists.step() { continue }
                     guard bytesUsed + added + UInt64(bytes.count) <= bytesMax else {
@@ -112,7 +116,43 @@ public final class ContentStore: @unchecked Sendable {
         }
     }
 
-    public func put(_ cid: CID, _ bytes: [UInt8]) throws(Failure) { try put([(cid, bytes)]) }
+    public func put(_ cid: CID, _ bytes: [UInt8], privateTo: ID? = nil) throws(Failure) { try put([(cid, bytes)], privateTo: privateTo) }
+
+    // MARK: - Private blocks
+
+    /// Call inside `locked`.
+    private func tag(_ cid: CID, _ mimei: ID) throws {
+        try database.statement("INSERT OR IGNORE INTO private_blocks (cid, mimei) VALUES (?, ?)").bind(.blob(cid.bytes), .blob(mimei.bytes)).run()
+    }
+
+    /// The private MiMei a block belongs to (empty: a public block). A block in several is readable with
+    /// a capability for any of them; one that is also in public content stays private here, the safe side.
+    public func privateOwners(_ cid: CID) throws(Failure) -> [ID] {
+        try locked {
+            let rows = try database.statement("SELECT mimei FROM private_blocks WHERE cid = ?").bind(.blob(cid.bytes))
+            var owners: [ID] = []
+            while try rows.step() { if let id = ID(bytes: rows.blob(0)) { owners.append(id) } }
+            return owners
+        }
+    }
+
+    /// Whether `access` may read the block (held or not).
+    public func readable(_ cid: CID, by access: ContentAccess) throws(Failure) -> Bool {
+        guard case .granted(let mimei) = access else { return true }
+        let owners = try privateOwners(cid)
+        return owners.isEmpty || owners.contains(where: mimei.contains)
+    }
+
+    /// Marks `root` and every block under it held here as part of the private MiMei `mimei`.
+    public func markPrivate(_ root: CID, to mimei: ID) throws(Failure) {
+        var marked: Set<CID> = [root]
+        var pending = [root]
+        while let cid = pending.popLast() {
+            guard cid.codec == CID.dagPBCodec, let block = try get(cid), let links = try? DagPB.links(of: block) else { continue }
+            for link in links where marked.insert(link.cid).inserted { pending.append(link.cid) }
+        }
+        try locked { try database.transaction { for cid in marked { try tag(cid, mimei) } } }
+    }
 
     /// A block's bytes, checked against its CID when read from the file; nil when not held.
     public func get(_ cid: CID) throws(Failure) -> [UInt8]? {
@@ -194,6 +234,7 @@ public final class ContentStore: @unchecked Sendable {
                 cache.removeAll()
                 for (cid, size) in doomed {
                     try database.statement("DELETE FROM blocks WHERE cid = ?").bind(.blob(cid.bytes)).run()
+                    try database.statement("DELETE FROM private_blocks WHERE cid = ?").bind(.blob(cid.bytes)).run()
                     freed += UInt64(size)
                 }
                 bytesUsed = try metaValue("bytes_used")

@@ -50,6 +50,8 @@ public final class MiMeiStore: @unchecked Sendable {
                                                   provide INTEGER NOT NULL DEFAULT 0);
                 CREATE TABLE IF NOT EXISTS mimei_versions (id BLOB NOT NULL, version INTEGER NOT NULL, cid BLOB NOT NULL, eol INTEGER,
                                                            PRIMARY KEY (id, version));
+                CREATE TABLE IF NOT EXISTS mimei_heads (id BLOB PRIMARY KEY, record BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS mimei_capabilities (id BLOB PRIMARY KEY, capability BLOB NOT NULL);
                 """)
         } catch { throw .sqlite("\(error)") }
     }
@@ -122,7 +124,39 @@ public final class MiMeiStore: @unchecked Sendable {
             try database.statement("INSERT OR REPLACE INTO mimei_versions (id, version, cid, eol) VALUES (?, ?, ?, ?)")
                 .bind(.blob(id.bytes), .integer(Int64(version.number)), .blob(version.cid.bytes), version.endOfLife.map { .integer(Int64($0)) } ?? .null).run()
         }
-        do { try content.pin(version.cid) } catch { throw .sqlite("\(error)") }
+        do {
+            // A private MiMei's content is marked as its own, whatever of it is held now (the rest is
+            // marked as it arrives: fetches for it pass `privateTo`), before the pin that gets roots announced.
+            if try mimei(id)?.isPrivate == true { try content.markPrivate(version.cid, to: id) }
+            try content.pin(version.cid)
+        } catch let failure as Failure { throw failure } catch { throw .sqlite("\(error)") }
+    }
+
+    /// The newest signed head (a DHT record's bytes) held for a MiMei: what the head exchange hands a
+    /// reader, and for a private MiMei the only copy (its head is never put into the DHT).
+    public func setHead(_ id: ID, record: [UInt8]) throws(Failure) {
+        try locked { try database.statement("INSERT OR REPLACE INTO mimei_heads (id, record) VALUES (?, ?)").bind(.blob(id.bytes), .blob(record)).run() }
+    }
+
+    public func head(_ id: ID) throws(Failure) -> [UInt8]? {
+        try locked {
+            let row = try database.statement("SELECT record FROM mimei_heads WHERE id = ?").bind(.blob(id.bytes))
+            return try row.step() ? row.blob(0) : nil
+        }
+    }
+
+    /// This node's capability to read a private MiMei it follows (presented to the peers it asks).
+    public func setCapability(_ id: ID, _ capability: [UInt8]) throws(Failure) {
+        try locked {
+            try database.statement("INSERT OR REPLACE INTO mimei_capabilities (id, capability) VALUES (?, ?)").bind(.blob(id.bytes), .blob(capability)).run()
+        }
+    }
+
+    public func capability(_ id: ID) throws(Failure) -> [UInt8]? {
+        try locked {
+            let row = try database.statement("SELECT capability FROM mimei_capabilities WHERE id = ?").bind(.blob(id.bytes))
+            return try row.step() ? row.blob(0) : nil
+        }
     }
 
     /// Follow: fetch each new version the author publishes. Provide: also announce it in the DHT.

@@ -27,18 +27,18 @@ extension GlobalOptions {
 }
 
 /// Imports `path` into the store: blocks written in batches of 64 (16 MiB at the default chunk size),
-/// then the root pinned.
-func storeImport(_ adding: ContentImport, _ path: String, into store: ContentStore) throws -> (UnixFSImporter.Node, UInt64) {
+/// then the root pinned. `privateTo`: every block is marked as that private MiMei's as it is written.
+func storeImport(_ adding: ContentImport, _ path: String, into store: ContentStore, privateTo: ID? = nil) throws -> (UnixFSImporter.Node, UInt64) {
     var batch: [(CID, [UInt8])] = []
     do {
         let (root, bytes) = try adding.add(path) { cid, block in
             batch.append((cid, block))
             if batch.count == 64 {
-                try store.put(batch)
+                try store.put(batch, privateTo: privateTo)
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        try store.put(batch)
+        try store.put(batch, privateTo: privateTo)
         try store.pin(root.cid)
         return (root, bytes)
     } catch { throw CLIError("\(error)") }

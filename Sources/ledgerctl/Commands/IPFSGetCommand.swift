@@ -57,8 +57,10 @@ struct IPFSLsCommand: AsyncParsableCommand {
 
 /// Makes sure the store holds `root`'s `scope`: if anything is missing, downloads the node's CAR of it
 /// (`/ipfs/{cid}?format=car`) to a temporary file and stores its blocks, each checked against its CID.
-/// Returns the blocks stored.
-func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, options: GlobalOptions) async throws -> Int {
+/// Returns the blocks stored. A private MiMei's content is asked for with its capability as bearer and
+/// its blocks marked as `privateTo`'s as they are stored.
+func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, options: GlobalOptions, capability: String? = nil,
+                privateTo: ID? = nil) async throws -> Int {
     let export = ContentExport(store: store)
     do {
         try await export.carBlocks(passed: [root], scope: scope) { _, _ in }
@@ -70,6 +72,7 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
     guard let url = URL(string: "\(client.base)/ipfs/\(root.text)?format=car&dag-scope=\(scope.rawValue)") else { throw CLIError("bad node URL \(client.base)") }
     var request = URLRequest(url: url, timeoutInterval: 3_600)
     request.setValue(CARv1.contentType, forHTTPHeaderField: "Accept")
+    if let capability { request.setValue("Bearer \(capability)", forHTTPHeaderField: "Authorization") }
     let file: URL, response: URLResponse
     do { (file, response) = try await URLSession.shared.download(for: request) } catch {
         throw CLIError("\(root) is not in the content store, and the node at \(client.base) cannot be reached to fetch it (\(error.localizedDescription)); is 'ledgerd run' running?")
@@ -92,13 +95,13 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
             while let (cid, data) = try reader.next() {
                 batch.append((cid, data))
                 if batch.count == 64 {
-                    try store.put(batch)
+                    try store.put(batch, privateTo: privateTo)
                     stored += batch.count
                     batch.removeAll(keepingCapacity: true)
                 }
             }
         }
-        try store.put(batch)
+        try store.put(batch, privateTo: privateTo)
         stored += batch.count
     } catch { throw CLIError("the node's CAR for \(root) is not valid: \(error)") }
     guard reader.atEnd, reader.roots == [root] else { throw CLIError("the node's CAR for \(root) is truncated or names other roots") }

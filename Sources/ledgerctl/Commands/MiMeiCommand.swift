@@ -12,9 +12,12 @@ struct MiMeiCommand: AsyncParsableCommand {
             setcid make a new version; publish signs the head (ID, version, CID, end of life) into the DHT; sync
             fetches another node's MiMei by its ID alone and follows it; provide announces that this node holds
             it. Versions: a number, last (the newest) or cur (this node's newest, the same here).
+            A private MiMei (create --private) is never put into the DHT or announced: its author grants
+            readers capabilities (grant), which sync presents to the peers it asks and the gateway takes
+            as 'Authorization: Bearer <capability>' or '?cap=<capability>'.
             Example: ledgerctl mimei create; ledgerctl mimei add ld1… site/ -r; ledgerctl mimei publish ld1…
             """,
-        subcommands: [Create.self, Add.self, SetCID.self, Publish.self, Show.self, Get.self, Sync.self, Provide.self, FindProviders.self])
+        subcommands: [Create.self, Add.self, SetCID.self, Publish.self, Show.self, Get.self, Sync.self, Provide.self, FindProviders.self, Grant.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a MiMei authored by the node's key (or --as).")
@@ -22,7 +25,7 @@ struct MiMeiCommand: AsyncParsableCommand {
         @Option(help: ArgumentHelp("file or database.", valueName: "type")) var type = "file"
         @Option(name: [.customShort("a"), .long], help: "The application that opens it (an app MiMei ID or a name).") var app = ""
         @Option(help: "An extension: a file type or tag.") var ext = ""
-        @Flag(help: "Private: never served, synced or listed without a capability (capabilities are not built yet).") var `private` = false
+        @Flag(help: "Private: never served, synced, announced or listed without a capability its author signed (see grant).") var `private` = false
 
         func run() async throws {
             guard let kind = MiMei.Kind(rawValue: type) else { throw CLIError("--type must be file or database") }
@@ -48,9 +51,9 @@ struct MiMeiCommand: AsyncParsableCommand {
         func run() async throws {
             let id = try parseMiMei(mid)
             let store = try options.mimeiStore
-            guard try known(store, id) != nil else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
+            guard let mimei = try known(store, id) else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
             let adding = ContentImport(options: try UnixFSImporter.Options(), recursive: recursive, hidden: hidden)
-            let (root, bytes) = try storeImport(adding, path, into: store.content)
+            let (root, bytes) = try storeImport(adding, path, into: store.content, privateTo: mimei.isPrivate ? id : nil)
             let version = try cli { try store.addVersion(id, cid: root.cid) }
             options.output(["mid": id.text, "cid": root.cid.text, "version": version, "bytes": bytes]) { "added /ipfs/\(root.cid.text) as version \(version) of \(id.text)" }
         }
@@ -72,7 +75,8 @@ struct MiMeiCommand: AsyncParsableCommand {
     }
 
     struct Publish: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "publish", abstract: "Sign the MiMei's last version into the DHT and announce this node as its provider.")
+        static let configuration = CommandConfiguration(commandName: "publish", abstract: "Sign the MiMei's last version into the DHT and announce this node as its provider.",
+                                                        discussion: "A private MiMei's head is kept here only, for readers with a capability to ask for.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The MiMei ID.") var mid: String
         @Option(help: "Hours until the head expires (default 168).") var eol = 168
@@ -87,9 +91,18 @@ struct MiMeiCommand: AsyncParsableCommand {
             let endOfLife = UInt64(Date().timeIntervalSince1970 * 1000) + UInt64(eol) * 3_600_000
             let head = try cli { try MiMeiHead(mimei: mimei, version: last.number, cid: last.cid, endOfLife: endOfLife) }
             let record = DHTRecord(key: mimei.headKey, value: head.encoded, seq: last.number, signer: author)
+            try cli {
+                try store.setHead(id, record: record.encoded)
+                try store.setFollowing(id, provide: !mimei.isPrivate)
+            }
+            if mimei.isPrivate {
+                options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": 0, "providers_told": 0]) {
+                    "signed \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h; private: kept here for readers with a capability, not put into the DHT"
+                }
+                return
+            }
             let client = try options.client
             let stored = try await client.post("/api/v1/admin/dht/value", ["record": Hex.encode(record.encoded)], admin: true)
-            try cli { try store.setFollowing(id, provide: true) }
             let told = try await client.post("/api/v1/admin/dht/provide", ["key": Hex.encode(Array(MiMei.providerKey(id).dropFirst(2)))], admin: true)
             options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": stored.uint("stored_on"), "providers_told": told.uint("told")]) {
                 "published \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h, on \(stored.string("stored_on")) peers"
@@ -107,7 +120,8 @@ struct MiMeiCommand: AsyncParsableCommand {
             let store = try options.mimeiStore
             let local = try known(store, id)
             let versions = try cli { try store.versions(id) }
-            let net = try await networkHead(id, options: options)
+            // A private MiMei's head is not in the DHT, and asking for it there would tell the network its ID.
+            let net = local?.isPrivate == true ? nil : try await networkHead(id, options: options)
             guard let mimei = local ?? net?.mimei else { throw CLIError("no MiMei \(id.text) here or in the DHT") }
             var conflict: String?
             if let net, let same = versions.first(where: { $0.number == net.version }), same.cid != net.cid {
@@ -143,7 +157,8 @@ struct MiMeiCommand: AsyncParsableCommand {
             let id = try parseMiMei(mid)
             let store = try options.mimeiStore
             var versions = try cli { try store.versions(id) }
-            if versions.isEmpty || ver == "last", let net = try await networkHead(id, options: options), net.version > (versions.last?.number ?? 0) {
+            if try known(store, id)?.isPrivate != true, versions.isEmpty || ver == "last", let net = try await networkHead(id, options: options),
+               net.version > (versions.last?.number ?? 0) {
                 versions.append(.init(number: net.version, cid: net.cid, endOfLife: net.endOfLife))
             }
             let chosen: MiMeiStore.Version?
@@ -163,14 +178,20 @@ struct MiMeiCommand: AsyncParsableCommand {
     }
 
     struct Sync: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch a MiMei by its ID alone (head from the DHT, content by Bitswap) and follow it.")
+        static let configuration = CommandConfiguration(commandName: "sync", abstract: "Fetch a MiMei by its ID alone (head from the DHT, content by Bitswap) and follow it.",
+                                                        discussion: "A private MiMei needs --cap: its head is asked of the connected peers, presenting the capability.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The MiMei ID.") var mid: String
+        @Option(name: .customLong("cap"), help: "A capability its author granted this node (for a private MiMei).") var capability: String?
 
         func run() async throws {
             let id = try parseMiMei(mid)
-            guard let head = try await networkHead(id, options: options) else { throw CLIError("no head for \(id.text) in the DHT; has its author published it?") }
-            guard !head.mimei.isPrivate else { throw CLIError("\(id.text) is private") }
+            if let capability {
+                try await syncPrivate(id, capability: try parseCapability(capability, for: id))
+                return
+            }
+            guard let head = try await networkHead(id, options: options) else { throw CLIError("no head for \(id.text) in the DHT; has its author published it? (a private MiMei needs --cap)") }
+            guard !head.mimei.isPrivate else { throw CLIError("\(id.text) is private: sync it with --cap, a capability its author granted") }
             let store = try options.mimeiStore
             let fetched = try await ensureHeld(head.cid, scope: .all, store: store.content, options: options)
             try cli {
@@ -180,6 +201,71 @@ struct MiMeiCommand: AsyncParsableCommand {
             options.output(["mid": id.text, "version": head.version, "cid": head.cid.text, "blocks_fetched": fetched]) {
                 "synced \(id.text) version \(head.version) (\(head.cid.text)); following it"
             }
+        }
+
+        /// The head through the head exchange (the node presents the capability to its peers), checked
+        /// here; the content through the node's gateway with the capability as bearer, every block marked
+        /// as the MiMei's before the version is recorded.
+        func syncPrivate(_ id: ID, capability: MiMeiCapability) async throws {
+            let view: [String: Any]
+            do { view = try await options.client.post("/api/v1/admin/mimei/head", ["mid": id.text, "capability": capability.text], admin: true) } catch {
+                throw CLIError("no peer gave a head for \(id.text) for this capability: \(error)")
+            }
+            let key = MiMei.headKey(id)
+            let record: DHTRecord, head: MiMeiHead
+            do {
+                guard let bytes = Hex.decode(view.string("record")) else { throw CLIError("the node's answer has no record") }
+                record = try DHTRecord(encoded: bytes, expectedKey: key)
+                head = try MiMeiHead(value: record.value, key: key)
+                try capability.check(head.mimei, reader: nil, now: UInt64(Date().timeIntervalSince1970 * 1000))
+            } catch { throw CLIError("the head given for \(id.text) does not check: \(error)") }
+            let store = try options.mimeiStore
+            try cli {
+                try store.add(head.mimei, learnt: true)
+                try store.setCapability(id, capability.encoded)
+                try store.content.markPrivate(head.cid, to: id)
+            }
+            let fetched = try await ensureHeld(head.cid, scope: .all, store: store.content, options: options, capability: capability.text, privateTo: id)
+            try cli {
+                try store.learn(head)
+                try store.setHead(id, record: record.encoded)
+                try store.setFollowing(id, provide: false)
+            }
+            options.output(["mid": id.text, "version": head.version, "cid": head.cid.text, "blocks_fetched": fetched, "private": true]) {
+                "synced private \(id.text) version \(head.version) (\(head.cid.text)) from \((view["peers"] as? [String])?.count ?? 0) peer(s); following it"
+            }
+        }
+    }
+
+    struct Grant: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "grant", abstract: "Sign a capability to read a private MiMei: for one peer (--reader) or whoever holds it (--bearer).",
+            discussion: "The reader's node syncs with 'mimei sync MID --cap CAPABILITY'; a browser opens /mm/MID/?cap=CAPABILITY.")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "The MiMei ID.") var mid: String
+        @Option(help: ArgumentHelp("The reader's peer ID (ledgerctl swarm local on its node).", valueName: "peer-id")) var reader: String?
+        @Flag(help: "A bearer capability: whoever presents it may read (a link to share).") var bearer = false
+        @Option(help: "Hours until it expires (default 168).") var hours = 168
+
+        func run() async throws {
+            let id = try parseMiMei(mid)
+            guard (1...87_600).contains(hours) else { throw CLIError("--hours must be 1 to 87600") }
+            guard (reader == nil) == bearer else { throw CLIError("give either --reader PEER-ID or --bearer") }
+            var readerBytes: [UInt8] = []
+            if let reader {
+                // A peer ID's bytes are its multihash: identity (an inlined key) or sha2-256.
+                guard let bytes = Base58.decode(reader), bytes.count >= 2, bytes.count <= MiMeiCapability.readerBytesMax,
+                      (bytes[0] == 0x00 && Int(bytes[1]) == bytes.count - 2) || (bytes[0] == 0x12 && bytes[1] == 32 && bytes.count == 34)
+                else { throw CLIError("'\(reader.prefix(80))' is not a peer ID (12D3Koo…, 16Uiu2… or Qm…)") }
+                readerBytes = bytes
+            }
+            let store = try options.mimeiStore
+            guard let mimei = try known(store, id) else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
+            guard mimei.isPrivate else { throw CLIError("\(id.text) is public: anyone may read it without a capability") }
+            guard let author = options.localKey(for: mimei.author) else { throw CLIError("only its author \(mimei.author.text) can grant \(id.text), and no local key is theirs") }
+            let expires = UInt64(Date().timeIntervalSince1970 * 1000) + UInt64(hours) * 3_600_000
+            let capability = MiMeiCapability(mimei: id, reader: readerBytes, expires: expires, author: author)
+            options.output(["mid": id.text, "reader": reader ?? NSNull(), "expires": expires, "capability": capability.text]) { capability.text }
         }
     }
 
@@ -191,7 +277,8 @@ struct MiMeiCommand: AsyncParsableCommand {
         func run() async throws {
             let id = try parseMiMei(mid)
             let store = try options.mimeiStore
-            guard try known(store, id) != nil, let last = try cli({ try store.last(id) }) else { throw CLIError("\(id.text) is not held here; sync it first") }
+            guard let mimei = try known(store, id), let last = try cli({ try store.last(id) }) else { throw CLIError("\(id.text) is not held here; sync it first") }
+            guard !mimei.isPrivate else { throw CLIError("\(id.text) is private: it is never announced; readers with a capability ask its holders directly") }
             _ = try await ensureHeld(last.cid, scope: .all, store: store.content, options: options)
             try cli { try store.setFollowing(id, provide: true) }
             let told = try await options.client.post("/api/v1/admin/dht/provide", ["key": Hex.encode(Array(MiMei.providerKey(id).dropFirst(2)))], admin: true)
@@ -206,6 +293,7 @@ struct MiMeiCommand: AsyncParsableCommand {
 
         func run() async throws {
             let id = try parseMiMei(mid)
+            if try known(try options.mimeiStore, id)?.isPrivate == true { throw CLIError("\(id.text) is private: it has no providers in the DHT") }
             let head = try await networkHead(id, options: options)
             let view = try await options.client.get("/api/v1/dht/providers/\(Hex.encode(Array(MiMei.providerKey(id).dropFirst(2))))")
             let providers = view.list("providers")
@@ -227,6 +315,13 @@ extension GlobalOptions {
 /// Runs `body`, turning a store's failure into a one-line CLI error.
 func cli<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+}
+
+func parseCapability(_ text: String, for id: ID) throws -> MiMeiCapability {
+    let capability: MiMeiCapability
+    do { capability = try MiMeiCapability(text: text) } catch { throw CLIError("\(error)") }
+    guard capability.mimei == id else { throw CLIError("the capability is for \(capability.mimei.text), not \(id.text)") }
+    return capability
 }
 
 func parseMiMei(_ text: String) throws -> ID {

@@ -39,6 +39,8 @@ public actor Bitswap {
     public nonisolated let swarm: Swarm
     public nonisolated let store: ContentStore
     public nonisolated let limits: Limits
+    /// The private MiMei each peer may read (capabilities it presented through the head exchange).
+    public nonisolated let grants: CapabilityGrants
     private let logger: Logger
     private let outbox: PeerOutbox
 
@@ -67,10 +69,11 @@ public actor Bitswap {
         public var presencesSent = 0
     }
 
-    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), logger: Logger = .quiet("ledgerd.bitswap")) {
+    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), grants: CapabilityGrants = CapabilityGrants(), logger: Logger = .quiet("ledgerd.bitswap")) {
         self.swarm = swarm
         self.store = store
         self.limits = limits
+        self.grants = grants
         self.logger = logger
         outbox = PeerOutbox(swarm: swarm, protocolName: Self.protocolID, queueMax: 4_096, bytesMax: 4 << 20, logger: logger)
     }
@@ -228,8 +231,15 @@ public actor Bitswap {
             remember = []
             var message = BitswapMessage()
             var blockBytes = 0
+            let access = grants.access(peer, now: UInt64(Date().timeIntervalSince1970 * 1000))
             for entry in entries {
                 let cid = try? CID(bytes: entry.cid)
+                // A private MiMei's block, to a peer without its capability, is answered as one not held
+                // (DONT_HAVE when asked for, else nothing) and never remembered: the peer learns nothing.
+                if let cid, (try? store.readable(cid, by: access)) != true {
+                    if entry.sendDontHave { message.presences.append((entry.cid, .dontHave)) }
+                    continue
+                }
                 let block = cid.flatMap { try? store.get($0) }
                 switch (entry.wantType, block) {
                 case (.have, .some):
@@ -270,6 +280,8 @@ public actor Bitswap {
         var asked: PeerID?
         var askedPeers: Set<PeerID> = []
         var generation = 0
+        /// The private MiMei the block is fetched for: it is marked so as it is stored.
+        var privateTo: ID?
     }
 
     /// A block and the peer it came from (nil: it was in the store already).
@@ -278,9 +290,15 @@ public actor Bitswap {
         public let peer: PeerID?
     }
 
-    /// The block, from the store or else from the first of `candidates` that has it.
-    public func block(_ cid: CID, candidates: [PeerID]) async throws(BitswapError) -> Delivery {
-        do { if let held = try store.get(cid) { return Delivery(data: held, peer: nil) } } catch { throw .store("\(error)") }
+    /// The block, from the store or else from the first of `candidates` that has it. `privateTo`: it
+    /// belongs to that private MiMei, and is marked so in the same write that stores it.
+    public func block(_ cid: CID, candidates: [PeerID], privateTo: ID? = nil) async throws(BitswapError) -> Delivery {
+        do {
+            if let held = try store.get(cid) {
+                if let privateTo { try store.put(cid, held, privateTo: privateTo) }
+                return Delivery(data: held, peer: nil)
+            }
+        } catch { throw .store("\(error)") }
         nextWaiter += 1
         let waiter = nextWaiter
         let result = await withTaskCancellationHandler {
@@ -288,10 +306,11 @@ public actor Bitswap {
                 if var want = wants[cid] {
                     want.waiters[waiter] = continuation
                     want.candidates += candidates.filter { !want.candidates.contains($0) }
+                    want.privateTo = want.privateTo ?? privateTo
                     wants[cid] = want
                     if want.asked == nil { askNext(cid) }
                 } else {
-                    wants[cid] = Want(waiters: [waiter: continuation], candidates: candidates)
+                    wants[cid] = Want(waiters: [waiter: continuation], candidates: candidates, privateTo: privateTo)
                     askNext(cid)
                 }
             }
@@ -394,7 +413,7 @@ public actor Bitswap {
     /// is a block nobody asked for — what a peer answering with the wrong block sends — and the sender is
     /// banned.
     private func arrived(_ cid: CID, _ data: [UInt8], from peer: PeerID) throws(WireError) {
-        guard wants[cid] != nil else {
+        guard let want = wants[cid] else {
             guard recent.contains(cid) || asked.contains(cid) else { throw .malformed("Bitswap block \(cid) that this node did not ask for") }
             counters.duplicateBlocks += 1
             return
@@ -403,7 +422,7 @@ public actor Bitswap {
         counters.bytesReceived += data.count
         recent.insert(cid)
         do {
-            try store.put(cid, data)
+            try store.put(cid, data, privateTo: want.privateTo)
         } catch {
             finish(cid, .failure(.store("\(error)")))
             return

@@ -29,8 +29,11 @@ public struct ContentFetcher: Sendable {
     }
 
     /// Fetches `root` and everything it links to; throws `.deadline` when `timeout` passes first.
-    public func fetch(_ root: CID, timeout: Duration) async throws(BitswapError) -> Fetched {
-        try await Self.racing(timeout, cid: root) { try await walk(root) }
+    /// `privateTo`: the DAG is that private MiMei's. Its blocks are marked so as they are stored, and
+    /// the DHT is not asked who provides it (which would tell the network its CID): only connected
+    /// peers are, among them those that answered the head exchange with this node's capability.
+    public func fetch(_ root: CID, timeout: Duration, privateTo: ID? = nil) async throws(BitswapError) -> Fetched {
+        try await Self.racing(timeout, cid: root) { try await walk(root, privateTo: privateTo) }
     }
 
     /// `body`'s result, or `.deadline(cid)` when `timeout` passes first (then `body` is cancelled).
@@ -58,25 +61,25 @@ public struct ContentFetcher: Sendable {
     /// The DHT key of a CID: its multihash (the last 34 bytes of a sha2-256 CID).
     public static func providerKey(_ cid: CID) -> [UInt8] { Array(cid.bytes.suffix(34)) }
 
-    func candidates(for root: CID) async -> [PeerID] {
+    func candidates(for root: CID, privately: Bool) async -> [PeerID] {
         var found: [PeerID] = []
-        if let dht { found = await dht.findProviders(Self.providerKey(root), limit: 20) }
+        if let dht, !privately { found = await dht.findProviders(Self.providerKey(root), limit: 20) }
         for peer in await bitswap.connectedPeers() where !found.contains(peer) { found.append(peer) }
         return found.filter { $0 != bitswap.swarm.peerID }
     }
 
     /// One block, from the store or from peers, within `timeout`.
-    public func block(_ cid: CID, timeout: Duration) async throws(BitswapError) -> [UInt8] {
-        let candidates = Candidates(self, root: cid)
+    public func block(_ cid: CID, timeout: Duration, privateTo: ID? = nil) async throws(BitswapError) -> [UInt8] {
+        let candidates = Candidates(self, root: cid, privately: privateTo != nil)
         return try await Self.racing(timeout, cid: cid) {
-            if let held = try bitswap.store.get(cid) { return held }
-            return try await bitswap.block(cid, candidates: try await candidates.peers()).data
+            if privateTo == nil, let held = try bitswap.store.get(cid) { return held }
+            return try await bitswap.block(cid, candidates: try await candidates.peers(), privateTo: privateTo).data
         }
     }
 
-    private func walk(_ root: CID) async throws -> Fetched {
+    private func walk(_ root: CID, privateTo: ID?) async throws -> Fetched {
         let session = Session()
-        let candidates = Candidates(self, root: root)
+        let candidates = Candidates(self, root: root, privately: privateTo != nil)
         var total = Fetched()
         var queue: [CID] = [root]
         var seen: Set<CID> = [root]
@@ -89,9 +92,12 @@ public struct ContentFetcher: Sendable {
                     let rotation = index
                     group.addTask {
                         // Blocks held already are read here: the network is looked at only for what is missing.
-                        if let held = try bitswap.store.get(cid) { return (cid, Bitswap.Delivery(data: held, peer: nil), nil) }
+                        if let held = try bitswap.store.get(cid) {
+                            if let privateTo { try bitswap.store.put(cid, held, privateTo: privateTo) }
+                            return (cid, Bitswap.Delivery(data: held, peer: nil), nil)
+                        }
                         let order = session.order(try await candidates.peers(), rotation: rotation)
-                        return (cid, try await bitswap.block(cid, candidates: order), order.first)
+                        return (cid, try await bitswap.block(cid, candidates: order, privateTo: privateTo), order.first)
                     }
                     running += 1
                 }
@@ -122,17 +128,19 @@ public struct ContentFetcher: Sendable {
     actor Candidates {
         let fetcher: ContentFetcher
         let root: CID
+        let privately: Bool
         private var finding: Task<[PeerID], Never>?
 
-        init(_ fetcher: ContentFetcher, root: CID) {
+        init(_ fetcher: ContentFetcher, root: CID, privately: Bool) {
             self.fetcher = fetcher
             self.root = root
+            self.privately = privately
         }
 
         func peers() async throws -> [PeerID] {
             if finding == nil {
-                let fetcher = self.fetcher, root = self.root
-                finding = Task { await fetcher.candidates(for: root) }
+                let fetcher = self.fetcher, root = self.root, privately = self.privately
+                finding = Task { await fetcher.candidates(for: root, privately: privately) }
             }
             // Cancellable: the fetch's deadline must not wait for a DHT lookup to end by itself.
             let task = finding
@@ -140,7 +148,7 @@ public struct ContentFetcher: Sendable {
             try Task.checkCancellation()
             while found.isEmpty {
                 try await Task.sleep(for: .seconds(1))
-                found = await fetcher.candidates(for: root)
+                found = await fetcher.candidates(for: root, privately: privately)
                 let settled = found
                 if !settled.isEmpty { finding = Task { settled } }
             }
