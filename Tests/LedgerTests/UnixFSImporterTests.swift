@@ -1,4 +1,5 @@
 import Ledger
+import LedgerTestSupport
 import Testing
 
 /// `ipfs add` in Ledger/Content: known CIDs, the options' rules, and the streaming layout against a
@@ -78,9 +79,18 @@ import Testing
         importer.add(hello) { helloBlocks.append(($0, $1)) }
         let helloRoot = importer.finish { helloBlocks.append(($0, $1)) }.cid
         let car = CARv1.header(roots: [helloRoot]) + helloBlocks.flatMap { CARv1.section($0.0, $0.1) }
+        // A capability to read a private MiMei (specs/content.md §Rights), signed by testKey(1).
+        let author = testKey(1)
+        let mimei = try MiMei(author: author.publicKey.id, app: "vectors", mark: 42, created: 1_767_225_600_000, isPrivate: true)
+        let reader: [UInt8] = [0x00, 0x24, 0x08, 0x01, 0x12, 0x20] + Array(repeating: 0x07, count: 32)
+        let capability = MiMeiCapability(mimei: mimei.id, reader: reader, expires: 1_767_312_000_000, author: author)
         try SpecVectorTests.check("content.json", ["pattern": "byte i is (7 × i + ⌊i / 256⌋) mod 256", "files": entries,
                                                    "car": ["description": "a CARv1 of hello world (Kubo's defaults): header, then its one block",
-                                                           "root": helloRoot.text, "hex": Hex.encode(car)]])
+                                                           "root": helloRoot.text, "hex": Hex.encode(car)],
+                                                   "capability": ["description": "a private MiMei's descriptor and a capability its author signed for one reader",
+                                                                  "descriptor_hex": Hex.encode(mimei.encoded), "mimei": mimei.id.text,
+                                                                  "reader_hex": Hex.encode(reader), "expires": capability.expires,
+                                                                  "hex": capability.text]])
         #expect(entries[0]["cid"] as? String == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o")
     }
 

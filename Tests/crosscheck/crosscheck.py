@@ -527,6 +527,19 @@ def main(folder):
     check(car["root"] == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o", "CAR root")
     check(bytes.fromhex(car["hex"]) == uvarint(len(header)) + header + uvarint(len(binary) + len(block)) + binary + block, "CARv1 of hello world")
 
+    # A MiMei capability (specs/content.md §Rights): the descriptor hashes to the MiMei ID, the signer's ID
+    # is the descriptor's author, and the signature covers {mimei, reader, expires}.
+    cap = content["capability"]
+    descriptor = decode(bytes.fromhex(cap["descriptor_hex"]))
+    capability = decode(bytes.fromhex(cap["hex"]))
+    mimei_id = tagged("ledgerd/key/mimei", bytes.fromhex(cap["descriptor_hex"]))[:20]
+    check(encode(descriptor).hex() == cap["descriptor_hex"] and descriptor["private"] is True, "capability: canonical private descriptor")
+    check(capability["mimei"] == mimei_id and capability["reader"].hex() == cap["reader_hex"] and capability["expires"] == cap["expires"], "capability: fields")
+    check(tagged("ledgerd/id", capability["signer"])[:20] == descriptor["author"], "capability: signed by the author")
+    signed = encode({"mimei": capability["mimei"], "reader": capability["reader"], "expires": capability["expires"]})
+    check(schnorr_verify(tagged("ledgerd/mimei-capability", signed), capability["signer"], capability["signature"]), "capability: signature")
+    check(encode(capability).hex() == cap["hex"], "capability: canonical")
+
     print("crosscheck: %d passed, %d failed" % (checks["passed"], checks["failed"]))
     return 1 if checks["failed"] else 0
 

@@ -126,6 +126,10 @@ def main(base, token, spec_path):
     call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 200, body="{\"key\": \"%s\"}" % ("cd" * 32), auth=token)
     call("/api/v1/admin/dht/provide", "/api/v1/admin/dht/provide", "post", 400, body="{\"key\": \"x\"}", auth=token)
     call("/api/v1/admin/dht/value", "/api/v1/admin/dht/value", "post", 400, body="{\"record\": \"00\"}", auth=token)
+    # The head exchange: no peer answers for an unknown MiMei; a capability that is not one is refused.
+    call("/api/v1/admin/mimei/head", "/api/v1/admin/mimei/head", "post", 404, body="{\"mid\": \"%s\"}" % node, auth=token)
+    call("/api/v1/admin/mimei/head", "/api/v1/admin/mimei/head", "post", 400, body="{\"mid\": \"%s\", \"capability\": \"00\"}" % node, auth=token)
+    call("/api/v1/admin/mimei/head", "/api/v1/admin/mimei/head", "post", 401, body="{}")
     # Errors are documented too.
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/99999999", status=404)
     call("/api/v1/blocks/{ref}", "/api/v1/blocks/not-a-hash", status=400)
@@ -154,6 +158,8 @@ def main(base, token, spec_path):
     # MiMei: a bad ID is 400; an ID known nowhere is 404.
     call("/mm/{mid}", "/mm/not-an-id", status=400)
     call("/mm/{mid}/{path}", "/mm/" + node + "/index.html", status=404)
+    call("/mm/{mid}", "/mm/" + node + "?cap=zz", status=400)
+    call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?cap=00", status=400)
     call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=car&dag-scope=x", status=400)
     # Metrics and the explorer's pages.
     check(b"ledgerd_chain_height" in call("/metrics", "/metrics"), "metrics exposition")
@@ -176,7 +182,7 @@ def main(base, token, spec_path):
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
-              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/network",
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/network",
               "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 

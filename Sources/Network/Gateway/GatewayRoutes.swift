@@ -168,7 +168,7 @@ public struct GatewayRoutes: Sendable {
         let resolved = try await fetching(deadline) { () throws(ContentExport.Failure) in
             let resolved = try export.resolve(root, path: path)
             // Resolving an empty path reads no block: the root is checked here, before any header says it exists.
-            _ = try export.block(resolved.cid)
+            try export.checkReadable(resolved.cid)
             return resolved
         }
         var headers: HTTPFields = [.cacheControl: cacheControl, Self.ipfsPathHeader: ipfsPath,

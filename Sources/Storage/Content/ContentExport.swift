@@ -50,6 +50,13 @@ public struct ContentExport: Sendable {
         case symlink(String)
     }
 
+    /// Throws `hidden` when this reader may not see `cid` (held or not), without reading it.
+    public func checkReadable(_ cid: CID) throws(Failure) {
+        do { guard try store.readable(cid, by: access) else { throw Failure.hidden(cid) } } catch let failure as Failure { throw failure } catch {
+            throw .store(error as? ContentStore.Failure ?? .sqlite("\(error)"))
+        }
+    }
+
     /// The block, or why not.
     public func block(_ cid: CID) throws(Failure) -> [UInt8] {
         do {
