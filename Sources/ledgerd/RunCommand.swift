@@ -185,6 +185,7 @@ struct RunCommand: AsyncParsableCommand {
         // fetches what it lacks from peers over Bitswap.
         GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht)
             .register(on: router)
+        DownloadRoute(path: DownloadRoute.runningExecutable).register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 
         let pulseMillis = await node.parameters.pulseMillis

@@ -159,6 +159,7 @@ def main(base, token, spec_path):
     call("/mm/{mid}", "/mm/not-an-id", status=400)
     call("/mm/{mid}/{path}", "/mm/" + node + "/index.html", status=404)
     call("/mm/{mid}", "/mm/" + node + "?cap=zz", status=400)
+    check(len(call("/download", "/download")) > 1000000, "/download serves the executable")
     call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?cap=00", status=400)
     call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=car&dag-scope=x", status=400)
     # Metrics and the explorer's pages.
@@ -183,7 +184,7 @@ def main(base, token, spec_path):
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
               "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/network",
-              "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}"}
+              "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}", "/download"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))

@@ -86,6 +86,17 @@ public final class MiMeiStore: @unchecked Sendable {
         do { return try MiMei(cbor: try CBORDecoder.decode(bytes)) } catch { throw .sqlite("the stored descriptor of \(id) is damaged: \(error)") }
     }
 
+    /// Every MiMei held here, by ID.
+    public func all() throws(Failure) -> [MiMei] {
+        let rows: [[UInt8]] = try locked {
+            let rows = try database.statement("SELECT descriptor FROM mimei ORDER BY id")
+            var out: [[UInt8]] = []
+            while try rows.step() { out.append(rows.blob(0)) }
+            return out
+        }
+        return rows.compactMap { try? MiMei(cbor: try CBORDecoder.decode($0)) }
+    }
+
     public func versions(_ id: ID) throws(Failure) -> [Version] {
         try locked {
             let rows = try database.statement("SELECT version, cid, eol FROM mimei_versions WHERE id = ? ORDER BY version").bind(.blob(id.bytes))

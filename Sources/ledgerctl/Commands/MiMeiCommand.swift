@@ -81,33 +81,7 @@ struct MiMeiCommand: AsyncParsableCommand {
         @Argument(help: "The MiMei ID.") var mid: String
         @Option(help: "Hours until the head expires (default 168).") var eol = 168
 
-        func run() async throws {
-            let id = try parseMiMei(mid)
-            guard (1...8_760).contains(eol) else { throw CLIError("--eol must be 1 to 8760 hours") }
-            let store = try options.mimeiStore
-            guard let mimei = try known(store, id) else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
-            guard let last = try cli({ try store.last(id) }) else { throw CLIError("\(id.text) has no version yet; mimei add or setcid first") }
-            guard let author = options.localKey(for: mimei.author) else { throw CLIError("only its author \(mimei.author.text) can publish \(id.text), and no local key is theirs") }
-            let endOfLife = UInt64(Date().timeIntervalSince1970 * 1000) + UInt64(eol) * 3_600_000
-            let head = try cli { try MiMeiHead(mimei: mimei, version: last.number, cid: last.cid, endOfLife: endOfLife) }
-            let record = DHTRecord(key: mimei.headKey, value: head.encoded, seq: last.number, signer: author)
-            try cli {
-                try store.setHead(id, record: record.encoded)
-                try store.setFollowing(id, provide: !mimei.isPrivate)
-            }
-            if mimei.isPrivate {
-                options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": 0, "providers_told": 0]) {
-                    "signed \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h; private: kept here for readers with a capability, not put into the DHT"
-                }
-                return
-            }
-            let client = try options.client
-            let stored = try await client.post("/api/v1/admin/dht/value", ["record": Hex.encode(record.encoded)], admin: true)
-            let told = try await client.post("/api/v1/admin/dht/provide", ["key": Hex.encode(Array(MiMei.providerKey(id).dropFirst(2)))], admin: true)
-            options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": stored.uint("stored_on"), "providers_told": told.uint("told")]) {
-                "published \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h, on \(stored.string("stored_on")) peers"
-            }
-        }
+        func run() async throws { try await publishMiMei(try parseMiMei(mid), eolHours: eol, options: options) }
     }
 
     struct Show: AsyncParsableCommand {
@@ -306,6 +280,35 @@ struct MiMeiCommand: AsyncParsableCommand {
     }
 }
 
+/// Signs the MiMei's last version as its author (a key held here) and puts the head into the DHT, or for
+/// a private MiMei keeps it here for the head exchange only.
+func publishMiMei(_ id: ID, eolHours eol: Int, options: GlobalOptions) async throws {
+    guard (1...8_760).contains(eol) else { throw CLIError("--eol must be 1 to 8760 hours") }
+    let store = try options.mimeiStore
+    guard let mimei = try known(store, id) else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
+    guard let last = try cli({ try store.last(id) }) else { throw CLIError("\(id.text) has no version yet; mimei add or setcid first") }
+    guard let author = options.localKey(for: mimei.author) else { throw CLIError("only its author \(mimei.author.text) can publish \(id.text), and no local key is theirs") }
+    let endOfLife = UInt64(Date().timeIntervalSince1970 * 1000) + UInt64(eol) * 3_600_000
+    let head = try cli { try MiMeiHead(mimei: mimei, version: last.number, cid: last.cid, endOfLife: endOfLife) }
+    let record = DHTRecord(key: mimei.headKey, value: head.encoded, seq: last.number, signer: author)
+    try cli {
+        try store.setHead(id, record: record.encoded)
+        try store.setFollowing(id, provide: !mimei.isPrivate)
+    }
+    if mimei.isPrivate {
+        options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": 0, "providers_told": 0]) {
+            "signed \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h; private: kept here for readers with a capability, not put into the DHT"
+        }
+        return
+    }
+    let client = try options.client
+    let stored = try await client.post("/api/v1/admin/dht/value", ["record": Hex.encode(record.encoded)], admin: true)
+    let told = try await client.post("/api/v1/admin/dht/provide", ["key": Hex.encode(Array(MiMei.providerKey(id).dropFirst(2)))], admin: true)
+    options.output(["mid": id.text, "version": last.number, "cid": last.cid.text, "eol_hours": eol, "stored_on": stored.uint("stored_on"), "providers_told": told.uint("told")]) {
+        "published \(id.text) version \(last.number) (\(last.cid.text)), EOL \(eol)h, on \(stored.string("stored_on")) peers"
+    }
+}
+
 extension GlobalOptions {
     var mimeiStore: MiMeiStore {
         get throws { try cli { try MiMeiStore(content: try contentStore) } }
@@ -328,9 +331,9 @@ func parseMiMei(_ text: String) throws -> ID {
     do { return try ID(text: text) } catch { throw CLIError("'\(text.prefix(64))' is not a MiMei ID (ld1…)") }
 }
 
-private func known(_ store: MiMeiStore, _ id: ID) throws -> MiMei? { try cli { try store.mimei(id) } }
+func known(_ store: MiMeiStore, _ id: ID) throws -> MiMei? { try cli { try store.mimei(id) } }
 
-private func describe(_ mimei: MiMei) -> [String: Any] {
+func describe(_ mimei: MiMei) -> [String: Any] {
     ["mid": mimei.id.text, "author": mimei.author.text, "type": mimei.kind.rawValue, "app": mimei.app, "ext": mimei.ext,
      "mark": mimei.mark, "created": mimei.created, "private": mimei.isPrivate]
 }
