@@ -75,6 +75,9 @@ public final class ContentStore: @unchecked Sendable {
         return try row.step() ? UInt64(max(0, row.integer(0))) : 0
     }
 
+    /// Bytes of block data held now, by any process (read from the file, not this copy).
+    public var bytesUsedNow: UInt64 { (try? locked { try metaValue("bytes_used") }) ?? bytesUsed }
+
     /// How many garbage collections this store has seen (by any process): what was complete before one
     /// may not be after it.
     public var collections: UInt64 { (try? locked { try metaValue("collections") }) ?? 0 }

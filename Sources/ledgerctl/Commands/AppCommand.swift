@@ -51,7 +51,8 @@ struct AppCommand: AsyncParsableCommand {
                 created = true
             }
             let adding = ContentImport(options: try UnixFSImporter.Options(), recursive: true)
-            let (root, bytes) = try storeImport(adding, directory, into: store.content, privateTo: mimei.isPrivate ? mimei.id : nil)
+            let progress = ProgressLine("uploading \(appName)", total: ProgressLine.fileBytes(directory, hidden: false), options: options)
+            let (root, bytes) = try storeImport(adding, directory, into: store.content, privateTo: mimei.isPrivate ? mimei.id : nil, progress: progress)
             let version = try cli { try store.addVersion(mimei.id, cid: root.cid) }
             let url = "\(try options.client.base)/mm/\(mimei.id.text)/"
             options.output(["name": appName, "mid": mimei.id.text, "cid": root.cid.text, "version": version, "bytes": bytes, "created": created, "url": url]) {

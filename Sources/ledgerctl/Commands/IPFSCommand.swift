@@ -28,10 +28,12 @@ extension GlobalOptions {
 
 /// Imports `path` into the store: blocks written in batches of 64 (16 MiB at the default chunk size),
 /// then the root pinned. `privateTo`: every block is marked as that private MiMei's as it is written.
-func storeImport(_ adding: ContentImport, _ path: String, into store: ContentStore, privateTo: ID? = nil) throws -> (UnixFSImporter.Node, UInt64) {
+func storeImport(_ adding: ContentImport, _ path: String, into store: ContentStore, privateTo: ID? = nil, progress: ProgressLine? = nil) throws -> (UnixFSImporter.Node, UInt64) {
     var batch: [(CID, [UInt8])] = []
+    defer { progress?.finish() }
     do {
         let (root, bytes) = try adding.add(path) { cid, block in
+            progress?.advance(block.count)
             batch.append((cid, block))
             if batch.count == 64 {
                 try store.put(batch, privateTo: privateTo)
@@ -157,10 +159,12 @@ struct IPFSAddCommand: AsyncParsableCommand {
         } catch { throw CLIError("\(error)") }
         let adding = ContentImport(options: importOptions, recursive: recursive, hidden: hidden, wrap: wrapWithDirectory)
         let (root, bytes): (UnixFSImporter.Node, UInt64)
+        let progress = ProgressLine("adding \(URL(fileURLWithPath: file).lastPathComponent)", total: ProgressLine.fileBytes(file, hidden: hidden), options: options)
         if onlyHash {
-            do { (root, bytes) = try adding.add(file) { _, _ in } } catch { throw CLIError("\(error)") }
+            defer { progress.finish() }
+            do { (root, bytes) = try adding.add(file) { _, block in progress.advance(block.count) } } catch { throw CLIError("\(error)") }
         } else {
-            (root, bytes) = try storeImport(adding, file, into: try options.contentStore)
+            (root, bytes) = try storeImport(adding, file, into: try options.contentStore, progress: progress)
         }
         let name = URL(fileURLWithPath: file).lastPathComponent
         options.output(["cid": root.cid.text, "name": name, "bytes": bytes, "size": root.totalSize]) {

@@ -74,6 +74,24 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
     request.setValue(CARv1.contentType, forHTTPHeaderField: "Accept")
     if let capability { request.setValue("Bearer \(capability)", forHTTPHeaderField: "Authorization") }
     let file: URL, response: URLResponse
+    // The node fetches the whole DAG before its CAR's first byte, into the store this process shares:
+    // the progress line follows the store's bytes, against the DAG's size from its root's links.
+    var progress = ProgressLine("fetching \(root.text.suffix(12))", total: nil, options: options)
+    if progress.enabled && scope != .block, let total = try? await dagBytes(root, store: store, options: options, capability: capability, privateTo: privateTo) {
+        progress = ProgressLine(progress.label, total: total, options: options)
+    }
+    let before = store.bytesUsedNow
+    let shown = progress
+    let watcher = shown.enabled ? Task {
+        while !Task.isCancelled {
+            shown.set(store.bytesUsedNow - min(before, store.bytesUsedNow))
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    } : nil
+    defer {
+        watcher?.cancel()
+        shown.finish()
+    }
     do { (file, response) = try await URLSession.shared.download(for: request) } catch {
         throw CLIError("\(root) is not in the content store, and the node at \(client.base) cannot be reached to fetch it (\(error.localizedDescription)); is 'ledgerd run' running?")
     }
@@ -106,4 +124,13 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
     } catch { throw CLIError("the node's CAR for \(root) is not valid: \(error)") }
     guard reader.atEnd, reader.roots == [root] else { throw CLIError("the node's CAR for \(root) is truncated or names other roots") }
     return stored
+}
+
+/// The size of `root`'s DAG as its links declare it (the root block and its links' Tsize), fetching the
+/// root block alone through the node when it is not held; nil when that fails or it is not dag-pb.
+func dagBytes(_ root: CID, store: ContentStore, options: GlobalOptions, capability: String?, privateTo: ID?) async throws -> UInt64? {
+    guard root.codec == CID.dagPBCodec else { return nil }
+    if try store.get(root) == nil { _ = try await ensureHeld(root, scope: .block, store: store, options: options, capability: capability, privateTo: privateTo) }
+    guard let block = try store.get(root), let links = try? DagPB.links(of: block) else { return nil }
+    return UInt64(block.count) + links.reduce(0) { $0 + $1.totalSize }
 }

@@ -53,7 +53,8 @@ struct MiMeiCommand: AsyncParsableCommand {
             let store = try options.mimeiStore
             guard let mimei = try known(store, id) else { throw CLIError(MiMeiStore.Failure.unknown(id).description) }
             let adding = ContentImport(options: try UnixFSImporter.Options(), recursive: recursive, hidden: hidden)
-            let (root, bytes) = try storeImport(adding, path, into: store.content, privateTo: mimei.isPrivate ? id : nil)
+            let progress = ProgressLine("adding \(URL(fileURLWithPath: path).lastPathComponent)", total: ProgressLine.fileBytes(path, hidden: hidden), options: options)
+            let (root, bytes) = try storeImport(adding, path, into: store.content, privateTo: mimei.isPrivate ? id : nil, progress: progress)
             let version = try cli { try store.addVersion(id, cid: root.cid) }
             options.output(["mid": id.text, "cid": root.cid.text, "version": version, "bytes": bytes]) { "added /ipfs/\(root.cid.text) as version \(version) of \(id.text)" }
         }
