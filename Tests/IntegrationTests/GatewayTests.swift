@@ -89,4 +89,29 @@ import Testing
         #expect(try await HTTP.get(node.url + "/api/v1/status").status == 200)
         _ = node.stop()
     }
+
+    /// A HAMT-sharded directory (7,000 entries, past Kubo's threshold): names resolve through its shards,
+    /// index.html is found, and `ipfs ls` and `ipfs get` see every entry.
+    @Test func aShardedDirectoryIsServedListedAndWrittenOutWhole() async throws {
+        let node = try NodeProcess(name: "gateway-hamt")
+        let site = Paths.temporaryFolder("gateway-hamt") + "/site"
+        try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: true)
+        for index in 0..<7_000 { try Data("entry \(index)\n".utf8).write(to: URL(fileURLWithPath: site + "/file-\(index).txt")) }
+        try Data("<h1>sharded</h1>".utf8).write(to: URL(fileURLWithPath: site + "/index.html"))
+        let added = try node.ctl(["ipfs", "add", "-Q", "-r", site])
+        #expect(added.status == 0, "\(added.error)")
+        let root = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try node.start(extra: ["--fetch-timeout", "1"])
+        defer { node.stop() }
+        let base = node.url + "/ipfs/" + root
+        for index in [0, 1, 4_242, 6_999] { #expect(try await HTTP.get(base + "/file-\(index).txt").text == "entry \(index)\n") }
+        #expect(try await HTTP.get(base + "/").text == "<h1>sharded</h1>")
+        #expect(try await HTTP.get(base + "/file-7000.txt").status == 404)
+        let listed = try node.ctlJSON(["ipfs", "ls", root])["links"] as? [[String: Any]] ?? []
+        #expect(listed.count == 7_001 && listed.contains { $0["name"] as? String == "file-4242.txt" })
+        let out = Paths.temporaryFolder("gateway-hamt-out") + "/copy"
+        #expect(try node.ctl(["ipfs", "get", root, "-o", out]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 7_001)
+        #expect(try String(contentsOfFile: out + "/file-6999.txt", encoding: .utf8) == "entry 6999\n")
+    }
 }

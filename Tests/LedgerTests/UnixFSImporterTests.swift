@@ -95,8 +95,8 @@ import Testing
     }
 
     /// Directories: the empty one is Kubo's, entries sort by the bytes of their names (not by Unicode
-    /// collation), and one that Kubo would shard is refused rather than given a CID Kubo would not give.
-    @Test func directoriesSortByBytesAndShardingIsRefused() throws {
+    /// collation), and one past Kubo's threshold is a HAMT shard.
+    @Test func directoriesSortByBytesAndShardPastTheThreshold() throws {
         #expect(try UnixFSDirectory.node([], cidVersion: 0) { _, _ in }.cid.text == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
         var scratch: [CID: [UInt8]] = [:]
         let file = Self.add(Array("x".utf8), try .init(), blocks: &scratch)
@@ -105,8 +105,26 @@ import Testing
         let names = ["B", "a", "b", "\u{e9}"].map { Array($0.utf8) }
         let positions = names.map { name in (0..<block.count).first { block[$0...].starts(with: [0x12, UInt8(name.count)] + name) } ?? -1 }
         #expect(!positions.contains(-1) && positions == positions.sorted(), "links in byte order of their names")
+        // Past the threshold the directory is a HAMT shard (Kubo's CIDs for such directories: KuboAddTests).
         let many = (0..<6_000).map { (String(repeating: "n", count: 10) + "\($0)", file) }
-        #expect(throws: ContentError.self) { try UnixFSDirectory.node(many, cidVersion: 0) { _, _ in } }
+        var shardBlocks: [(CID, [UInt8])] = []
+        let sharded = try UnixFSDirectory.node(many, cidVersion: 0) { shardBlocks.append(($0, $1)) }
+        let rootData = try UnixFSData(decoding: try DagPB.decode(try #require(shardBlocks.last { $0.0 == sharded.cid }?.1)).data ?? [])
+        #expect(rootData.kind == .hamtShard && rootData.fanout == 256 && rootData.hashType == 0x22)
+        #expect(shardBlocks.count > 1, "6,000 entries need sub-shards")
+        let few = (0..<10).map { ("n\($0)", file) }
+        var basic: [UInt8] = []
+        _ = try UnixFSDirectory.node(few, cidVersion: 0) { _, bytes in basic = bytes }
+        #expect(try UnixFSData(decoding: try DagPB.decode(basic).data ?? []).kind == .directory)
+    }
+
+    /// MurmurHash3 x64 (seed 0), the first half big-endian, as HAMT directories hash names; the expected
+    /// values are PyPI mmh3's `hash64(data, 0, signed=False)[0]`.
+    @Test func murmur3MatchesTheReference() {
+        let vectors: [(String, String)] = [("", "0000000000000000"), ("a", "85555565f6597889"), ("hello", "cbd8a7b341bd9b02"),
+                                           ("hello world, this is 16+", "93d60f29823dd8fc"), ("0123456789abcdef", "4be06d94cf4ad1a7"),
+                                           ("0123456789abcdefg", "8e32612daa45f9de")]
+        for (text, hex) in vectors { #expect(Hex.encode(Murmur3.x64_64(Array(text.utf8))) == hex, "\(text)") }
     }
 
     @Test func badOptionsAreRefused() throws {

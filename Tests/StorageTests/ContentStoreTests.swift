@@ -153,4 +153,24 @@ import Testing
         try store.collectGarbage()
         #expect(try store.privateOwners(publicRoot).isEmpty && store.privateOwners(root) == [mimei])
     }
+
+    @Test func aShardedDirectoryIsReadThroughItsShardsAndABadShardIsRefused() throws {
+        let store = try ContentStore(path: try Self.folder("hamt") + "/content.sqlite")
+        let file = try Self.add(Array("x".utf8), to: store, pin: false)
+        let fileNode = UnixFSImporter.Node(cid: file, totalSize: 9, fileSize: 1)
+        var blocks: [(CID, [UInt8])] = []
+        let names = (0..<7_000).map { "entry-\($0)" }
+        let root = try UnixFSDirectory.node(names.map { ($0, fileNode) }, cidVersion: 0) { blocks.append(($0, $1)) }
+        try store.put(blocks)
+        let export = ContentExport(store: store)
+        guard case .directory(let links) = try export.entry(root.cid) else { Issue.record("not a directory"); return }
+        #expect(links.map(\.name) == names.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) } && links.allSatisfy { $0.cid == file })
+        for name in ["entry-0", "entry-3141", "entry-6999"] { #expect(try export.resolve(root.cid, path: [name]).cid == file) }
+        #expect(throws: ContentExport.Failure.self) { try export.resolve(root.cid, path: ["entry-7000"]) }
+        // A shard of another fanout is not read as one of ours.
+        let odd = DagPB.encode(links: [], data: UnixFSData(kind: .hamtShard, data: [1], hashType: 0x22, fanout: 16).encoded)
+        try store.put(CID.v0(odd), odd)
+        #expect(throws: ContentExport.Failure.self) { try export.entry(CID.v0(odd)) }
+        #expect(throws: ContentExport.Failure.self) { try export.resolve(CID.v0(odd), path: ["a"]) }
+    }
 }

@@ -97,7 +97,25 @@ os.symlink("a.txt", os.path.join(tree, "link"))
 os.makedirs(os.path.join(work, "single"))
 with open(os.path.join(work, "single", "a.txt"), "wb") as out:
     out.write(b"hello world\n")
+# HAMT sharding (boxo 0.11): a directory is sharded once its names' and CIDs' bytes reach 256 KiB. Empty
+# files (34-byte CIDs) named f00000… (6 bytes) take 40 bytes each: 6,553 stay a basic directory (262,120
+# bytes), 6,554 are sharded (262,160), and 40,000 need sub-shards two levels down.
+for count in (6553, 6554, 40000):
+    folder = os.path.join(work, "hamt-%d" % count)
+    os.makedirs(folder)
+    for index in range(count):
+        open(os.path.join(folder, "f%05d" % index), "wb").close()
+# Files with content and long names of many lengths, so that entries differ in their CIDs and sizes too.
+mixed = os.path.join(work, "hamt-mixed")
+os.makedirs(mixed)
+for index in range(3000):
+    with open(os.path.join(mixed, ("entry-%d-" % index) + "x" * (index % 90)), "wb") as out:
+        out.write(random.Random(index).randbytes(index % 300))
 checks = [("directory tree", tree, ["-r", "--hidden", tree]),
+          ("basic directory below the sharding threshold", os.path.join(work, "hamt-6553"), ["-r", os.path.join(work, "hamt-6553")]),
+          ("HAMT directory at the threshold", os.path.join(work, "hamt-6554"), ["-r", os.path.join(work, "hamt-6554")]),
+          ("HAMT directory of 40,000 entries", os.path.join(work, "hamt-40000"), ["-r", os.path.join(work, "hamt-40000")]),
+          ("HAMT directory of mixed entries", mixed, ["-r", mixed]),
           # --wrap-with-directory is a directory holding the one entry, which Kubo is asked for directly.
           ("wrapped file", os.path.join(work, "single"), ["-w", os.path.join(tree, "a.txt")])]
 for what, kubo_path, arguments in checks:

@@ -83,7 +83,57 @@ public struct ContentExport: Sendable {
         case .file, .raw: return .file(size: unixfs.fileSize ?? UInt64(unixfs.data?.count ?? 0))
         case .directory: return .directory(links)
         case .symlink: return .symlink(String(decoding: unixfs.data ?? [], as: UTF8.self))
-        case .metadata, .hamtShard: throw .malformed(cid, "\(unixfs.kind) nodes are not served yet")
+        case .hamtShard: return .directory(try shardEntries(cid, links, unixfs))
+        case .metadata: throw .malformed(cid, "\(unixfs.kind) nodes are not served yet")
+        }
+    }
+
+    /// A HAMT-sharded directory's entries, every sub-shard read (at most `blocksPerFile` of them), sorted
+    /// by the bytes of their names as a basic directory's are.
+    func shardEntries(_ root: CID, _ links: [DagPB.Link], _ unixfs: UnixFSData) throws(Failure) -> [DagPB.Link] {
+        do { try HAMTShard.check(unixfs) } catch { throw .malformed(root, "\(error)") }
+        var entries: [DagPB.Link] = []
+        var pending = [(links, 0)]
+        var budget = blocksPerFile
+        while let (shardLinks, depth) = pending.popLast() {
+            for link in shardLinks {
+                let role: HAMTShard.LinkRole
+                do { role = try HAMTShard.role(of: link) } catch { throw .malformed(root, "\(error)") }
+                switch role {
+                case .entry(let name): entries.append(DagPB.Link(cid: link.cid, name: name, totalSize: link.totalSize))
+                case .shard:
+                    guard depth + 1 < HAMTShard.depthMax, budget > 0 else { throw .malformed(root, "a HAMT deeper than \(HAMTShard.depthMax) levels or over \(blocksPerFile) nodes") }
+                    budget -= 1
+                    let (childLinks, childData) = try node(link.cid, try block(link.cid))
+                    guard childData.kind == .hamtShard else { throw .malformed(link.cid, "a HAMT sub-shard that is a \(childData.kind)") }
+                    do { try HAMTShard.check(childData) } catch { throw .malformed(link.cid, "\(error)") }
+                    pending.append((childLinks, depth + 1))
+                }
+            }
+        }
+        return entries.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+    }
+
+    /// The link named `name` in the directory `cid`: by name in a basic directory, by the name's hash
+    /// through a HAMT's levels (reading only the sub-shards on its way); nil when there is none.
+    func child(_ cid: CID, named name: String) throws(Failure) -> DagPB.Link? {
+        let block = try self.block(cid)
+        guard cid.codec == CID.dagPBCodec else { return nil }
+        var (links, unixfs) = try node(cid, block)
+        switch unixfs.kind {
+        case .directory: return links.first { $0.name == name }
+        case .hamtShard:
+            var depth = 0
+            while true {
+                do { try HAMTShard.check(unixfs) } catch { throw .malformed(cid, "\(error)") }
+                guard let prefix = HAMTShard.prefix(of: name, depth: depth) else { return nil }
+                if let found = links.first(where: { $0.name == prefix + name }) { return DagPB.Link(cid: found.cid, name: name, totalSize: found.totalSize) }
+                guard let shard = links.first(where: { $0.name == prefix }) else { return nil }
+                (links, unixfs) = try node(shard.cid, try self.block(shard.cid))
+                guard unixfs.kind == .hamtShard else { throw .malformed(shard.cid, "a HAMT sub-shard that is a \(unixfs.kind)") }
+                depth += 1
+            }
+        default: return nil
         }
     }
 
@@ -92,8 +142,7 @@ public struct ContentExport: Sendable {
         var current = root
         var passed = [root]
         for name in path where !name.isEmpty {
-            guard case .directory(let links) = try entry(current) else { throw .noSuchPath(current, name) }
-            guard let link = links.first(where: { $0.name == name }) else { throw .noSuchPath(current, name) }
+            guard let link = try child(current, named: name) else { throw .noSuchPath(current, name) }
             current = link.cid
             passed.append(current)
         }

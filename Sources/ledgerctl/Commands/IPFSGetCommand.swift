@@ -44,11 +44,22 @@ struct IPFSLsCommand: AsyncParsableCommand {
         let root = try parseCID(cid)
         let store = try options.contentStore
         _ = try await ensureHeld(root, scope: .block, store: store, options: options)
-        let links: [DagPB.Link]
+        var links: [DagPB.Link]
         do {
             guard let block = try store.get(root) else { throw CLIError("\(root) is not in the content store") }
             links = root.codec == CID.dagPBCodec ? try DagPB.links(of: block) : []
         } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
+        // A HAMT-sharded directory lists its entries, as a basic one does: its sub-shards are fetched as needed.
+        if root.codec == CID.dagPBCodec, let block = try? store.get(root), (try? UnixFSData(decoding: DagPB.decode(block).data ?? []))?.kind == .hamtShard {
+            for _ in 0..<ContentExport.blocksPerFileMax {
+                do {
+                    if case .directory(let entries) = try ContentExport(store: store).entry(root) { links = entries }
+                    break
+                } catch ContentExport.Failure.notFound(let missing) {
+                    _ = try await ensureHeld(missing, scope: .block, store: store, options: options)
+                } catch { throw CLIError("\(error)") }
+            }
+        }
         options.output(["cid": root.text, "links": links.map { ["cid": $0.cid.text, "size": $0.totalSize, "name": $0.name] }]) {
             links.map { "\($0.cid.text) \($0.totalSize) \($0.name)" }.joined(separator: "\n")
         }
