@@ -114,4 +114,29 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 7_001)
         #expect(try String(contentsOfFile: out + "/file-6999.txt", encoding: .utf8) == "entry 6999\n")
     }
+
+    /// The cache of small hot files: served whole and in ranges as from the store, and never to a stranger
+    /// once the file has become a private MiMei's (its root is checked on every request).
+    @Test func aCachedFileIsServedExactlyAndHiddenOnceItIsMarkedPrivate() async throws {
+        let node = try NodeProcess(name: "gateway-cache")
+        let file = Paths.temporaryFolder("gateway-cache") + "/two-leaves.bin"
+        let bytes = (0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        try Data(bytes).write(to: URL(fileURLWithPath: file))
+        let cid = try node.ctl(["ipfs", "add", "-Q", file]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try node.start()
+        defer { node.stop() }
+        let url = node.url + "/ipfs/" + cid
+        for _ in 0..<3 { #expect(Array(try await HTTP.get(url).body) == bytes) }  // the second request fills the cache
+        let part = try await HTTP.request("GET", url, headers: ["Range": "bytes=262140-262150"])
+        #expect(part.status == 206 && Array(part.body) == Array(bytes[262_140...262_150]) && part.headers["content-range"] == "bytes 262140-262150/300000")
+        #expect(try await HTTP.request("GET", url, headers: ["Range": "bytes=-5"]).body == Data(bytes.suffix(5)))
+        #expect(try await HTTP.request("GET", url, headers: ["Range": "bytes=300000-"]).status == 416)
+        #expect(try await HTTP.request("HEAD", url).headers["content-length"] == "300000")
+        // The same CID becomes a private MiMei's version: strangers get 404, cache or not.
+        let mid = try #require(try node.ctlJSON(["mimei", "create", "--private"])["mid"] as? String)
+        #expect(try node.ctl(["mimei", "setcid", mid, cid]).status == 0)
+        let refused = try await HTTP.get(url)
+        #expect(refused.status == 404 && refused.body.count < 400)
+        #expect(try await HTTP.request("GET", url, headers: ["Range": "bytes=0-9"]).status == 404)
+    }
 }

@@ -30,6 +30,8 @@ public struct GatewayRoutes: Sendable {
     static let noSniffHeader = HTTPField.Name("X-Content-Type-Options") ?? .server
 
     let resolver: MiMeiResolver?
+    /// Small hot files, whole, as the buffers written.
+    let bodies = FileBodies()
     /// Under /mm/ without a version number the content can change: cached for a minute.
     static let mutable = "public, max-age=60"
 
@@ -270,6 +272,21 @@ public struct GatewayRoutes: Sendable {
             guard case .file(let size) = try export.entry(cid) else { throw APIError(.notFound, "not_found", "index.html is not a file") }
             total = size
         }
+        // A small hot file (every block of it public): written from its cached buffer.
+        var cached = bodies.body(cid)
+        if cached == nil, bodies.shouldAdmit(cid, size: total) {
+            var whole = ByteBufferAllocator().buffer(capacity: Int(total))
+            do {
+                try await export.read(by: .stranger).file(cid) { whole.writeBytes($0) }
+                if UInt64(whole.readableBytes) == total {
+                    bodies.admit(cid, whole)
+                    cached = whole
+                }
+            } catch ContentExport.Failure.hidden {
+                // Not all public: served as below, never cached.
+            } catch { throw Self.apiError(error) }
+        }
+        if let cached { return Self.serve(cached, name: name, request: request, headers: headers, head: head) }
         // The file's first piece (a whole leaf: 256 KiB at Kubo's defaults), read once: sniffed for the
         // type here, and written first below instead of being read and hashed a second time.
         var first: [UInt8] = []
@@ -287,14 +304,7 @@ public struct GatewayRoutes: Sendable {
         if let value = request.headers[.range] {
             switch Self.byteRange(value, size: total) {
             case .whole: break
-            case .unsatisfiable:
-                // The error as APIError writes it, with the Content-Range RFC 9110 asks for.
-                let error = APIError(.rangeNotSatisfiable, "range_not_satisfiable", "range \(value.prefix(64)) is outside the \(total)-byte file")
-                let body = (try? JSONSerialization.data(withJSONObject: ["error": ["code": error.code, "message": error.message]])) ?? Data()
-                var refusal = HTTPFields()
-                refusal[.contentRange] = "bytes */\(total)"
-                refusal[.contentType] = "application/json"
-                return Response(status: .rangeNotSatisfiable, headers: refusal, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            case .unsatisfiable: return Self.rangeNotSatisfiable(value, total: total)
             case .part(let part):
                 range = part
                 status = .partialContent
@@ -328,6 +338,42 @@ public struct GatewayRoutes: Sendable {
             guard left == 0 else { throw ContentExport.Failure.malformed(cid, "its data is shorter than the size it declares") }
             try await writer.finish(nil)
         })
+    }
+
+    /// A whole file from its buffer: the type sniffed from its first bytes, one range or all of it.
+    static func serve(_ body: ByteBuffer, name: String?, request: Request, headers: HTTPFields, head: Bool) -> Response {
+        var headers = headers
+        let total = UInt64(body.readableBytes)
+        guard total > 0 else { return Response(status: .ok, headers: headers, body: ResponseBody()) }
+        headers[.contentType] = ContentType.of(name: name, head: body.getBytes(at: body.readerIndex, length: min(512, body.readableBytes)) ?? [])
+        headers[.acceptRanges] = "bytes"
+        var window = 0...(total - 1)
+        var status = HTTPResponse.Status.ok
+        if let value = request.headers[.range] {
+            switch byteRange(value, size: total) {
+            case .whole: break
+            case .unsatisfiable: return rangeNotSatisfiable(value, total: total)
+            case .part(let part):
+                window = part
+                status = .partialContent
+                headers[.contentRange] = "bytes \(part.lowerBound)-\(part.upperBound)/\(total)"
+            }
+        }
+        let length = window.upperBound - window.lowerBound + 1
+        headers[.contentLength] = "\(length)"
+        if head { return Response(status: status, headers: headers, body: ResponseBody()) }
+        let slice = body.getSlice(at: body.readerIndex + Int(window.lowerBound), length: Int(length)) ?? ByteBuffer()
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: slice))
+    }
+
+    /// 416, with the error as APIError writes it and the Content-Range RFC 9110 asks for.
+    static func rangeNotSatisfiable(_ value: String, total: UInt64) -> Response {
+        let error = APIError(.rangeNotSatisfiable, "range_not_satisfiable", "range \(value.prefix(64)) is outside the \(total)-byte file")
+        let body = (try? JSONSerialization.data(withJSONObject: ["error": ["code": error.code, "message": error.message]])) ?? Data()
+        var refusal = HTTPFields()
+        refusal[.contentRange] = "bytes */\(total)"
+        refusal[.contentType] = "application/json"
+        return Response(status: .rangeNotSatisfiable, headers: refusal, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// Ends the read of a file's first piece.
