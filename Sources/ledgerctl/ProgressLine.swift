@@ -60,7 +60,8 @@ final class ProgressLine: @unchecked Sendable {
         if let total { line += " / \(mebibytes(total))" }
         line += String(format: "  %.1f MiB/s", rate / 1_048_576)
         if let total {
-            let left = rate > 0 ? Int((Double(total - shown) / rate).rounded(.up)) : 0
+            // At most 99 hours shown: a rate near zero must not make the estimate overflow.
+            let left = rate > 0 ? Int(min(Double(total - shown) / rate, 359_999).rounded(.up)) : 0
             line += String(format: "  %d:%02d left", left / 60, left % 60)
         }
         return line

@@ -162,12 +162,11 @@ struct RunCommand: AsyncParsableCommand {
         let contentStore: ContentStore
         do { contentStore = try ContentStore(path: directory.contentStorePath) } catch { throw RuntimeFailure("\(error)") }
         let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
-        let grants = CapabilityGrants()
-        let bitswap = Bitswap(swarm: swarm, store: contentStore, grants: grants, logger: logger)
+        let bitswap = Bitswap(swarm: swarm, store: contentStore, logger: logger)
         let mimeiStore: MiMeiStore
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
-        let fetcher = ContentFetcher(bitswap: bitswap, dht: dht)
-        let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, grants: grants, logger: logger)
+        let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)
+        let fetcher = ContentFetcher(bitswap: bitswap, dht: dht, privateBlocks: exchange)
         let network = P2PNetwork(
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
@@ -183,7 +182,7 @@ struct RunCommand: AsyncParsableCommand {
         try ExplorerRoutes(queries: queries).register(on: router)
         // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it), and
         // fetches what it lacks from peers over Bitswap.
-        GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht)
+        GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht, adminToken: cookie)
             .register(on: router)
         DownloadRoute(path: DownloadRoute.runningExecutable).register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)

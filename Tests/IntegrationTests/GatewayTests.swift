@@ -13,8 +13,8 @@ import Testing
         var generator = SystemRandomNumberGenerator()
         let big = (0..<(3 * 262_144 + 17)).map { _ in UInt8.random(in: 0...255, using: &generator) }
         try Data(big).write(to: URL(fileURLWithPath: folder + "/big.bin"))
-        let site = folder + "/site", listing = folder + "/listing"
-        for directory in [site, listing] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        let site = folder + "/site", listing = folder + "/listing", victim = folder + "/victim"
+        for directory in [site, listing, victim] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
         try Data("<!doctype html><p>home".utf8).write(to: URL(fileURLWithPath: site + "/index.html"))
         try Data([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]).write(to: URL(fileURLWithPath: listing + "/picture"))
         try Data("x".utf8).write(to: URL(fileURLWithPath: listing + "/<img src=x onerror=alert(1)>"))
@@ -23,7 +23,8 @@ import Testing
             guard result.status == 0 else { throw TestFailure("ipfs add failed: \(result.error)") }
             return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        let file = try add([folder + "/big.bin"]), siteCID = try add(["-r", site]), listingCID = try add(["-r", listing])
+        try Data("<!doctype html><p>to be damaged".utf8).write(to: URL(fileURLWithPath: victim + "/index.html"))
+        let file = try add([folder + "/big.bin"]), siteCID = try add(["-r", site]), listingCID = try add(["-r", listing]), victimCID = try add(["-r", victim])
         // Alone, the node has nobody to fetch from: content it lacks is 504 after this one second.
         try node.start(extra: ["--fetch-timeout", "1"])
         let base = node.url + "/ipfs/"
@@ -81,10 +82,11 @@ import Testing
         let fileCID = try CID(text: file)
         #expect(reader.roots == [fileCID] && cids.count == 5 && cids.first == fileCID && reader.atEnd)
 
-        // A block damaged on disk is refused, not served; the node goes on.
+        // A block damaged on disk is refused, not served; the node goes on. (One never read before: a block
+        // read twice is served from the verified-block cache, which holds its checked bytes.)
         let store = try SQLiteDatabase(path: node.data + "/content.sqlite")
-        try store.execute("UPDATE blocks SET data = X'00' WHERE cid = X'\(Hex.encode(try CID(text: siteCID).bytes))'")
-        let damaged = try await HTTP.get(base + siteCID + "/")
+        try store.execute("UPDATE blocks SET data = X'00' WHERE cid = X'\(Hex.encode(try CID(text: victimCID).bytes))'")
+        let damaged = try await HTTP.get(base + victimCID + "/")
         #expect(damaged.status == 500 && damaged.json["error"] != nil)
         #expect(try await HTTP.get(node.url + "/api/v1/status").status == 200)
         _ = node.stop()

@@ -61,33 +61,49 @@ import Testing
         let cGet = try await HTTP.get(c.url + "/ipfs/" + secretCID + "?format=raw")
         #expect(cGet.status == 404, "C fetched a private block: \(cGet.status)")
 
-        // Capabilities: B's names B's peer ID, so C cannot use it; a forged one fails its signature.
+        // Capabilities: B's names B's peer ID, so C cannot use it, on the exchange or on a gateway; a
+        // forged one fails its signature.
         let capB = try #require(try a.ctlJSON(["mimei", "grant", mid, "--reader", b.peerID])["capability"] as? String)
         let stolen = try c.ctl(["mimei", "sync", mid, "--cap", capB])
-        #expect(stolen.status != 0, "C synced with B's capability")
+        #expect(stolen.status != 0 && stolen.error.contains("another reader"), "C synced with B's capability: \(stolen.error)")
         #expect(try await HTTP.get(c.url + "/ipfs/" + secretCID + "?format=raw").status == 404)
+        let replayed = try await HTTP.request("GET", a.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + capB])
+        #expect(replayed.status == 403 && !replayed.text.contains("private"), "a reader's capability replayed on A's gateway: \(replayed.status)")
+        // A self-signed capability for a MiMei A holds is refused exactly as one for a MiMei A does not hold.
+        let othersPrivate = try #require(try c.ctlJSON(["mimei", "create", "--private"])["mid"] as? String)
+        let selfSigned = try #require(try c.ctlJSON(["mimei", "grant", othersPrivate, "--bearer"])["capability"] as? String)
+        let held = try await HTTP.get(a.url + "/mm/" + mid + "/?cap=" + selfSigned)
+        let notHeld = try await HTTP.get(a.url + "/mm/" + othersPrivate + "/?cap=" + selfSigned)
+        #expect(held.status == 403 && held.text == notHeld.text)
         let last = capB.index(before: capB.endIndex)
         let forged = String(capB[..<last]) + (capB[last] == "0" ? "1" : "0")
         #expect(try await HTTP.request("GET", a.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + forged]).status == 400)
         #expect(try await HTTP.request("GET", a.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer zz"]).status == 400)
-        let notGranted = try a.ctl(["mimei", "grant", unknownMiMei, "--bearer"])
-        #expect(notGranted.status != 0)
 
         // A bearer capability opens A's gateway: header or query.
         let bearer = try #require(try a.ctlJSON(["mimei", "grant", mid, "--bearer", "--hours", "1"])["capability"] as? String)
         let home = try await HTTP.request("GET", a.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + bearer])
         #expect(home.status == 200 && home.text == "<h1>private</h1>")
+        // Kept out of shared caches, and out of Referer headers.
+        #expect(home.headers["cache-control"] == "private, no-store" && home.headers["vary"] == "Authorization" && home.headers["referrer-policy"] == "no-referrer")
+        // A bearer capability is for gateways; over the exchange it syncs nothing.
+        let bearerSync = try c.ctl(["mimei", "sync", mid, "--cap", bearer])
+        #expect(bearerSync.status != 0 && bearerSync.error.contains("bearer"))
         let secret = try await HTTP.get(a.url + "/mm/" + mid + "/secret.bin?cap=" + bearer)
         #expect(secret.status == 200 && secret.body.count == secretSize)
         #expect(try await HTTP.get(a.url + "/ipfs/" + secretCID + "?format=raw&cap=" + bearer).status == 200)
 
-        // B syncs with its capability (head by the exchange, content by Bitswap from A) and follows it.
+        // B syncs with its capability (head and blocks by the exchange from A) and follows it.
         let synced = try b.ctlJSON(["mimei", "sync", mid, "--cap", capB])
         #expect(synced["version"] as? Int == 1 && synced["private"] as? Bool == true)
         #expect(try await HTTP.get(b.url + "/mm/" + mid + "/").status == 404)
         #expect(try await HTTP.get(b.url + "/ipfs/" + secretCID).status == 404)
-        let atB = try await HTTP.request("GET", b.url + "/mm/" + mid + "/secret.bin", headers: ["Authorization": "Bearer " + capB])
+        let atB = try await HTTP.request("GET", b.url + "/mm/" + mid + "/secret.bin", headers: ["Authorization": "Bearer " + bearer])
         #expect(atB.status == 200 && atB.body == secret.body)
+        #expect(try await HTTP.request("GET", b.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + capB]).status == 403)
+        // A stranger asking B's gateway for the blocks (B holds a capability, A would answer B) gets nothing:
+        // B's public fetches go over Bitswap, which never carries a private block.
+        #expect(try await HTTP.get(b.url + "/ipfs/" + root + "/secret.bin").status == 404)
         // B holds it now, and refuses C too.
         _ = try c.ctl(["swarm", "connect", b.p2pAddress])
         #expect(try await HTTP.get(c.url + "/ipfs/" + secretCID + "?format=raw").status == 404)
@@ -100,7 +116,7 @@ import Testing
         try await P2PNetworkTests.waitUntil("B follows the private MiMei to version 2", seconds: 60) {
             (try b.ctlJSON(["mimei", "show", mid])["local"] as? [[String: Any]])?.last?["version"] as? Int == 2
         }
-        let two = try await HTTP.request("GET", b.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + capB])
+        let two = try await HTTP.request("GET", b.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + bearer])
         #expect(two.text == "<h1>private two</h1>")
         #expect(try await HTTP.get(c.url + "/api/v1/dht/value?key=" + key).status == 404)
     }

@@ -12,7 +12,7 @@ public enum HAMTShard {
     static let prefixLength = 2
     public static let depthMax = 8
 
-    static func hash(_ name: String) -> [UInt8] { Murmur3.x64_64(Array(name.utf8)) }
+    public static func hash(_ name: String) -> [UInt8] { Murmur3.x64_64(Array(name.utf8)) }
 
     static func prefix(_ slot: Int) -> String {
         let digits = Array("0123456789ABCDEF")
@@ -91,6 +91,22 @@ public enum HAMTShard {
             throw .malformed("a HAMT link named \(link.name.prefix(64)) has no slot prefix")
         }
         return bytes.count == prefixLength ? .shard : .entry(String(decoding: bytes.dropFirst(prefixLength), as: UTF8.self))
+    }
+
+    /// The slot a link's two hex digits name.
+    public static func slot(of link: DagPB.Link) throws(ContentError) -> Int {
+        let bytes = Array(link.name.utf8.prefix(prefixLength))
+        func digit(_ byte: UInt8) -> Int? {
+            switch byte {
+            case 0x30...0x39: Int(byte - 0x30)
+            case 0x41...0x46: Int(byte - 0x41 + 10)
+            default: nil
+            }
+        }
+        guard bytes.count == prefixLength, let high = digit(bytes[0]), let low = digit(bytes[1]) else {
+            throw .malformed("a HAMT link named \(link.name.prefix(64)) has no slot prefix")
+        }
+        return high << 4 | low
     }
 
     /// The slot prefix `name` takes at `depth`, for a lookup.

@@ -35,10 +35,15 @@ public struct GatewayRoutes: Sendable {
     /// Under /mm/ without a version number the content can change: cached for a minute.
     static let mutable = "public, max-age=60"
 
-    public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60), mimei: MiMeiStore? = nil, dht: DHT? = nil) {
+    /// The admin cookie: a request bearing it is the operator's, who reads everything (ledgerctl's fetches).
+    let adminToken: String?
+
+    public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60), mimei: MiMeiStore? = nil, dht: DHT? = nil,
+                adminToken: String? = nil) {
         export = ContentExport(store: store)
         self.fetcher = fetcher
         self.fetchTimeout = fetchTimeout
+        self.adminToken = adminToken
         resolver = mimei.map { MiMeiResolver(store: $0, dht: dht) }
     }
 
@@ -64,33 +69,47 @@ public struct GatewayRoutes: Sendable {
         do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
         let path = Self.path(context)
         let access = try capabilities(request)
-        // A root marked as one of the presented capabilities' MiMei is fetched as that MiMei's.
+        // A root marked as one of the presented capabilities' MiMei (any, for the operator) is fetched as that MiMei's.
         var privateTo: ID?
-        if case .granted(let granted) = access, !granted.isEmpty {
-            privateTo = (try? export.store.privateOwners(root))?.first(where: granted.contains)
+        switch access {
+        case .all: privateTo = (try? export.store.privateOwners(root))?.first
+        case .granted(let granted) where !granted.isEmpty: privateTo = (try? export.store.privateOwners(root))?.first(where: granted.contains)
+        case .granted: break
         }
         return try await serve(request, root: root, path: path, shownPath: "/ipfs/" + ([root.text] + path).joined(separator: "/"),
                                cacheControl: Self.immutable, head: head, access: access, privateTo: privateTo)
     }
 
-    /// The private MiMei a request may read: the capability (specs/content.md §Rights) in
-    /// `Authorization: Bearer <hex>` or `?cap=<hex>` (a link a browser can follow), checked against the
-    /// MiMei's descriptor held here. None presented: a stranger, who sees public content only.
+    /// The private MiMei a request may read (specs/content.md §Rights): everything with the admin cookie as
+    /// bearer (the operator); else a bearer capability — one naming no reader — in `Authorization: Bearer
+    /// <hex>` or `?cap=<hex>` (a link a browser can follow), checked against the MiMei's descriptor held
+    /// here. A capability naming a reader is that peer's, for the MiMei exchange, and grants nothing here.
+    /// Every refusal of a well-formed capability is the same, so none tells whether the MiMei is held.
+    /// None presented: a stranger, who sees public content only.
     func capabilities(_ request: Request) throws -> ContentAccess {
+        let header = request.headers[.authorization]
+        if let adminToken, AdminToken.authenticates(header, token: adminToken) { return .all }
         var text = request.uri.queryParameters["cap"].map(String.init)
-        if text == nil, let header = request.headers[.authorization], header.hasPrefix("Bearer ") { text = String(header.dropFirst(7)) }
+        if text == nil, let header, header.hasPrefix("Bearer ") { text = String(header.dropFirst(7)) }
         guard let text else { return .stranger }
         let capability: MiMeiCapability
         do { capability = try MiMeiCapability(text: text.trimmingCharacters(in: .whitespaces)) } catch {
             throw APIError(.badRequest, "bad_capability", "\(error)")
         }
-        guard let mimei = try? resolver?.store.mimei(capability.mimei) else {
-            throw APIError(.forbidden, "bad_capability", "the capability's MiMei \(capability.mimei) is not held here")
-        }
-        do { try capability.check(mimei, reader: nil, now: UInt64(Date().timeIntervalSince1970 * 1000)) } catch {
-            throw APIError(.forbidden, "bad_capability", "\(error)")
-        }
+        let refused = APIError(.forbidden, "bad_capability", "the capability grants nothing here (a bearer capability its MiMei's author signed, not expired, is needed)")
+        guard capability.reader.isEmpty, let mimei = try? resolver?.store.mimei(capability.mimei) else { throw refused }
+        do { try capability.check(mimei, reader: nil, now: UInt64(Date().timeIntervalSince1970 * 1000)) } catch { throw refused }
         return .granted([mimei.id])
+    }
+
+    static let referrerPolicyHeader = HTTPField.Name("Referrer-Policy") ?? .server
+
+    /// A response to a request that presented a credential is for that requester only: no shared cache
+    /// may keep it, and a link out of it does not carry a `?cap=` in its Referer.
+    static func keepPrivate(_ headers: inout HTTPFields) {
+        headers[.cacheControl] = "private, no-store"
+        headers[.vary] = "Authorization"
+        headers[Self.referrerPolicyHeader] = "no-referrer"
     }
 
     /// `/mm/{mid}[/path][?ver=N]`: the MiMei's version, served as its CID is. A site (a directory with
@@ -163,7 +182,11 @@ public struct GatewayRoutes: Sendable {
         func fetching<T>(_ deadline: ContinuousClock.Instant, _ body: () throws(ContentExport.Failure) -> T) async throws -> T {
             try await self.fetching(deadline, privateTo: privateTo, body)
         }
-        func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws { try await self.complete(cid, deadline, privateTo: privateTo) }
+        func complete(_ cid: CID, _ deadline: ContinuousClock.Instant) async throws { try await self.complete(cid, deadline, privateTo: privateTo, access: access) }
+        func completeShards(_ cid: CID) async throws {
+            guard let fetcher else { return }
+            do { _ = try await fetcher.fetch(cid, timeout: deadline - .now, privateTo: privateTo, access: access, shardsOnly: true) } catch { throw Self.apiError(error) }
+        }
         func file(_ cid: CID, name: String?, size: UInt64?, request: Request, headers: HTTPFields, head: Bool) async throws -> Response {
             try await self.file(cid, name: name, size: size, request: request, headers: headers, head: head, export: export)
         }
@@ -181,6 +204,7 @@ public struct GatewayRoutes: Sendable {
         case .car(let scope): "\"\(root.text).car.\(([scope.rawValue] + path).joined(separator: "/").utf8.reduce(UInt32(2_166_136_261)) { ($0 ^ UInt32($1)) &* 16_777_619 })\""
         }
         headers[.eTag] = etag
+        if access != .stranger { Self.keepPrivate(&headers) }
         if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag || $0 == "*" }) {
             return Response(status: .notModified, headers: headers)
         }
@@ -199,6 +223,7 @@ public struct GatewayRoutes: Sendable {
                 return resolved.cid.codec == CID.rawCodec ? .file(size: 0) : try export.entry(resolved.cid)
             }
             switch (scope, entry) {
+            case (.entity, .directory?) where export.isShard(resolved.cid): try await completeShards(resolved.cid)
             case (.block, _), (.entity, .directory?), (.entity, .symlink?): break
             default: try await complete(resolved.cid, deadline)
             }
@@ -215,6 +240,8 @@ public struct GatewayRoutes: Sendable {
         case .unixfs:
             break
         }
+        // A sharded directory's sub-shards are fetched together first, not one by one as the listing meets them.
+        if export.isShard(resolved.cid) { try await completeShards(resolved.cid) }
         let entry = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }
         switch entry {
         case .symlink(let target):
@@ -247,7 +274,7 @@ public struct GatewayRoutes: Sendable {
     }
 
     /// Makes sure every block under `cid` is held, fetching what is missing before the deadline.
-    private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant, privateTo: ID?) async throws {
+    private func complete(_ cid: CID, _ deadline: ContinuousClock.Instant, privateTo: ID?, access: ContentAccess) async throws {
         let collections = export.store.collections
         guard let fetcher, complete.withLockedValue({ $0[cid] }) != collections else { return }
         // Walked once (blocks held are read, not fetched), then known complete until the next collection.
@@ -258,7 +285,7 @@ public struct GatewayRoutes: Sendable {
             return true
         }) else { throw APIError(.serviceUnavailable, "busy", "\(Self.fetchesMax) fetches are running; try again") }
         defer { fetches.withLockedValue { $0 -= 1 } }
-        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now, privateTo: privateTo) } catch { throw Self.apiError(error) }
+        do { _ = try await fetcher.fetch(cid, timeout: deadline - .now, privateTo: privateTo, access: access) } catch { throw Self.apiError(error) }
         complete.withLockedValue {
             if $0.count >= 65_536 { $0.removeAll() }
             $0[cid] = collections
@@ -277,13 +304,19 @@ public struct GatewayRoutes: Sendable {
         if cached == nil, bodies.shouldAdmit(cid, size: total) {
             var whole = ByteBufferAllocator().buffer(capacity: Int(total))
             do {
-                try await export.read(by: .stranger).file(cid) { whole.writeBytes($0) }
+                // At most the size declared: a DAG whose leaves add up to more is not read past it.
+                try await export.read(by: .stranger).file(cid, range: 0...(total - 1)) { piece in
+                    guard UInt64(whole.readableBytes + piece.count) <= total else { throw FirstPieceRead() }
+                    whole.writeBytes(piece)
+                }
                 if UInt64(whole.readableBytes) == total {
                     bodies.admit(cid, whole)
                     cached = whole
                 }
             } catch ContentExport.Failure.hidden {
                 // Not all public: served as below, never cached.
+            } catch is FirstPieceRead {
+                // Longer than it says: served as below, which ends the body at the declared size.
             } catch { throw Self.apiError(error) }
         }
         if let cached { return Self.serve(cached, name: name, request: request, headers: headers, head: head) }
@@ -424,6 +457,7 @@ public struct GatewayRoutes: Sendable {
         switch error {
         case BitswapError.deadline: APIError(.gatewayTimeout, "gateway_timeout", "\(error): no peer delivered it in time")
         case BitswapError.notFound: APIError(.notFound, "not_found", "\(error)")
+        case BitswapError.hidden(let cid): APIError(.notFound, "not_found", "\(cid) is not held by this node")
         case BitswapError.store: APIError(.badGateway, "fetch_failed", "\(error)")
         case BitswapError.cancelled: APIError(.serviceUnavailable, "cancelled", "the fetch was cancelled")
         // A block hidden from this reader is told exactly as one not held.

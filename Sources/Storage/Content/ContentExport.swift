@@ -88,30 +88,50 @@ public struct ContentExport: Sendable {
         }
     }
 
-    /// A HAMT-sharded directory's entries, every sub-shard read (at most `blocksPerFile` of them), sorted
-    /// by the bytes of their names as a basic directory's are.
+    /// Entries a sharded directory may list, at most (as many as `ipfs get` writes).
+    public static let shardEntriesMax = 1 << 20
+
+    /// A HAMT-sharded directory's entries, every sub-shard read (each once, at most `blocksPerFile`),
+    /// sorted by the bytes of their names as a basic directory's are. Whoever built the DAG is not
+    /// trusted: a node of more than 256 links, slots out of order or repeated, a sub-shard met twice, an
+    /// entry whose name does not hash to the slots on its way, or more than `shardEntriesMax` entries is
+    /// refused, so listing and lookup can never disagree and two blocks cannot list without bound.
     func shardEntries(_ root: CID, _ links: [DagPB.Link], _ unixfs: UnixFSData) throws(Failure) -> [DagPB.Link] {
         do { try HAMTShard.check(unixfs) } catch { throw .malformed(root, "\(error)") }
         var entries: [DagPB.Link] = []
-        var pending = [(links, 0)]
-        var budget = blocksPerFile
-        while let (shardLinks, depth) = pending.popLast() {
+        var pending: [(cid: CID, links: [DagPB.Link], path: [UInt8])] = [(root, links, [])]
+        var seen: Set<CID> = [root]
+        while let (shard, shardLinks, path) = pending.popLast() {
+            guard shardLinks.count <= HAMTShard.fanout else { throw .malformed(shard, "a HAMT node of \(shardLinks.count) links") }
+            var lastSlot = -1
             for link in shardLinks {
-                let role: HAMTShard.LinkRole
-                do { role = try HAMTShard.role(of: link) } catch { throw .malformed(root, "\(error)") }
+                let slot: Int, role: HAMTShard.LinkRole
+                do { (slot, role) = (try HAMTShard.slot(of: link), try HAMTShard.role(of: link)) } catch { throw .malformed(shard, "\(error)") }
+                guard slot > lastSlot else { throw .malformed(shard, "HAMT slots out of order or repeated") }
+                lastSlot = slot
                 switch role {
-                case .entry(let name): entries.append(DagPB.Link(cid: link.cid, name: name, totalSize: link.totalSize))
+                case .entry(let name):
+                    guard HAMTShard.hash(name).starts(with: path + [UInt8(slot)]) else { throw .malformed(shard, "a HAMT entry in a slot its name does not hash to") }
+                    guard entries.count < Self.shardEntriesMax else { throw .malformed(root, "a sharded directory of more than \(Self.shardEntriesMax) entries") }
+                    entries.append(DagPB.Link(cid: link.cid, name: name, totalSize: link.totalSize))
                 case .shard:
-                    guard depth + 1 < HAMTShard.depthMax, budget > 0 else { throw .malformed(root, "a HAMT deeper than \(HAMTShard.depthMax) levels or over \(blocksPerFile) nodes") }
-                    budget -= 1
+                    guard path.count + 1 < HAMTShard.depthMax, seen.count <= blocksPerFile, seen.insert(link.cid).inserted else {
+                        throw .malformed(root, "a HAMT deeper than \(HAMTShard.depthMax) levels, over \(blocksPerFile) nodes, or meeting a node twice")
+                    }
                     let (childLinks, childData) = try node(link.cid, try block(link.cid))
                     guard childData.kind == .hamtShard else { throw .malformed(link.cid, "a HAMT sub-shard that is a \(childData.kind)") }
                     do { try HAMTShard.check(childData) } catch { throw .malformed(link.cid, "\(error)") }
-                    pending.append((childLinks, depth + 1))
+                    pending.append((link.cid, childLinks, path + [UInt8(slot)]))
                 }
             }
         }
         return entries.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
+    }
+
+    /// Whether `cid` is a HAMT shard's node (read from the store; false when not held or not one).
+    public func isShard(_ cid: CID) -> Bool {
+        guard cid.codec == CID.dagPBCodec, let data = try? block(cid), let decoded = try? node(cid, data) else { return false }
+        return decoded.unixfs.kind == .hamtShard
     }
 
     /// The link named `name` in the directory `cid`: by name in a basic directory, by the name's hash
@@ -214,6 +234,8 @@ extension ContentExport {
         for cid in passed.dropLast() where seen.insert(cid).inserted { try await body(cid, try block(cid)) }
         var stack: [(CID, Int)] = [(terminal, 0)]
         var budget = blocksPerFile
+        // Entity of a sharded directory: its root and every sub-shard, none of the entries'.
+        var shards: Set<CID> = []
         while let (cid, depth) = stack.popLast() {
             guard seen.insert(cid).inserted else { continue }
             guard depth <= Self.depthMax else { throw Failure.malformed(cid, "deeper than \(Self.depthMax) levels") }
@@ -223,7 +245,13 @@ extension ContentExport {
             try await body(cid, data)
             guard scope != .block, cid.codec == CID.dagPBCodec else { continue }
             let (links, unixfs) = try node(cid, data)
-            if scope == .entity && cid == terminal && !(unixfs.kind == .file || unixfs.kind == .raw) { continue }
+            if scope == .entity && (cid == terminal || shards.contains(cid)) && !(unixfs.kind == .file || unixfs.kind == .raw) {
+                guard unixfs.kind == .hamtShard else { continue }
+                for link in links.reversed() where (try? HAMTShard.role(of: link)) == .shard && shards.insert(link.cid).inserted {
+                    stack.append((link.cid, depth + 1))
+                }
+                continue
+            }
             for link in links.reversed() { stack.append((link.cid, depth + 1)) }
         }
     }

@@ -40,6 +40,9 @@ struct AppCommand: AsyncParsableCommand {
             var created = false
             let mimei: MiMei
             if let held = try appNamed(appName, author: author.publicKey.id, store: store) {
+                guard held.isPrivate || !`private` else {
+                    throw CLIError("app \(appName) (\(held.id.text)) is public; a private app needs another --name")
+                }
                 mimei = held
             } else {
                 mimei = try cli {

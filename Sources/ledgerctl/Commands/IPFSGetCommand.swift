@@ -49,16 +49,12 @@ struct IPFSLsCommand: AsyncParsableCommand {
             guard let block = try store.get(root) else { throw CLIError("\(root) is not in the content store") }
             links = root.codec == CID.dagPBCodec ? try DagPB.links(of: block) : []
         } catch let error as CLIError { throw error } catch { throw CLIError("\(error)") }
-        // A HAMT-sharded directory lists its entries, as a basic one does: its sub-shards are fetched as needed.
-        if root.codec == CID.dagPBCodec, let block = try? store.get(root), (try? UnixFSData(decoding: DagPB.decode(block).data ?? []))?.kind == .hamtShard {
-            for _ in 0..<ContentExport.blocksPerFileMax {
-                do {
-                    if case .directory(let entries) = try ContentExport(store: store).entry(root) { links = entries }
-                    break
-                } catch ContentExport.Failure.notFound(let missing) {
-                    _ = try await ensureHeld(missing, scope: .block, store: store, options: options)
-                } catch { throw CLIError("\(error)") }
-            }
+        // A HAMT-sharded directory lists its entries, as a basic one does: its sub-shards (its entity) first.
+        if ContentExport(store: store).isShard(root) {
+            _ = try await ensureHeld(root, scope: .entity, store: store, options: options)
+            do {
+                if case .directory(let entries) = try ContentExport(store: store).entry(root) { links = entries }
+            } catch { throw CLIError("\(error)") }
         }
         options.output(["cid": root.text, "links": links.map { ["cid": $0.cid.text, "size": $0.totalSize, "name": $0.name] }]) {
             links.map { "\($0.cid.text) \($0.totalSize) \($0.name)" }.joined(separator: "\n")
@@ -68,10 +64,10 @@ struct IPFSLsCommand: AsyncParsableCommand {
 
 /// Makes sure the store holds `root`'s `scope`: if anything is missing, downloads the node's CAR of it
 /// (`/ipfs/{cid}?format=car`) to a temporary file and stores its blocks, each checked against its CID.
-/// Returns the blocks stored. A private MiMei's content is asked for with its capability as bearer and
-/// its blocks marked as `privateTo`'s as they are stored.
-func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, options: GlobalOptions, capability: String? = nil,
-                privateTo: ID? = nil) async throws -> Int {
+/// Returns the blocks stored. A private MiMei's content (`privateTo`) is asked for as the node's operator
+/// (the admin cookie as bearer: the node fetches it through the MiMei exchange with its own capability),
+/// and its blocks are marked as that MiMei's as they are stored.
+func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, options: GlobalOptions, privateTo: ID? = nil) async throws -> Int {
     let export = ContentExport(store: store)
     do {
         try await export.carBlocks(passed: [root], scope: scope) { _, _ in }
@@ -83,19 +79,23 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
     guard let url = URL(string: "\(client.base)/ipfs/\(root.text)?format=car&dag-scope=\(scope.rawValue)") else { throw CLIError("bad node URL \(client.base)") }
     var request = URLRequest(url: url, timeoutInterval: 3_600)
     request.setValue(CARv1.contentType, forHTTPHeaderField: "Accept")
-    if let capability { request.setValue("Bearer \(capability)", forHTTPHeaderField: "Authorization") }
+    if privateTo != nil {
+        guard let cookie = client.cookie else { throw CLIError("no admin cookie found; pass --data with the node's data directory") }
+        request.setValue("Bearer \(cookie)", forHTTPHeaderField: "Authorization")
+    }
     let file: URL, response: URLResponse
     // The node fetches the whole DAG before its CAR's first byte, into the store this process shares:
     // the progress line follows the store's bytes, against the DAG's size from its root's links.
     var progress = ProgressLine("fetching \(root.text.suffix(12))", total: nil, options: options)
-    if progress.enabled && scope != .block, let total = try? await dagBytes(root, store: store, options: options, capability: capability, privateTo: privateTo) {
+    if progress.enabled && scope != .block, let total = try? await dagBytes(root, store: store, options: options, privateTo: privateTo) {
         progress = ProgressLine(progress.label, total: total, options: options)
     }
     let before = store.bytesUsedNow
     let shown = progress
     let watcher = shown.enabled ? Task {
         while !Task.isCancelled {
-            shown.set(store.bytesUsedNow - min(before, store.bytesUsedNow))
+            let now = store.bytesUsedNow
+            shown.set(now - min(before, now))
             try? await Task.sleep(for: .milliseconds(200))
         }
     } : nil
@@ -139,9 +139,16 @@ func ensureHeld(_ root: CID, scope: ContentExport.Scope, store: ContentStore, op
 
 /// The size of `root`'s DAG as its links declare it (the root block and its links' Tsize), fetching the
 /// root block alone through the node when it is not held; nil when that fails or it is not dag-pb.
-func dagBytes(_ root: CID, store: ContentStore, options: GlobalOptions, capability: String?, privateTo: ID?) async throws -> UInt64? {
+func dagBytes(_ root: CID, store: ContentStore, options: GlobalOptions, privateTo: ID?) async throws -> UInt64? {
     guard root.codec == CID.dagPBCodec else { return nil }
-    if try store.get(root) == nil { _ = try await ensureHeld(root, scope: .block, store: store, options: options, capability: capability, privateTo: privateTo) }
+    if try store.get(root) == nil { _ = try await ensureHeld(root, scope: .block, store: store, options: options, privateTo: privateTo) }
     guard let block = try store.get(root), let links = try? DagPB.links(of: block) else { return nil }
-    return UInt64(block.count) + links.reduce(0) { $0 + $1.totalSize }
+    // Sizes come from whoever built the DAG: a sum past 2^64 is no size at all.
+    var total = UInt64(block.count)
+    for link in links {
+        let (sum, overflow) = total.addingReportingOverflow(link.totalSize)
+        if overflow { return nil }
+        total = sum
+    }
+    return total
 }

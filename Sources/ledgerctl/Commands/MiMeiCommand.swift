@@ -182,6 +182,14 @@ struct MiMeiCommand: AsyncParsableCommand {
         /// here; the content through the node's gateway with the capability as bearer, every block marked
         /// as the MiMei's before the version is recorded.
         func syncPrivate(_ id: ID, capability: MiMeiCapability) async throws {
+            // Over the exchange a capability counts only for the peer it names: this node's.
+            let local = try await options.client.get("/api/v1/swarm/local")
+            guard !capability.reader.isEmpty else {
+                throw CLIError("a bearer capability is for the gateway (/mm/\(id.text)/?cap=…); syncing needs one granted to this node's peer ID \(local.string("peer_id")) (mimei grant --reader)")
+            }
+            guard Base58.decode(local.string("peer_id")) == capability.reader else {
+                throw CLIError("the capability names another reader, not this node's peer ID \(local.string("peer_id"))")
+            }
             let view: [String: Any]
             do { view = try await options.client.post("/api/v1/admin/mimei/head", ["mid": id.text, "capability": capability.text], admin: true) } catch {
                 throw CLIError("no peer gave a head for \(id.text) for this capability: \(error)")
@@ -200,7 +208,7 @@ struct MiMeiCommand: AsyncParsableCommand {
                 try store.setCapability(id, capability.encoded)
                 try store.content.markPrivate(head.cid, to: id)
             }
-            let fetched = try await ensureHeld(head.cid, scope: .all, store: store.content, options: options, capability: capability.text, privateTo: id)
+            let fetched = try await ensureHeld(head.cid, scope: .all, store: store.content, options: options, privateTo: id)
             try cli {
                 try store.learn(head)
                 try store.setHead(id, record: record.encoded)

@@ -39,8 +39,6 @@ public actor Bitswap {
     public nonisolated let swarm: Swarm
     public nonisolated let store: ContentStore
     public nonisolated let limits: Limits
-    /// The private MiMei each peer may read (capabilities it presented through the head exchange).
-    public nonisolated let grants: CapabilityGrants
     private let logger: Logger
     private let outbox: PeerOutbox
 
@@ -69,11 +67,10 @@ public actor Bitswap {
         public var presencesSent = 0
     }
 
-    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), grants: CapabilityGrants = CapabilityGrants(), logger: Logger = .quiet("ledgerd.bitswap")) {
+    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), logger: Logger = .quiet("ledgerd.bitswap")) {
         self.swarm = swarm
         self.store = store
         self.limits = limits
-        self.grants = grants
         self.logger = logger
         outbox = PeerOutbox(swarm: swarm, protocolName: Self.protocolID, queueMax: 4_096, bytesMax: 4 << 20, logger: logger)
     }
@@ -231,16 +228,12 @@ public actor Bitswap {
             remember = []
             var message = BitswapMessage()
             var blockBytes = 0
-            let access = grants.access(peer, now: UInt64(Date().timeIntervalSince1970 * 1000))
             for entry in entries {
                 let cid = try? CID(bytes: entry.cid)
-                // A private MiMei's block, to a peer without its capability, is answered as one not held
-                // (DONT_HAVE when asked for, else nothing) and never remembered: the peer learns nothing.
-                if let cid, (try? store.readable(cid, by: access)) != true {
-                    if entry.sendDontHave { message.presences.append((entry.cid, .dontHave)) }
-                    continue
-                }
-                let block = cid.flatMap { try? store.get($0) }
+                // A private MiMei's block is never given over Bitswap, whoever asks: it is answered exactly
+                // as a block not held (readers fetch it through the head exchange, which names the MiMei).
+                let hidden = cid.map { (try? store.readable($0, by: .stranger)) != true } ?? false
+                let block = hidden ? nil : cid.flatMap { try? store.get($0) }
                 switch (entry.wantType, block) {
                 case (.have, .some):
                     message.presences.append((entry.cid, .have))
@@ -280,8 +273,6 @@ public actor Bitswap {
         var asked: PeerID?
         var askedPeers: Set<PeerID> = []
         var generation = 0
-        /// The private MiMei the block is fetched for: it is marked so as it is stored.
-        var privateTo: ID?
     }
 
     /// A block and the peer it came from (nil: it was in the store already).
@@ -290,15 +281,9 @@ public actor Bitswap {
         public let peer: PeerID?
     }
 
-    /// The block, from the store or else from the first of `candidates` that has it. `privateTo`: it
-    /// belongs to that private MiMei, and is marked so in the same write that stores it.
-    public func block(_ cid: CID, candidates: [PeerID], privateTo: ID? = nil) async throws(BitswapError) -> Delivery {
-        do {
-            if let held = try store.get(cid) {
-                if let privateTo { try store.put(cid, held, privateTo: privateTo) }
-                return Delivery(data: held, peer: nil)
-            }
-        } catch { throw .store("\(error)") }
+    /// The block, from the store or else from the first of `candidates` that has it.
+    public func block(_ cid: CID, candidates: [PeerID]) async throws(BitswapError) -> Delivery {
+        do { if let held = try store.get(cid) { return Delivery(data: held, peer: nil) } } catch { throw .store("\(error)") }
         nextWaiter += 1
         let waiter = nextWaiter
         let result = await withTaskCancellationHandler {
@@ -306,11 +291,10 @@ public actor Bitswap {
                 if var want = wants[cid] {
                     want.waiters[waiter] = continuation
                     want.candidates += candidates.filter { !want.candidates.contains($0) }
-                    want.privateTo = want.privateTo ?? privateTo
                     wants[cid] = want
                     if want.asked == nil { askNext(cid) }
                 } else {
-                    wants[cid] = Want(waiters: [waiter: continuation], candidates: candidates, privateTo: privateTo)
+                    wants[cid] = Want(waiters: [waiter: continuation], candidates: candidates)
                     askNext(cid)
                 }
             }
@@ -413,7 +397,7 @@ public actor Bitswap {
     /// is a block nobody asked for — what a peer answering with the wrong block sends — and the sender is
     /// banned.
     private func arrived(_ cid: CID, _ data: [UInt8], from peer: PeerID) throws(WireError) {
-        guard let want = wants[cid] else {
+        guard wants[cid] != nil else {
             guard recent.contains(cid) || asked.contains(cid) else { throw .malformed("Bitswap block \(cid) that this node did not ask for") }
             counters.duplicateBlocks += 1
             return
@@ -422,7 +406,7 @@ public actor Bitswap {
         counters.bytesReceived += data.count
         recent.insert(cid)
         do {
-            try store.put(cid, data, privateTo: want.privateTo)
+            try store.put(cid, data)
         } catch {
             finish(cid, .failure(.store("\(error)")))
             return
@@ -442,6 +426,8 @@ public enum BitswapError: Error, Equatable, CustomStringConvertible {
     case store(String)
     case cancelled
     case deadline(CID)
+    /// A private MiMei's block met by a reader without its capability.
+    case hidden(CID)
 
     public var description: String {
         switch self {
@@ -449,6 +435,7 @@ public enum BitswapError: Error, Equatable, CustomStringConvertible {
         case .store(let why): why
         case .cancelled: "cancelled"
         case .deadline(let cid): "fetching \(cid) passed its deadline"
+        case .hidden(let cid): "\(cid) is not held by this node"
         }
     }
 }

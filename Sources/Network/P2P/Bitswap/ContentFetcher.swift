@@ -11,12 +11,15 @@ import Storage
 public struct ContentFetcher: Sendable {
     public let bitswap: Bitswap
     public let dht: DHT?
+    /// Where a private MiMei's blocks come from (the head exchange); nil: they cannot be fetched.
+    public let privateBlocks: (any PrivateBlockSource)?
     public static let window = 32
     public static let blocksMax = ContentExport.blocksPerFileMax
 
-    public init(bitswap: Bitswap, dht: DHT?) {
+    public init(bitswap: Bitswap, dht: DHT?, privateBlocks: (any PrivateBlockSource)? = nil) {
         self.bitswap = bitswap
         self.dht = dht
+        self.privateBlocks = privateBlocks
     }
 
     public struct Fetched: Sendable, Equatable {
@@ -29,11 +32,13 @@ public struct ContentFetcher: Sendable {
     }
 
     /// Fetches `root` and everything it links to; throws `.deadline` when `timeout` passes first.
-    /// `privateTo`: the DAG is that private MiMei's. Its blocks are marked so as they are stored, and
-    /// the DHT is not asked who provides it (which would tell the network its CID): only connected
-    /// peers are, among them those that answered the head exchange with this node's capability.
-    public func fetch(_ root: CID, timeout: Duration, privateTo: ID? = nil) async throws(BitswapError) -> Fetched {
-        try await Self.racing(timeout, cid: root) { try await walk(root, privateTo: privateTo) }
+    /// `privateTo`: the DAG is that private MiMei's. Its blocks come from `privateBlocks` (never Bitswap,
+    /// never the DHT, which would tell the network its CIDs) and are marked so in the write that stores
+    /// them. Otherwise held blocks are read as `access` may (a stranger's fetch stops at a private block
+    /// rather than walk under it).
+    /// `shardsOnly`: a sharded directory's own nodes (its root and sub-shards), none of its entries.
+    public func fetch(_ root: CID, timeout: Duration, privateTo: ID? = nil, access: ContentAccess = .all, shardsOnly: Bool = false) async throws(BitswapError) -> Fetched {
+        try await Self.racing(timeout, cid: root) { try await walk(root, privateTo: privateTo, access: access, shardsOnly: shardsOnly) }
     }
 
     /// `body`'s result, or `.deadline(cid)` when `timeout` passes first (then `body` is cancelled).
@@ -61,25 +66,40 @@ public struct ContentFetcher: Sendable {
     /// The DHT key of a CID: its multihash (the last 34 bytes of a sha2-256 CID).
     public static func providerKey(_ cid: CID) -> [UInt8] { Array(cid.bytes.suffix(34)) }
 
-    func candidates(for root: CID, privately: Bool) async -> [PeerID] {
+    func candidates(for root: CID) async -> [PeerID] {
         var found: [PeerID] = []
-        if let dht, !privately { found = await dht.findProviders(Self.providerKey(root), limit: 20) }
+        if let dht { found = await dht.findProviders(Self.providerKey(root), limit: 20) }
         for peer in await bitswap.connectedPeers() where !found.contains(peer) { found.append(peer) }
         return found.filter { $0 != bitswap.swarm.peerID }
     }
 
     /// One block, from the store or from peers, within `timeout`.
     public func block(_ cid: CID, timeout: Duration, privateTo: ID? = nil) async throws(BitswapError) -> [UInt8] {
-        let candidates = Candidates(self, root: cid, privately: privateTo != nil)
+        let candidates = Candidates(self, root: cid)
         return try await Self.racing(timeout, cid: cid) {
-            if privateTo == nil, let held = try bitswap.store.get(cid) { return held }
-            return try await bitswap.block(cid, candidates: try await candidates.peers(), privateTo: privateTo).data
+            if let privateTo { return try await privateBlock(cid, privateTo) }
+            if let held = try bitswap.store.get(cid) { return held }
+            return try await bitswap.block(cid, candidates: try await candidates.peers()).data
         }
     }
 
-    private func walk(_ root: CID, privateTo: ID?) async throws -> Fetched {
+    /// A private MiMei's block: held (and marked now if it was not), or from `privateBlocks` and stored
+    /// marked.
+    func privateBlock(_ cid: CID, _ mimei: ID) async throws -> [UInt8] {
+        let store = bitswap.store
+        if let held = try store.get(cid) {
+            try store.put(cid, held, privateTo: mimei)
+            return held
+        }
+        guard let privateBlocks else { throw BitswapError.notFound(cid, asked: 0) }
+        let data = try await privateBlocks.block(cid, of: mimei)
+        do { try store.put(cid, data, privateTo: mimei) } catch { throw BitswapError.store("\(error)") }
+        return data
+    }
+
+    private func walk(_ root: CID, privateTo: ID?, access: ContentAccess, shardsOnly: Bool) async throws -> Fetched {
         let session = Session()
-        let candidates = Candidates(self, root: root, privately: privateTo != nil)
+        let candidates = Candidates(self, root: root)
         var total = Fetched()
         var queue: [CID] = [root]
         var seen: Set<CID> = [root]
@@ -92,12 +112,11 @@ public struct ContentFetcher: Sendable {
                     let rotation = index
                     group.addTask {
                         // Blocks held already are read here: the network is looked at only for what is missing.
-                        if let held = try bitswap.store.get(cid) {
-                            if let privateTo { try bitswap.store.put(cid, held, privateTo: privateTo) }
-                            return (cid, Bitswap.Delivery(data: held, peer: nil), nil)
-                        }
+                        if let privateTo { return (cid, Bitswap.Delivery(data: try await privateBlock(cid, privateTo), peer: nil), nil) }
+                        guard try bitswap.store.readable(cid, by: access) else { throw BitswapError.hidden(cid) }
+                        if let held = try bitswap.store.get(cid) { return (cid, Bitswap.Delivery(data: held, peer: nil), nil) }
                         let order = session.order(try await candidates.peers(), rotation: rotation)
-                        return (cid, try await bitswap.block(cid, candidates: order, privateTo: privateTo), order.first)
+                        return (cid, try await bitswap.block(cid, candidates: order), order.first)
                     }
                     running += 1
                 }
@@ -110,8 +129,13 @@ public struct ContentFetcher: Sendable {
                     session.delivered(by: peer, firstAsked: first)
                 }
                 guard cid.codec == CID.dagPBCodec else { continue }
-                let links: [DagPB.Link]
+                var links: [DagPB.Link]
                 do { links = try DagPB.links(of: delivery.data) } catch { throw BitswapError.store("block \(cid) is not dag-pb: \(error)") }
+                if shardsOnly {
+                    let decoded = try? DagPB.decode(delivery.data)
+                    let isShard = (try? UnixFSData(decoding: decoded?.data ?? []))?.kind == .hamtShard
+                    links = isShard ? links.filter { (try? HAMTShard.role(of: $0)) == .shard } : []
+                }
                 // Reversed onto a stack, so blocks are fetched roughly in file order.
                 for link in links.reversed() where seen.insert(link.cid).inserted {
                     guard seen.count <= Self.blocksMax else { throw BitswapError.store("\(root) links more than \(Self.blocksMax) blocks") }
@@ -128,19 +152,17 @@ public struct ContentFetcher: Sendable {
     actor Candidates {
         let fetcher: ContentFetcher
         let root: CID
-        let privately: Bool
         private var finding: Task<[PeerID], Never>?
 
-        init(_ fetcher: ContentFetcher, root: CID, privately: Bool) {
+        init(_ fetcher: ContentFetcher, root: CID) {
             self.fetcher = fetcher
             self.root = root
-            self.privately = privately
         }
 
         func peers() async throws -> [PeerID] {
             if finding == nil {
-                let fetcher = self.fetcher, root = self.root, privately = self.privately
-                finding = Task { await fetcher.candidates(for: root, privately: privately) }
+                let fetcher = self.fetcher, root = self.root
+                finding = Task { await fetcher.candidates(for: root) }
             }
             // Cancellable: the fetch's deadline must not wait for a DHT lookup to end by itself.
             let task = finding
@@ -148,7 +170,7 @@ public struct ContentFetcher: Sendable {
             try Task.checkCancellation()
             while found.isEmpty {
                 try await Task.sleep(for: .seconds(1))
-                found = await fetcher.candidates(for: root, privately: privately)
+                found = await fetcher.candidates(for: root)
                 let settled = found
                 if !settled.isEmpty { finding = Task { settled } }
             }
@@ -180,4 +202,10 @@ public struct ContentFetcher: Sendable {
             return Array(good[start...] + good[..<start]) + candidates.filter { missed.contains($0) }
         }
     }
+}
+
+/// A source of private MiMei blocks (the head exchange, specs/p2p.md §7.3): asks the peers that granted
+/// this node the MiMei, presenting its capability; the block returned matches its CID.
+public protocol PrivateBlockSource: Sendable {
+    func block(_ cid: CID, of mimei: ID) async throws(BitswapError) -> [UInt8]
 }
