@@ -173,4 +173,33 @@ import Testing
         #expect(throws: ContentExport.Failure.self) { try export.entry(CID.v0(odd)) }
         #expect(throws: ContentExport.Failure.self) { try export.resolve(CID.v0(odd), path: ["a"]) }
     }
+
+    /// Hostile shards, as a peer could send them: each is refused in one error, none lists without bound.
+    @Test func hostileShardsAreRefused() throws {
+        let store = try ContentStore(path: try Self.folder("hamt-hostile") + "/content.sqlite")
+        let file = try Self.add(Array("x".utf8), to: store, pin: false)
+        let export = ContentExport(store: store)
+        func shard(_ links: [DagPB.Link]) throws -> CID {
+            let block = DagPB.encode(links: links, data: UnixFSData(kind: .hamtShard, data: [1], hashType: 0x22, fanout: 256).encoded)
+            try store.put(CID.v0(block), block)
+            return CID.v0(block)
+        }
+        func slotted(_ name: String) -> String { HAMTShard.prefix(Int(HAMTShard.hash(name)[0])) + name }
+        // A fair sub-shard of one entry placed by its hash at depth 1.
+        let name = "a"
+        let hash = HAMTShard.hash(name)
+        let sub = try shard([DagPB.Link(cid: file, name: HAMTShard.prefix(Int(hash[1])) + name, totalSize: 9)])
+        let top = HAMTShard.prefix(Int(hash[0]))
+        #expect(try export.resolve(try shard([DagPB.Link(cid: sub, name: top, totalSize: 60)]), path: [name]).cid == file)
+        let hostile: [(String, [DagPB.Link])] = [
+            ("one sub-shard twice", [DagPB.Link(cid: sub, name: "00", totalSize: 1), DagPB.Link(cid: sub, name: "01", totalSize: 1)]),
+            ("a slot twice", [DagPB.Link(cid: file, name: slotted("b"), totalSize: 1), DagPB.Link(cid: file, name: slotted("b"), totalSize: 1)]),
+            ("an entry in a slot its name does not hash to", [DagPB.Link(cid: file, name: HAMTShard.prefix((Int(HAMTShard.hash("c")[0]) + 1) % 256) + "c", totalSize: 1)]),
+            ("more links than slots", (0..<300).map { DagPB.Link(cid: file, name: slotted("n\($0)"), totalSize: 1) }),
+            ("a slot that is not hex", [DagPB.Link(cid: file, name: "zz", totalSize: 1)]),
+        ]
+        for (what, links) in hostile {
+            #expect(throws: ContentExport.Failure.self, "\(what)") { _ = try export.entry(try shard(links)) }
+        }
+    }
 }

@@ -14,7 +14,7 @@ public enum HAMTShard {
 
     public static func hash(_ name: String) -> [UInt8] { Murmur3.x64_64(Array(name.utf8)) }
 
-    static func prefix(_ slot: Int) -> String {
+    public static func prefix(_ slot: Int) -> String {
         let digits = Array("0123456789ABCDEF")
         return String([digits[slot >> 4], digits[slot & 15]])
     }

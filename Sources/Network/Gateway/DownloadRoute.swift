@@ -10,7 +10,8 @@ import Storage
 /// whenever the file's size or modification time changes.
 public struct DownloadRoute: Sendable {
     let path: String
-    private let known = NIOLockedValueBox<(stamp: [Int], cid: CID)?>(nil)
+    /// The CID for a stamp of the file, being computed or computed: one hashing however many ask at once.
+    private let known = NIOLockedValueBox<(stamp: [Int], task: Task<CID?, Never>)?>(nil)
 
     public init(path: String) {
         self.path = path
@@ -32,19 +33,22 @@ public struct DownloadRoute: Sendable {
         return (UInt64(status.st_size), [Int(status.st_size), Int(status.st_mtim.tv_sec), Int(status.st_mtim.tv_nsec)])
     }
 
-    private func cid(_ stamp: [Int]) throws -> CID {
-        if let known = known.withLockedValue({ $0 }), known.stamp == stamp { return known.cid }
-        let root: CID
-        do { root = try ContentImport(options: try UnixFSImporter.Options()).add(path) { _, _ in }.root.cid } catch {
-            throw APIError(.internalServerError, "download", "cannot read the node's executable: \(error)")
+    private func cid(_ stamp: [Int]) async throws -> CID {
+        let path = self.path
+        let task = known.withLockedValue { known -> Task<CID?, Never> in
+            if let known, known.stamp == stamp { return known.task }
+            // Hashed off the request's executor, once per version of the file.
+            let task = Task.detached(priority: .utility) { try? ContentImport(options: try UnixFSImporter.Options()).add(path) { _, _ in }.root.cid }
+            known = (stamp, task)
+            return task
         }
-        known.withLockedValue { $0 = (stamp, root) }
+        guard let root = await task.value else { throw APIError(.internalServerError, "download", "cannot read the node's executable \(path)") }
         return root
     }
 
     private func serve(_ request: Request, head: Bool) async throws -> Response {
         let (size, stamp) = try stamp()
-        let root = try cid(stamp)
+        let root = try await cid(stamp)
         var headers: HTTPFields = [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"ledgerd\"",
                                    .eTag: "\"\(root.text)\"", GatewayRoutes.ipfsPathHeader: "/ipfs/\(root.text)", .cacheControl: "no-cache"]
         if request.headers[.ifNoneMatch] == "\"\(root.text)\"" { return Response(status: .notModified, headers: headers) }
