@@ -34,6 +34,7 @@ public struct DataDirectory: Sendable {
     public var consensusLogPath: String { path + "/consensus.wal" }
     /// Content blocks by CID, pins (specs/content.md §Store).
     public var contentStorePath: String { path + "/content.sqlite" }
+    public var usagePath: String { path + "/" + UsageLedger.fileName }
     public var configPath: String { path + "/ledgerd.toml" }
     public var keysPath: String { path + "/keys" }
     /// Written by `ledgerd run` once it listens, so clients find the node without being told.

@@ -167,10 +167,13 @@ struct RunCommand: AsyncParsableCommand {
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
         let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)
         let fetcher = ContentFetcher(bitswap: bitswap, dht: dht, privateBlocks: exchange)
+        let usage: UsageLedger
+        do { usage = try UsageLedger(path: directory.usagePath) } catch { throw RuntimeFailure("usage ledger \(directory.usagePath): \(error)") }
         let network = P2PNetwork(
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
-            follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange)
+            follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
+            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic))
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))

@@ -75,6 +75,8 @@ public struct APIRoutes: Sendable {
         api.get("swarm/peers") { _, _ in JSONResponse.make(try await queries.swarmPeers()) }
         api.get("dht/peers/:peer") { _, context in JSONResponse.make(try await queries.dhtFindPeer(context.parameters.require("peer")[...])) }
         api.get("dht/providers/:key") { _, context in JSONResponse.make(try await queries.dhtFindProviders(context.parameters.require("key")[...])) }
+        api.get("usage") { _, _ in JSONResponse.make(try queries.usage()) }
+        api.get("usage/:peer") { _, context in JSONResponse.make(try queries.usage(of: context.parameters.require("peer")[...])) }
         api.get("dht/value") { request, _ in JSONResponse.make(try await queries.dhtGet(request.uri.queryParameters["key"].map(String.init))) }
 
         let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: adminToken))

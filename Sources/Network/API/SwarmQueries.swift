@@ -1,5 +1,6 @@
 import Foundation
 import Ledger
+import Storage
 
 /// The swarm and DHT as JSON (specs/openapi.yaml, tag p2p), for `ledgerctl swarm` and `ledgerctl dht`.
 extension LedgerQueries {
@@ -102,6 +103,29 @@ extension LedgerQueries {
             throw APIError.notFound("a head for \(id.text) from any connected peer (a private MiMei needs a capability its author signed for this node)")
         }
         return ["record": Hex.encode(found.record.encoded), "version": found.head.version, "cid": found.head.cid.text, "peers": found.peers.map(\.description)]
+    }
+
+    /// Bytes served to and received from each peer, per service, over all time kept (specs/usage.md).
+    func usage() throws -> [String: Any] {
+        guard let recorder = try p2p.usage else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node keeps no usage ledger") }
+        try? recorder.flush()
+        let totals = try recorder.ledger.totals()
+        let peers: [[String: Any]] = totals.keys.sorted().map { peer in
+            let services = totals[peer] ?? [:]
+            return ["peer": peer, "served": services.values.reduce(UInt64(0)) { $0 &+ $1.served }, "received": services.values.reduce(UInt64(0)) { $0 &+ $1.received },
+                    "services": services.mapValues { ["served": $0.served, "received": $0.received] }]
+        }
+        return ["peers": peers]
+    }
+
+    /// One peer's usage windows: the hours kept, and the days before them.
+    func usage(of peer: Substring) throws -> [String: Any] {
+        guard let recorder = try p2p.usage else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node keeps no usage ledger") }
+        guard peer == Substring(UsageLedger.others) || PeerID(String(peer)) != nil else { throw APIError.badRequest("\(Parse.quote(peer)) is not a peer ID") }
+        try? recorder.flush()
+        let windows = try recorder.ledger.windows(of: String(peer))
+        guard !windows.isEmpty else { throw APIError.notFound("usage of peer \(peer)") }
+        return ["peer": String(peer), "windows": windows.map { ["service": $0.service, "start": $0.start, "span": $0.span, "served": $0.usage.served, "received": $0.usage.received] }]
     }
 
     func dhtGet(_ key: String?) async throws -> [String: Any] {

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Ledger
 import Logging
 import ServiceLifecycle
@@ -12,9 +13,11 @@ public struct P2PNetwork: Sendable {
     public let bitswap: Bitswap?
     public let follower: MiMeiFollower?
     public let exchange: MiMeiExchange?
+    /// The durable usage ledger the swarm's counters are flushed into.
+    public let usage: UsageRecorder?
 
     public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
-                exchange: MiMeiExchange? = nil) {
+                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
@@ -22,6 +25,7 @@ public struct P2PNetwork: Sendable {
         self.bitswap = bitswap
         self.follower = follower
         self.exchange = exchange
+        self.usage = usage
     }
 }
 
@@ -59,8 +63,10 @@ public struct P2PService: Service {
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
         var lastRepublish = Date(), lastSave = Date(), lastRefresh = Date()
         var announced: Set<CID> = []
-        var lastFollow = Date.distantPast
+        var lastFollow = Date.distantPast, lastRollUp = Date.distantPast
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            recordUsage(rollUp: Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour))
+            if Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour) { lastRollUp = Date() }
             await announcePins(&announced)
             if let follower = network.follower, Date().timeIntervalSince(lastFollow) >= Double(MiMeiFollower.intervalSeconds) {
                 lastFollow = Date()
@@ -86,6 +92,16 @@ public struct P2PService: Service {
         }
         await network.dht.save()
         await swarm.stop()
+        recordUsage(rollUp: false)
+    }
+
+    /// The counters' bytes into the usage ledger (every 5 s round, and at the end); old hours into days.
+    func recordUsage(rollUp: Bool) {
+        guard let usage = network.usage else { return }
+        do {
+            try usage.flush()
+            if rollUp { try usage.ledger.rollUp(now: Int64(Date().timeIntervalSince1970)) }
+        } catch { logger.warning("could not record usage", metadata: ["error": "\(error)"]) }
     }
 
     /// Announces every newly pinned root in the DHT (Kubo's "pinned" reprovider strategy: roots, not every

@@ -12,6 +12,8 @@ public final class TrafficStats: Sendable {
     private struct State {
         var byPeer: [PeerID: [String: Totals]] = [:]
         var counters: [String: (received: Counter, sent: Counter)] = [:]
+        /// Stream bytes per peer and protocol since the usage ledger last took them (`drain`).
+        var undrained: [PeerID: [String: Totals]] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
@@ -33,6 +35,10 @@ public final class TrafficStats: Sendable {
             }
             state.byPeer[peer, default: [:]][name, default: Totals()].received += UInt64(received)
             state.byPeer[peer, default: [:]][name, default: Totals()].sent += UInt64(sent)
+            if name != "transport" {
+                state.undrained[peer, default: [:]][name, default: Totals()].received += UInt64(received)
+                state.undrained[peer, default: [:]][name, default: Totals()].sent += UInt64(sent)
+            }
             if let existing = state.counters[name] { return existing }
             let made = (Counter(label: "ledgerd_p2p_bytes_received_total", dimensions: [("protocol", name)]),
                         Counter(label: "ledgerd_p2p_bytes_sent_total", dimensions: [("protocol", name)]))
@@ -52,6 +58,19 @@ public final class TrafficStats: Sendable {
             protocols[from]!.received -= moved
             protocols[to, default: Totals()].received += moved
             state.byPeer[peer] = protocols
+            if var pending = state.undrained[peer], let undrained = pending[from].map({ min($0.received, moved) }) {
+                pending[from]!.received -= undrained
+                pending[to, default: Totals()].received += undrained
+                state.undrained[peer] = pending
+            }
+        }
+    }
+
+    /// The stream bytes per peer and protocol since the last call (for the durable usage ledger).
+    public func drain() -> [PeerID: [String: Totals]] {
+        state.withLockedValue { state in
+            defer { state.undrained = [:] }
+            return state.undrained
         }
     }
 
