@@ -131,4 +131,27 @@ import Testing
         }
         #expect(!FileManager.default.fileExists(atPath: target + "/escaped"))
     }
+
+    /// A sharded directory only A holds: B resolves a name through its shards, lists it (every sub-shard
+    /// fetched together) and `ipfs ls` lists it from the CAR of its entity.
+    @Test func aShardedDirectoryIsFetchedThroughItsShards() async throws {
+        let a = try NodeProcess(name: "hamt-a")
+        let site = Paths.temporaryFolder("hamt-net") + "/many"
+        try FileManager.default.createDirectory(atPath: site, withIntermediateDirectories: true)
+        for index in 0..<7_000 { try Data("entry \(index)\n".utf8).write(to: URL(fileURLWithPath: site + "/file-\(index).txt")) }
+        let root = try a.ctl(["ipfs", "add", "-Q", "-r", site]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+        try a.start()
+        defer { a.stop() }
+        let b = try NodeProcess(name: "hamt-b", genesisOf: a)
+        try b.start(extra: ["--bootstrap", a.p2pAddress, "--fetch-timeout", "60"])
+        defer { b.stop() }
+        #expect(try await HTTP.get(b.url + "/ipfs/" + root + "/file-4242.txt").text == "entry 4242\n")
+        let listing = try await HTTP.get(b.url + "/ipfs/" + root + "/")
+        #expect(listing.status == 200 && listing.text.contains("file-6999.txt") && listing.text.contains("file-0.txt"))
+        let c = try NodeProcess(name: "hamt-c", genesisOf: a)
+        try c.start(extra: ["--bootstrap", a.p2pAddress, "--fetch-timeout", "60"])
+        defer { c.stop() }
+        let listed = try c.ctlJSON(["ipfs", "ls", root])["links"] as? [[String: Any]] ?? []
+        #expect(listed.count == 7_000)
+    }
 }

@@ -218,12 +218,10 @@ public struct GatewayRoutes: Sendable {
         case .car(let scope):
             // The whole scope is fetched before the first byte, so the stream cannot break on a missing block.
             // Entity: a file whole; a directory's or symlink's node alone (so its block is all that is fetched).
-            let entry: ContentExport.Entry? = scope == .all ? nil : try await fetching(deadline) { () throws(ContentExport.Failure) in
-                _ = try export.block(resolved.cid)
-                return resolved.cid.codec == CID.rawCodec ? .file(size: 0) : try export.entry(resolved.cid)
-            }
-            switch (scope, entry) {
-            case (.entity, .directory?) where export.isShard(resolved.cid): try await completeShards(resolved.cid)
+            // The terminal's own node says what its entity is (a sharded directory's is its shards).
+            let kind: UnixFSData.Kind? = scope == .all ? nil : try await fetching(deadline) { () throws(ContentExport.Failure) in try export.kind(resolved.cid) }
+            switch (scope, kind) {
+            case (.entity, .hamtShard?): try await completeShards(resolved.cid)
             case (.block, _), (.entity, .directory?), (.entity, .symlink?): break
             default: try await complete(resolved.cid, deadline)
             }
@@ -240,9 +238,12 @@ public struct GatewayRoutes: Sendable {
         case .unixfs:
             break
         }
-        // A sharded directory's sub-shards are fetched together first, not one by one as the listing meets them.
-        if export.isShard(resolved.cid) { try await completeShards(resolved.cid) }
-        let entry = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }
+        let entry: ContentExport.Entry
+        do { entry = try export.entry(resolved.cid) } catch {
+            // A sharded directory's missing sub-shards are fetched together, not one by one as the listing meets them.
+            if case .notFound = error, export.isShard(resolved.cid) { try await completeShards(resolved.cid) }
+            entry = try await fetching(deadline) { () throws(ContentExport.Failure) in try export.entry(resolved.cid) }
+        }
         switch entry {
         case .symlink(let target):
             headers[.contentType] = "text/plain; charset=utf-8"

@@ -128,6 +128,12 @@ public struct ContentExport: Sendable {
         return entries.sorted { Array($0.name.utf8).lexicographicallyPrecedes(Array($1.name.utf8)) }
     }
 
+    /// What kind of UnixFS node `cid` is, from its own block alone (a raw block is a file's data).
+    public func kind(_ cid: CID) throws(Failure) -> UnixFSData.Kind {
+        let data = try block(cid)
+        return cid.codec == CID.rawCodec ? .raw : try node(cid, data).unixfs.kind
+    }
+
     /// Whether `cid` is a HAMT shard's node (read from the store; false when not held or not one).
     public func isShard(_ cid: CID) -> Bool {
         guard cid.codec == CID.dagPBCodec, let data = try? block(cid), let decoded = try? node(cid, data) else { return false }
