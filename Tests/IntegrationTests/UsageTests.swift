@@ -3,7 +3,8 @@ import Testing
 
 /// The durable usage ledger between two real ledgerd processes (specs/usage.md): A serves a 3 MiB file to
 /// B over Bitswap; A's ledger shows B served, B's shows A received, both at least the file's size, and
-/// A's figures survive a restart. `ledgerctl usage` prints them; a bad peer gets one line.
+/// A's figures survive a restart. `ledgerctl usage` prints them, the explorer draws them on the peer's
+/// page; a bad peer gets one line.
 @Suite(.serialized) struct UsageTests {
     @Test func bytesServedOverBitswapAreRecordedPerPeerOnBothSidesAndSurviveARestart() async throws {
         let a = try NodeProcess(name: "usage-a")
@@ -33,6 +34,13 @@ import Testing
         #expect(table.status == 0 && table.output.contains(b.peerID) && table.output.contains("bitswap"))
         let windows = try a.ctlJSON(["usage", b.peerID])["windows"] as? [[String: Any]] ?? []
         #expect(windows.contains { $0["service"] as? String == "bitswap" && $0["span"] as? Int == 3_600 })
+
+        // The explorer's page for B on A: bars of bytes served per window, the service table, the account.
+        let page = try await HTTP.get(a.url + "/peer/" + b.peerID)
+        #expect(page.status == 200 && page.text.contains("<svg id=\"served-chart\"") && page.text.contains("<rect x=") && page.text.contains("<td>bitswap</td>"))
+        #expect(page.text.contains("/account/ld1") && page.text.contains("No letter of credit from this node"))
+        #expect(try await HTTP.get(a.url + "/network").text.contains("/peer/" + b.peerID))
+        #expect(try await HTTP.get(a.url + "/peer/not-a-peer").status == 400)
 
         // A restart keeps what was recorded.
         a.stop()

@@ -171,6 +171,8 @@ def main(base, token, spec_path):
     for template, path in (("/", "/"), ("/block/{ref}", "/block/1"), ("/tx/{id}", "/tx/" + tx), ("/account/{id}", "/account/" + node),
                            ("/org/{id}", "/org/" + org), ("/graph/{id}", "/graph/" + node), ("/org/{id}/income/{sequence}", "/org/%s/income/1" % org), ("/network", "/network"), ("/bookkeepers", "/bookkeepers")):
         check(b"<html" in call(template, path), path + " is HTML")
+    check(b"<html" in call("/peer/{peer}", "/peer/" + local["peer_id"]), "/peer is HTML")
+    check(b"<html" in call("/peer/{peer}", "/peer/not-a-peer", status=400), "/peer of a bad ID is an HTML 400 page")
     for template, path in (("/block/{ref}", "/block/p"), ("/tx/{id}", "/tx/0"), ("/org/{id}", "/org/nope"), ("/org/{id}/income/{sequence}", "/org/%s/income/x" % org)):
         check(b"<html" in call(template, path, status=400), path + " is an HTML 400 page")
     call("/search", "/search?q=1", status=303)
@@ -187,7 +189,7 @@ def main(base, token, spec_path):
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
-              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/api/v1/usage", "/api/v1/usage/{peer}", "/network",
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/api/v1/usage", "/api/v1/usage/{peer}", "/peer/{peer}", "/network",
               "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}", "/download"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Ledger
+import Storage
 import Mustache
 
 /// The block explorer: server-rendered HTML pages over the same queries the API serves.
@@ -22,6 +23,7 @@ public struct ExplorerRoutes: Sendable {
         try library.register(Templates.graph, named: "graph")
         try library.register(Templates.incomeEvent, named: "income")
         try library.register(Templates.network, named: "network")
+        try library.register(Templates.peer, named: "peer")
         try library.register(Templates.bookkeepers, named: "bookkeepers")
         self.library = library
     }
@@ -109,6 +111,10 @@ public struct ExplorerRoutes: Sendable {
                                                "has_banned": !banned.isEmpty])
             }
         }
+        router.get("peer/:peer") { _, context in
+            let peer = try context.parameters.require("peer")
+            return try await page { try await peerPage(peer[...]) }
+        }
         router.get("graph/:id") { _, context in
             let id = try context.parameters.require("id")
             return try await page {
@@ -120,6 +126,43 @@ public struct ExplorerRoutes: Sendable {
             }
         }
         router.get("search") { request, _ in try await search(request.uri.queryParameters["q"].map(String.init) ?? "") }
+    }
+
+    /// A peer's usage (specs/usage.md): bytes served and received per window as SVG bars, totals per
+    /// service, and — when its peer ID carries its key — its ledger account, the credit line this node
+    /// granted it (used against its limit) and the settlements between the two.
+    func peerPage(_ peer: Substring) async throws -> (String, String, [String: Any]) {
+        guard peer == Substring(UsageLedger.others) || PeerID(String(peer)) != nil else { throw APIError.badRequest("\(Parse.quote(peer)) is not a peer ID") }
+        // A peer met but not yet billed has an empty page, not a missing one.
+        let windows: [[String: Any]]
+        do { windows = try queries.usage(of: peer)["windows"] as? [[String: Any]] ?? [] } catch let error as APIError where error.status == .notFound { windows = [] }
+        var byWindow: [Int64: (served: UInt64, received: UInt64)] = [:]
+        var byService: [String: (served: UInt64, received: UInt64)] = [:]
+        for window in windows {
+            let start = window["start"] as? Int64 ?? 0, served = window["served"] as? UInt64 ?? 0, received = window["received"] as? UInt64 ?? 0
+            byWindow[start, default: (0, 0)].served &+= served
+            byWindow[start, default: (0, 0)].received &+= received
+            byService[window["service"] as? String ?? "", default: (0, 0)].served &+= served
+            byService[window["service"] as? String ?? "", default: (0, 0)].received &+= received
+        }
+        let formatter = DateFormatter()
+        formatter.dateFormat = "MM-dd HH:mm"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        let recent = byWindow.keys.sorted().suffix(48)
+        let label = { (start: Int64) in formatter.string(from: Date(timeIntervalSince1970: Double(start))) }
+        var view: [String: Any] = [
+            "peer": String(peer),
+            "served_svg": SVGCharts.bars(id: "served-chart", values: recent.map { (label($0), byWindow[$0]?.served ?? 0) }, empty: "nothing served"),
+            "received_svg": SVGCharts.bars(id: "received-chart", values: recent.map { (label($0), byWindow[$0]?.received ?? 0) }, empty: "nothing received"),
+            "services": byService.keys.sorted().map { ["service": $0, "served": Units.display(byService[$0]?.served ?? 0), "received": Units.display(byService[$0]?.received ?? 0)] },
+        ]
+        if let id = PeerID(String(peer))?.ledgerID {
+            view["ledger_id"] = id.text
+            let local = queries.info.nodeKey.id
+            view["line"] = try? await queries.creditLine(from: local.text[...], to: id.text[...])
+            view["settlements"] = (try? await queries.settlements(party: id.text[...]))?["settlements"] ?? []
+        }
+        return ("peer", "Peer \(peer.prefix(16))…", view)
     }
 
     /// An organization with its latest 50 income events, each with its audit. The audits are bounded by

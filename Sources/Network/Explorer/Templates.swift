@@ -80,13 +80,35 @@ enum Templates {
         {{#local.addresses}}<dt>Address</dt><dd class="mono">{{.}}</dd>{{/local.addresses}}</dl>
         <h2>Connected peers</h2>
         <table id="peers"><tr><th>Peer</th><th>Address</th><th>Direction</th><th>In</th><th>Out</th><th>Agent</th></tr>
-        {{#peers}}<tr><td class="mono">{{#ledger_id}}<a href="/account/{{ledger_id}}">{{peer_id}}</a>{{/ledger_id}}{{^ledger_id}}{{peer_id}}{{/ledger_id}}</td><td class="mono">{{address}}</td><td>{{direction}}</td><td>{{in}}</td><td>{{out}}</td><td>{{agent}}</td></tr>{{/peers}}
+        {{#peers}}<tr><td class="mono"><a href="/peer/{{peer_id}}">{{peer_id}}</a>{{#ledger_id}} (<a href="/account/{{ledger_id}}">account</a>){{/ledger_id}}</td><td class="mono">{{address}}</td><td>{{direction}}</td><td>{{in}}</td><td>{{out}}</td><td>{{agent}}</td></tr>{{/peers}}
         {{^peers}}<tr><td colspan="6" class="muted">none — join a network with <code>ledgerd run --bootstrap /ip4/…/tcp/…/p2p/…</code></td></tr>{{/peers}}
         </table>
         {{#has_banned}}<h2>Banned</h2>
         <table id="banned"><tr><th>Peer</th><th>Reason</th></tr>
         {{#banned}}<tr><td class="mono">{{peer_id}}</td><td>{{reason}}</td></tr>{{/banned}}
         </table>{{/has_banned}}
+        {{> foot}}
+        """
+
+    static let peer = """
+        {{> head}}
+        <h1>Peer</h1>
+        <dl><dt>Peer ID</dt><dd class="mono">{{peer}}</dd>{{#ledger_id}}<dt>Ledger ID</dt><dd class="mono"><a href="/account/{{ledger_id}}">{{ledger_id}}</a></dd>{{/ledger_id}}</dl>
+        <h2>Served to it</h2>
+        {{{served_svg}}}
+        <h2>Received from it</h2>
+        {{{received_svg}}}
+        <h2>By service</h2>
+        <table id="services"><tr><th>Service</th><th>Served</th><th>Received</th></tr>
+        {{#services}}<tr><td>{{service}}</td><td>{{served}}</td><td>{{received}}</td></tr>{{/services}}
+        </table>
+        <h2>Credit</h2>
+        {{#line}}<p id="credit">This node grants it {{limit_display}}; it owes {{owed_display}}.</p>{{/line}}
+        {{^line}}<p id="credit" class="muted">No letter of credit from this node.</p>{{/line}}
+        <h2>Settlements</h2>
+        <table id="settlements"><tr><th>ID</th><th>Provider</th><th>Consumer</th><th>Units</th><th>Value</th><th>State</th></tr>
+        {{#settlements}}<tr><td class="mono">{{id}}</td><td class="mono">{{provider}}</td><td class="mono">{{consumer}}</td><td>{{units}}</td><td>{{value_display}}</td><td>{{#pending}}pending{{/pending}}{{^pending}}final{{/pending}}</td></tr>{{/settlements}}
+        </table>
         {{> foot}}
         """
 
