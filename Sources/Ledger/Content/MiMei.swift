@@ -17,7 +17,8 @@ public struct MiMei: Equatable, Sendable {
     public let mark: UInt64
     /// Creation time, milliseconds since 1970.
     public let created: UInt64
-    /// Private MiMei are never served without a capability (not built yet: such MiMei are refused).
+    /// Private MiMei are never served, synced or announced without a capability its author signed
+    /// (`MiMeiCapability`; specs/content.md §Rights).
     public let isPrivate: Bool
 
     public static let textMax = 64

@@ -135,10 +135,7 @@ public struct ContentExport: Sendable {
     }
 
     /// Whether `cid` is a HAMT shard's node (read from the store; false when not held or not one).
-    public func isShard(_ cid: CID) -> Bool {
-        guard cid.codec == CID.dagPBCodec, let data = try? block(cid), let decoded = try? node(cid, data) else { return false }
-        return decoded.unixfs.kind == .hamtShard
-    }
+    public func isShard(_ cid: CID) -> Bool { (try? kind(cid)) == .hamtShard }
 
     /// The link named `name` in the directory `cid`: by name in a basic directory, by the name's hash
     /// through a HAMT's levels (reading only the sub-shards on its way); nil when there is none.
