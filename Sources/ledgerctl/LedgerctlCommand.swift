@@ -17,7 +17,7 @@ struct LedgerctlCommand: AsyncParsableCommand {
         subcommands: [
             StatusCommand.self, KeyCommand.self, AccountCommand.self, TransferCommand.self, OrgCommand.self,
             CreditCommand.self, IOUCommand.self, ReceiptCommand.self, ContractCommand.self, BlockCommand.self, TxCommand.self, ProofCommand.self,
-            VerifyCommand.self, BookkeeperCommand.self, SwarmCommand.self, DHTCommand.self, IPFSCommand.self, MiMeiCommand.self, AppCommand.self, UsageCommand.self,
+            VerifyCommand.self, BookkeeperCommand.self, SwarmCommand.self, DHTCommand.self, IPFSCommand.self, MiMeiCommand.self, AppCommand.self, UsageCommand.self, MeteringCommand.self,
         ])
 }
 

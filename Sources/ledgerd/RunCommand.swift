@@ -39,6 +39,21 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds the gateway waits for content it must fetch from peers before answering 504 (default 60).", valueName: "seconds"))
     var fetchTimeout: Int?
 
+    @Option(help: ArgumentHelp("Bytes a day served free to each peer this node grants no credit (default 1GiB; 0: none).", valueName: "amount"))
+    var freeAllowance: String?
+
+    @Option(help: ArgumentHelp("How far past a peer's credit limit service goes on (default 1MiB).", valueName: "amount"))
+    var creditTolerance: String?
+
+    @Option(help: ArgumentHelp("Bytes received from a provider between the receipts this node signs (default 1MiB).", valueName: "amount"))
+    var receiptInterval: String?
+
+    @Option(help: ArgumentHelp("Seconds between settlements of a consumer's newest receipt while usage is unsettled (default 3600).", valueName: "seconds"))
+    var settleInterval: Int?
+
+    // Plays a consumer that stops signing receipts, for the test that it is cut off.
+    @Flag(help: .hidden) var noSignReceipts = false
+
     @Option(help: ArgumentHelp("Least severe log level shown: trace, debug, info, notice, warning, error, critical (default info).", valueName: "level"))
     var logLevel: String?
 
@@ -69,6 +84,7 @@ struct RunCommand: AsyncParsableCommand {
         var fetchTimeout = 60
         var logLevel = Logger.Level.info
         var json = false
+        var metering = Metering.Settings()
     }
 
     func settings(_ file: ConfigFile) throws -> Settings {
@@ -98,6 +114,21 @@ struct RunCommand: AsyncParsableCommand {
             guard let parsed = Logger.Level(rawValue: level) else { throw RuntimeFailure("log-level '\(level)' is not a log level") }
             settings.logLevel = parsed
         }
+        func amount(_ flag: String?, _ key: String, _ fallback: UInt64) throws -> UInt64 {
+            guard let text = try flag ?? file.string(key) else { return fallback }
+            guard let value = Units.parse(text) else { throw RuntimeFailure("\(key) '\(text)' is not an amount of bytes") }
+            return value
+        }
+        let defaults = MeteringPolicy()
+        settings.metering.policy = MeteringPolicy(
+            receiptInterval: try amount(receiptInterval, "receipt-interval", defaults.receiptInterval),
+            tolerance: try amount(creditTolerance, "credit-tolerance", defaults.tolerance),
+            freePerDay: try amount(freeAllowance, "free-allowance", defaults.freePerDay))
+        guard settings.metering.policy.receiptInterval >= 4_096 else { throw RuntimeFailure("receipt-interval must be at least 4KiB") }
+        let settleSeconds = try settleInterval ?? file.integer("settle-interval") ?? Int(settings.metering.settleInterval)
+        guard (1...31_536_000).contains(settleSeconds) else { throw RuntimeFailure("settle-interval must be 1 second to a year") }
+        settings.metering.settleInterval = Double(settleSeconds)
+        settings.metering.signReceipts = !noSignReceipts
         let format = try logFormat ?? file.string("log-format") ?? "text"
         guard ["text", "json"].contains(format) else { throw RuntimeFailure("log-format must be text or json") }
         settings.json = format == "json"
@@ -162,7 +193,18 @@ struct RunCommand: AsyncParsableCommand {
         let contentStore: ContentStore
         do { contentStore = try ContentStore(path: directory.contentStorePath) } catch { throw RuntimeFailure("\(error)") }
         let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
-        let bitswap = Bitswap(swarm: swarm, store: contentStore, logger: logger)
+        // Metering bills under the node's ledger key, which peers know from its peer ID only when the two are one.
+        let metering: Metering?
+        if peerKey.publicKey == nodeKey.publicKey {
+            do {
+                metering = try Metering(key: nodeKey, node: node, swarm: swarm, book: ReceiptBook(path: directory.path + "/" + ReceiptBook.fileName),
+                                        settings: settings.metering, logger: logger)
+            } catch { throw RuntimeFailure("receipt book \(directory.path)/\(ReceiptBook.fileName): \(error)") }
+        } else {
+            metering = nil
+            logger.warning("keys/p2p.key differs from the node key: Bitswap is not metered")
+        }
+        let bitswap = Bitswap(swarm: swarm, store: contentStore, meter: metering, logger: logger)
         let mimeiStore: MiMeiStore
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
         let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)
@@ -173,7 +215,7 @@ struct RunCommand: AsyncParsableCommand {
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
             follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
-            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic))
+            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic), metering: metering)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))

@@ -128,6 +128,26 @@ extension LedgerQueries {
         return ["peer": String(peer), "windows": windows.map { ["service": $0.service, "start": $0.start, "span": $0.span, "served": $0.usage.served, "received": $0.usage.received] }]
     }
 
+    /// Bitswap billed between ledger nodes, both ways, with each stream's standing on the chain.
+    func metering() async throws -> [String: Any] {
+        guard let metering = try p2p.metering else { throw APIError(.serviceUnavailable, "not_metered", "this node does not meter Bitswap") }
+        let report = await metering.report()
+        let provided: [[String: Any]] = report.provided.map { stream in
+            var view: [String: Any] = [
+                "consumer": stream.consumer.text, "served": stream.standing.served, "receipted": stream.standing.receipted, "sequence": stream.sequence,
+                "settled": stream.standing.settled, "owed": stream.standing.owed, "limit": stream.standing.limit, "exposure": stream.standing.exposure,
+                "serving": stream.stopped == nil,
+            ]
+            if let stopped = stream.stopped { view["stopped"] = stopped }
+            return view
+        }
+        let consumed: [[String: Any]] = report.consumed.map {
+            ["provider": $0.provider.text, "received": $0.received, "signed": $0.signed, "sequence": $0.sequence, "settled": $0.settled,
+             "owed": $0.owed, "limit": $0.limit]
+        }
+        return ["provided": provided, "consumed": consumed]
+    }
+
     func dhtGet(_ key: String?) async throws -> [String: Any] {
         guard let key, DHTRecord.isValidKey(key) else {
             throw APIError.badRequest("key must be /ledgerd/mimei/<MiMei ID>, /ledgerd/org/<id> or /ledgerd/addr/<id>")

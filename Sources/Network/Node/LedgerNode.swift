@@ -232,6 +232,23 @@ public actor LedgerNode {
     /// The pulse now, by this node's clock.
     public var currentPulse: UInt64 { parameters.pulse(atMillis: clock()) }
 
+    /// What metering reads of a consumer's standing with a provider: the provider's limit for it now, its
+    /// debt on their line, and their bandwidth stream's settlement (nil: never settled).
+    public func standing(provider: ID, consumer: ID) -> (limit: UInt64, owed: UInt64, settlement: Settlement?) {
+        let line = state.record(CreditLine.self, at: CreditLine(between: provider, and: consumer, height: 0).stateKey)
+        let stream = UsageReceipt(chain: chainID, provider: provider, consumer: consumer, service: .bandwidth, sequence: 0, units: 0).streamKey
+        return (line?.terms(grantedBy: provider).limit(atPulse: currentPulse) ?? 0, line?.debt(of: consumer) ?? 0,
+                state.record(Settlement.self, at: stream))
+    }
+
+    /// Signs a transaction of this node's own with `key` (the next nonce, expiring in an election cycle)
+    /// and queues it, as netting does.
+    public func submitOwn(_ type: String, body: CBOR, key: SecretKey) throws(Rejection) -> Digest {
+        let tx = Transaction(chain: chainID, type: type, signers: [key.publicKey], nonce: nextNonce(for: key.publicKey.id),
+                             expiry: currentPulse + parameters.electionCyclePulses, body: body)
+        return try submit(SignedTransaction(transaction: tx, keys: [key]))
+    }
+
     // MARK: - Submitting
 
     /// Checks a transaction against the state with all pending transactions applied, and queues it.

@@ -15,9 +15,11 @@ public struct P2PNetwork: Sendable {
     public let exchange: MiMeiExchange?
     /// The durable usage ledger the swarm's counters are flushed into.
     public let usage: UsageRecorder?
+    /// Bills Bitswap between ledger nodes (nil: unmetered).
+    public let metering: Metering?
 
     public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
-                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil) {
+                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
@@ -26,6 +28,7 @@ public struct P2PNetwork: Sendable {
         self.follower = follower
         self.exchange = exchange
         self.usage = usage
+        self.metering = metering
     }
 }
 
@@ -52,6 +55,7 @@ public struct P2PService: Service {
         await network.consensus?.start()
         await network.bitswap?.start()
         await network.exchange?.start()
+        await network.metering?.start()
         do { try await swarm.listen() } catch {
             throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
         }
@@ -68,6 +72,7 @@ public struct P2PService: Service {
             recordUsage(rollUp: Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour))
             if Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour) { lastRollUp = Date() }
             await announcePins(&announced)
+            await network.metering?.round()
             if let follower = network.follower, Date().timeIntervalSince(lastFollow) >= Double(MiMeiFollower.intervalSeconds) {
                 lastFollow = Date()
                 await follower.check()
@@ -93,6 +98,7 @@ public struct P2PService: Service {
         await network.dht.save()
         await swarm.stop()
         recordUsage(rollUp: false)
+        await network.metering?.persist()
     }
 
     /// The counters' bytes into the usage ledger (every 5 s round, and at the end); old hours into days.

@@ -39,6 +39,8 @@ public actor Bitswap {
     public nonisolated let swarm: Swarm
     public nonisolated let store: ContentStore
     public nonisolated let limits: Limits
+    /// Bills blocks served and received (nil: unmetered).
+    public nonisolated let meter: (any BitswapMeter)?
     private let logger: Logger
     private let outbox: PeerOutbox
 
@@ -67,10 +69,12 @@ public actor Bitswap {
         public var presencesSent = 0
     }
 
-    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), logger: Logger = .quiet("ledgerd.bitswap")) {
+    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), meter: (any BitswapMeter)? = nil,
+                logger: Logger = .quiet("ledgerd.bitswap")) {
         self.swarm = swarm
         self.store = store
         self.limits = limits
+        self.meter = meter
         self.logger = logger
         outbox = PeerOutbox(swarm: swarm, protocolName: Self.protocolID, queueMax: 4_096, bytesMax: 4 << 20, logger: logger)
     }
@@ -233,7 +237,10 @@ public actor Bitswap {
                 // A private MiMei's block is never given over Bitswap, whoever asks: it is answered exactly
                 // as a block not held (readers fetch it through the head exchange, which names the MiMei).
                 let hidden = cid.map { (try? store.readable($0, by: .stranger)) != true } ?? false
-                let block = hidden ? nil : cid.flatMap { try? store.get($0) }
+                var block = hidden ? nil : cid.flatMap { try? store.get($0) }
+                // Past the peer's credit (or its free allowance), a block is answered as one not held, until
+                // the debt is settled or the limit raised (specs/credit.md §Metering in practice).
+                if entry.wantType == .block, let held = block, let meter, !(await meter.admit(peer, bytes: held.count)) { block = nil }
                 switch (entry.wantType, block) {
                 case (.have, .some):
                     message.presences.append((entry.cid, .have))
@@ -405,6 +412,10 @@ public actor Bitswap {
         counters.blocksReceived += 1
         counters.bytesReceived += data.count
         recent.insert(cid)
+        if let meter {
+            let bytes = data.count
+            Task { await meter.delivered(peer, bytes: bytes) }
+        }
         do {
             try store.put(cid, data)
         } catch {

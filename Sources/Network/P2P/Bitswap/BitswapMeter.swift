@@ -1,0 +1,9 @@
+/// What Bitswap asks of the node's metering (specs/credit.md §Metering in practice): before it sends a
+/// block to a peer, whether that peer may have it; and, as a client, of each wanted block a peer
+/// delivered, so that the node signs receipts for what it received.
+public protocol BitswapMeter: Sendable {
+    /// Whether `bytes` more may go to `peer` now; false answers the want as a block not held.
+    func admit(_ peer: PeerID, bytes: Int) async -> Bool
+    /// `peer` delivered a wanted block of `bytes`.
+    func delivered(_ peer: PeerID, bytes: Int) async
+}
