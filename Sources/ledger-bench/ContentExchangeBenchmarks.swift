@@ -8,7 +8,7 @@ import Foundation
 enum ContentExchangeBenchmarks {
     static func run(_ report: inout Report, binaries: String, quick: Bool) {
         let exchange = quick ? 32 : 100, serve = quick ? 256 : 1_024, seconds = quick ? 3 : 5
-        let keys = ["bitswap_ledgerd_from_ledgerd_to_tcp", "bitswap_kubo_from_ledgerd_to_tcp", "bitswap_ledgerd_over_kubo",
+        let keys = ["bitswap_ledgerd_from_ledgerd_to_tcp", "bitswap_billed_to_unmetered", "bitswap_receipts_per_second_serving", "bitswap_kubo_from_ledgerd_to_tcp", "bitswap_ledgerd_over_kubo",
                     "gateway_1mib_to_nginx", "gateway_4kib_to_nginx", "gateway_serving_rss_growth_bytes"]
         let figures: [String: Double]
         do { figures = try measure(binaries: binaries, exchange: exchange, serve: serve, seconds: seconds) } catch {
@@ -22,6 +22,15 @@ enum ContentExchangeBenchmarks {
                    "a HEAD on the second node's gateway, which fetches the whole file first; best of 2, repo gc between", key: "bitswap_ledgerd_from_ledgerd_mib_per_second", ours)
         report.add("  ratio to a plain loopback TCP copy", formatted(ours / tcp, decimals: 3), "TCP: \(formatted(tcp)) MiB/s, best of 3",
                    key: "bitswap_ledgerd_from_ledgerd_to_tcp", ours / tcp)
+        let billed = mebibytes / value("billed_seconds"), unmetered = mebibytes / value("unmetered_seconds")
+        report.add("Bitswap billed: \(exchange) MiB under a letter of credit", "\(formatted(billed)) MiB/s",
+                   "receipts every MiB, each checked, acknowledged and kept; settled on the chain; best of 2", key: "bitswap_billed_mib_per_second", billed)
+        report.add("  ratio to the same transfer with metering off (goal ≥ 0.95)", formatted(billed / unmetered, decimals: 3),
+                   "both nodes restarted with --no-metering: \(formatted(unmetered)) MiB/s", key: "bitswap_billed_to_unmetered", billed / unmetered)
+        let receiptRate = value("billed_receipts") / value("billed_seconds")
+        report.add("Receipts signed and verified per second while serving", formatted(receiptRate, decimals: 1),
+                   "\(Int(value("billed_receipts"))) receipts for the billed transfer, signed by B, verified and acknowledged by A, over its time",
+                   key: "bitswap_receipts_per_second_serving", receiptRate)
         report.add("Bitswap: \(exchange) MiB, Kubo from ledgerd", "\(formatted(kubo)) MiB/s", "Kubo 0.22's Download, written to a file",
                    key: "bitswap_kubo_from_ledgerd_mib_per_second", kubo)
         report.add("  ratio to a plain loopback TCP copy", formatted(kubo / tcp, decimals: 3), "", key: "bitswap_kubo_from_ledgerd_to_tcp", kubo / tcp)

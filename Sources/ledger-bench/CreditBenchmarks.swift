@@ -58,6 +58,37 @@ extension Benchmarks {
         precondition(valid == receiptsOnly.count)
         report.add("Receipts verified, one core", "\(formatted(Double(valid) / verifySeconds))/s", "signature check alone",
                    key: "receipts_verified_per_second", Double(valid) / verifySeconds)
+        // What metering does per receipt while serving (specs/credit.md §Metering in practice): the consumer
+        // signs it, the provider verifies it and signs its acknowledgement, the consumer verifies that —
+        // against the bare signatures alone (two BIP-340 signs and two verifies of a 32-byte digest).
+        let provider = providers[0], consumer = consumers[0], trips = quick ? 2_000 : 10_000
+        var acknowledged = 0
+        let tripSeconds = seconds {
+            for number in 1...trips {
+                let receipt = UsageReceipt(chain: "bench", provider: provider.publicKey.id, consumer: consumer.publicKey.id, service: .bandwidth,
+                                           sequence: UInt64(number), units: UInt64(number) << 20)
+                let signed = SignedReceipt(receipt: receipt, key: consumer)
+                guard (try? signed.verify()) != nil else { continue }
+                let ack = ReceiptAcknowledgement(receipt: signed.receipt, providerKey: provider)
+                if (try? ack.verify()) != nil { acknowledged += 1 }
+            }
+        }
+        precondition(acknowledged == trips)
+        let digest = SHA256.hash(Array("bench".utf8))
+        var bare = 0
+        let bareSeconds = seconds {
+            for _ in 1...trips {
+                let first = consumer.sign(digest), second = provider.sign(digest)
+                if consumer.publicKey.verify(first, for: digest) && provider.publicKey.verify(second, for: digest) { bare += 1 }
+            }
+        }
+        precondition(bare == trips)
+        let tripRate = Double(trips) / tripSeconds, bareRate = Double(trips) / bareSeconds
+        report.add("Receipts signed and verified, one core", "\(formatted(tripRate))/s",
+                   "a round trip each: consumer signs, provider verifies and acknowledges, consumer verifies; at 1 MiB a receipt that is \(formatted(tripRate))MiB/s of service",
+                   key: "receipt_round_trips_per_second", tripRate)
+        report.add("  ratio to the bare signatures (2 signs, 2 verifies)", formatted(tripRate / bareRate, decimals: 2), "bare: \(formatted(bareRate))/s",
+                   key: "receipt_round_trips_to_bare_signatures", tripRate / bareRate)
         let settleSeconds = seconds { run(settlements) }
         report.add("Receipts settled on the ledger, one core", "\(formatted(Double(settlements.count) / settleSeconds))/s",
                    "\(settlements.count) settlements in blocks of \(blockSize): transaction and receipt signatures, debt on the line, deposit, state tree",

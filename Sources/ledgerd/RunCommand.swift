@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between settlements of a consumer's newest receipt while usage is unsettled (default 3600).", valueName: "seconds"))
     var settleInterval: Int?
 
+    @Flag(help: "Serve and fetch over Bitswap unbilled: no admission by credit, no receipts, no settlement (the benchmark's reference).")
+    var noMetering = false
+
     // Plays a consumer that stops signing receipts, for the test that it is cut off.
     @Flag(help: .hidden) var noSignReceipts = false
 
@@ -195,7 +198,9 @@ struct RunCommand: AsyncParsableCommand {
         let dht = DHT(swarm: swarm, tablePath: directory.path + "/routing-table.json", logger: logger)
         // Metering bills under the node's ledger key, which peers know from its peer ID only when the two are one.
         let metering: Metering?
-        if peerKey.publicKey == nodeKey.publicKey {
+        if noMetering {
+            metering = nil
+        } else if peerKey.publicKey == nodeKey.publicKey {
             do {
                 metering = try Metering(key: nodeKey, node: node, swarm: swarm, book: ReceiptBook(path: directory.path + "/" + ReceiptBook.fileName),
                                         settings: settings.metering, logger: logger)

@@ -204,6 +204,7 @@ import Testing
         let chain = SpecVectorTests.chain
         let receipt = UsageReceipt(chain: chain, provider: a.publicKey.id, consumer: b.publicKey.id, service: .bandwidth, sequence: 7, units: 5 << 20)
         let signedReceipt = SignedReceipt(receipt: receipt, key: b)
+        let acknowledgement = ReceiptAcknowledgement(receipt: receipt, providerKey: a)
         func make(_ type: String, _ body: CBOR, _ signers: [SecretKey], nonce: UInt64 = 0) -> SignedTransaction {
             SignedTransaction(transaction: Transaction(chain: chain, type: type, signers: signers.map(\.publicKey), nonce: nonce, expiry: 3600, body: body), keys: signers)
         }
@@ -227,6 +228,11 @@ import Testing
             "receipt": [
                 "receipt_hex": Hex.encode(receipt.encoded), "signing_digest": receipt.signingDigest.hex, "signed_hex": Hex.encode(signedReceipt.encoded),
                 "stream": receipt.streamKey.text, "consumer": b.publicKey.id.text, "provider": a.publicKey.id.text,
+            ],
+            // The provider's acknowledgement, and the receipt protocol's answer carrying it (specs/p2p.md §7.4).
+            "acknowledgement": [
+                "signing_digest": ReceiptAcknowledgement.signingDigest(receipt).hex, "ack_hex": Hex.encode(acknowledgement.encoded),
+                "answer_hex": Hex.encode(CBOREncoder.encode(.map(["ack": .bytes(acknowledgement.encoded)]))),
             ],
             "transactions": transactions.map { name, signed in
                 ["name": name, "unsigned_hex": Hex.encode(signed.transaction.encoded), "id": signed.id.hex,

@@ -448,6 +448,12 @@ def main(folder):
     check(schnorr_verify(tagged("ledgerd/receipt", receipt_bytes), signed["key"], signed["sig"]), "receipt signature")
     stream = derived("settlement", [receipt["provider"], receipt["consumer"], receipt["service"].encode()])
     check(bech32m("ld", stream) == r["stream"], "receipt stream key")
+    a = credit["acknowledgement"]; ack_bytes = bytes.fromhex(a["ack_hex"]); ack = decode(ack_bytes)
+    check(encode(ack) == ack_bytes and encode(ack["ack"]) == receipt_bytes, "acknowledgement holds the receipt")
+    check(tagged("ledgerd/receipt-ack", receipt_bytes).hex() == a["signing_digest"], "acknowledgement signing digest")
+    check(bech32m("ld", ledger_id(ack["key"])) == r["provider"], "acknowledgement signed by the provider")
+    check(schnorr_verify(tagged("ledgerd/receipt-ack", receipt_bytes), ack["key"], ack["sig"]), "acknowledgement signature")
+    check(decode(bytes.fromhex(a["answer_hex"])) == {"ack": ack_bytes}, "receipt protocol answer carries the acknowledgement")
     for t in credit["transactions"]:
         unsigned = bytes.fromhex(t["unsigned_hex"]); tx = decode(unsigned)
         check(encode(tx) == unsigned and tx["type"] == t["name"], t["name"] + ": canonical")

@@ -128,6 +128,7 @@ def main(base, token, spec_path):
     call("/api/v1/admin/dht/value", "/api/v1/admin/dht/value", "post", 400, body="{\"record\": \"00\"}", auth=token)
     # Usage: nothing recorded yet for a peer never met; a bad peer ID is 400.
     call("/api/v1/usage", "/api/v1/usage")
+    call("/api/v1/metering", "/api/v1/metering")
     call("/api/v1/usage/{peer}", "/api/v1/usage/" + local["peer_id"], status=404)
     call("/api/v1/usage/{peer}", "/api/v1/usage/not-a-peer", status=400)
     # The head exchange: no peer answers for an unknown MiMei; a capability that is not one is refused.
@@ -189,7 +190,7 @@ def main(base, token, spec_path):
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
-              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/api/v1/usage", "/api/v1/usage/{peer}", "/peer/{peer}", "/network",
+              "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/api/v1/usage", "/api/v1/usage/{peer}", "/api/v1/metering", "/peer/{peer}", "/network",
               "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}", "/download"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 

@@ -53,6 +53,8 @@ public actor Metering: BitswapMeter {
     /// Consumer side, by provider: received bytes and the newest receipt signed.
     private var consumed: [ID: ReceiptBook.Stream] = [:]
     private var dirty: (provided: Set<ID>, consumed: Set<ID>) = ([], [])
+    /// Served bytes last written, per consumer.
+    private var saved: [ID: UInt64] = [:]
     /// The peer each provider delivered from last (where receipts go).
     private var providerPeers: [ID: PeerID] = [:]
     private var signing: Set<ID> = []
@@ -77,6 +79,7 @@ public actor Metering: BitswapMeter {
         for stream in try book.streams(.provided) {
             guard let consumer = ID(bytes: stream.party) else { continue }
             provided[consumer] = stream
+            saved[consumer] = stream.moved
             receipts[consumer] = stream.receipt.flatMap { try? SignedReceipt(encoded: $0) }
         }
         for stream in try book.streams(.consumed) {
@@ -132,6 +135,14 @@ public actor Metering: BitswapMeter {
             if stopped.removeValue(forKey: consumer) != nil { logger.info("metering resumed serving a peer", metadata: ["peer": "\(peer.short)"]) }
             provided[consumer, default: ReceiptBook.Stream(party: consumer.bytes)].moved &+= bytes
             dirty.provided.insert(consumer)
+            // Written every receipt interval, not only each round: a provider that restarted with fewer
+            // bytes counted than its consumer received would refuse that consumer's receipts for good.
+            if let stream = provided[consumer], stream.moved - min(stream.moved, saved[consumer] ?? 0) >= policy.receiptInterval {
+                do {
+                    try book.save(.provided, [stream])
+                    saved[consumer] = stream.moved
+                } catch { logger.warning("could not save the metering counters", metadata: ["error": "\(error)"]) }
+            }
         } else {
             if free.used[peer] == nil && free.used.count >= Self.freePeersMax, let any = free.used.keys.first { free.used[any] = nil }
             free.used[peer, default: 0] &+= bytes
@@ -303,10 +314,12 @@ public actor Metering: BitswapMeter {
             await watch(provider)
         }
         for consumer in receipts.keys {
-            let standing = await standing(of: consumer)
-            guard standing.receipted > standing.settled else { continue }
+            let current = await standing(of: consumer)
+            guard current.receipted > current.settled else { continue }
             let interval = Date().timeIntervalSince(lastSettled[consumer] ?? .distantPast) >= settings.settleInterval
-            if policy.settleDue(standing) || stopped[consumer] != nil || interval { await settle(consumer) }
+            // The consumer's own settlement of fewer units than its newest receipt is disputed at once.
+            let theirs = await self.standing(provider: me, consumer: consumer).settlement.map { $0.pending && $0.submitter == consumer } ?? false
+            if policy.settleDue(current) || stopped[consumer] != nil || interval || theirs { await settle(consumer) }
         }
         submitted = submitted.filter { Date().timeIntervalSince($0.value) < Self.retrySeconds }
     }
