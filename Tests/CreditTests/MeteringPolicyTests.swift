@@ -34,6 +34,7 @@ import Testing
         large.limit = 1 << 40
         #expect(policy.admit(1, standing: large, freeUsedToday: 0) == .unreceipted(9_001))
         large.receipted = 6_000
+        large.unreceipted = 3_000
         #expect(policy.admit(1, standing: large, freeUsedToday: 0) == .serve)
     }
 
@@ -49,7 +50,8 @@ import Testing
     @Test func hugeFiguresSaturateInsteadOfWrapping() {
         let huge = standing(limit: .max, owed: .max, settled: 0, served: .max, receipted: .max)
         #expect(huge.exposure == .max)
-        #expect(policy.admit(.max, standing: huge, freeUsedToday: 0) == .serve)
+        #expect(policy.admit(1, standing: huge, freeUsedToday: 0) == .serve)
+        #expect(policy.admit(.max, standing: huge, freeUsedToday: 0) == .unreceipted(.max))
         // A debt near 2^64 on a small line: the sum saturates and service stops.
         #expect(policy.admit(1, standing: standing(limit: 1_000, owed: .max - 5, served: 100, receipted: 100), freeUsedToday: 0)
             == .creditExhausted(exposure: .max, limit: 1_000))

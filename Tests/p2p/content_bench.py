@@ -115,8 +115,10 @@ def rss(pid):
 
 
 def timed_fetch():
-    """Best of 2: B's gateway fetches the whole exchange file before it answers a HEAD (repo gc between)."""
-    best = None
+    """Best of 2: B's gateway fetches the whole exchange file before it answers a HEAD (repo gc between).
+    Also sets the global `fetch_total` to both fetches' seconds together."""
+    global fetch_total
+    best, fetch_total = None, 0.0
     for _ in range(2):
         ctl(b_data, "ipfs", "repo", "gc")
         start_time = time.perf_counter()
@@ -132,6 +134,7 @@ def timed_fetch():
                 body = again.read().decode()
             fail("B's gateway answered %d to HEAD; GET: %s" % (error.code, body))
         seconds = time.perf_counter() - start_time
+        fetch_total += seconds
         best = seconds if best is None else min(best, seconds)
     return best
 
@@ -176,6 +179,7 @@ try:
         fail("the billed transfer was not receipted: %s" % metering)
     figures["billed_seconds"] = billed
     figures["billed_receipts"] = served[0]["sequence"]
+    figures["billed_total_seconds"] = fetch_total
     for process in (b, a):
         process.terminate()
         process.wait(timeout=60)

@@ -2,12 +2,12 @@
 /// in practice). Pure: the node feeds it the consumer's standing from the chain and its own counters.
 ///
 /// A consumer under a letter of credit from the provider is billed from its first byte: the provider
-/// serves while `owed + (served − settled) + next ≤ limit + tolerance`, where `owed` is the consumer's
-/// debt on the line (settled usage among it), `served` what this provider has sent it and `settled` the
-/// units of the stream's settlement on the chain. Served bytes count, not receipted ones, so a consumer
-/// that stops signing is cut off at the same point as one that signs and does not pay; it is also cut
-/// off once more than `unreceiptedMax` bytes go unreceipted, so that a raised limit does not serve it
-/// on. A peer without a line (no ledger account, or none granted) is served a free allowance a day, as
+/// serves while `owed + (receipted − settled) + unreceipted + next ≤ limit + tolerance`, where `owed` is
+/// the consumer's debt on the line (settled usage among it), `receipted` the newest receipt's units,
+/// `settled` the units of the stream's settlement on the chain and `unreceipted` what this provider
+/// served since that receipt. Bytes served and not yet receipted count, so a consumer that stops signing
+/// is cut off at the same point as one that signs and does not pay; it is also cut off once more than
+/// `unreceiptedMax` bytes go unreceipted, so that a raised limit does not serve it on. A peer without a line (no ledger account, or none granted) is served a free allowance a day, as
 /// Swarm's Bee refreshes every peer's allowance: public content stays public.
 public struct MeteringPolicy: Sendable, Equatable {
     /// The consumer signs a cumulative receipt every this many bytes received (Filecoin's payment interval).
@@ -42,20 +42,27 @@ public struct MeteringPolicy: Sendable, Equatable {
         public var served: UInt64
         /// Units of the newest receipt the consumer signed.
         public var receipted: UInt64
+        /// Bytes served since that receipt arrived.
+        public var unreceipted: UInt64
 
-        public init(limit: UInt64, owed: UInt64, settled: UInt64, served: UInt64, receipted: UInt64) {
+        /// `unreceipted` defaults to what `served` exceeds `receipted` by.
+        public init(limit: UInt64, owed: UInt64, settled: UInt64, served: UInt64, receipted: UInt64, unreceipted: UInt64? = nil) {
             self.limit = limit
             self.owed = owed
             self.settled = settled
             self.served = served
             self.receipted = receipted
+            self.unreceipted = unreceipted ?? (served - min(served, receipted))
         }
 
         /// Billed under a line: the provider grants one, or the consumer still owes it something.
         public var hasLine: Bool { limit > 0 || owed > 0 }
 
-        /// What the provider stands to lose: debt plus usage not yet settled.
-        public var exposure: UInt64 { Self.sum(owed, served > settled ? served - settled : 0) }
+        /// What the provider stands to lose: debt, receipted usage not yet settled, and what it served since
+        /// the newest receipt. Before that receipt the consumer's count is the one that bills: blocks the
+        /// provider sent and the consumer never took (cancelled, late, lost in a dropped stream) are not
+        /// held against it for ever.
+        public var exposure: UInt64 { Self.sum(Self.sum(owed, receipted - min(receipted, settled)), unreceipted) }
 
         /// `a + b`, saturating: a sum past 2^64 − 1 is treated as too much, never wrapped.
         public static func sum(_ a: UInt64, _ b: UInt64) -> UInt64 {
@@ -90,7 +97,7 @@ public struct MeteringPolicy: Sendable, Equatable {
         }
         let exposure = Standing.sum(standing.exposure, bytes)
         if exposure > Standing.sum(standing.limit, tolerance) { return .creditExhausted(exposure: standing.exposure, limit: standing.limit) }
-        let unreceipted = Standing.sum(standing.served, bytes) - min(standing.receipted, Standing.sum(standing.served, bytes))
+        let unreceipted = Standing.sum(standing.unreceipted, bytes)
         if unreceipted > unreceiptedMax { return .unreceipted(unreceipted) }
         return .serve
     }

@@ -122,7 +122,7 @@ public actor Metering: BitswapMeter {
         if free.day != today { free = (today, [:]) }
         let decision = policy.admit(bytes, standing: standing, freeUsedToday: free.used[peer] ?? 0)
         guard decision == .serve else {
-            if let consumer {
+            if let consumer, standing.hasLine {
                 if stopped[consumer] == nil {
                     logger.info("metering stopped serving a peer", metadata: ["peer": "\(peer.short)", "reason": "\(decision)"])
                     Task { await self.settle(consumer) }
@@ -150,6 +150,17 @@ public actor Metering: BitswapMeter {
         return true
     }
 
+    public func undelivered(_ peer: PeerID, bytes: Int) async {
+        let bytes = UInt64(max(0, bytes))
+        if let consumer = peer.ledgerID, var stream = provided[consumer] {
+            stream.moved -= min(stream.moved, bytes)
+            provided[consumer] = stream
+            dirty.provided.insert(consumer)
+        } else if let used = free.used[peer] {
+            free.used[peer] = used - min(used, bytes)
+        }
+    }
+
     /// One receipt per stream: the consumer's signed receipt in, `{ack}` or `{error}` out.
     private nonisolated func serve(_ stream: P2PStream) async throws {
         defer { Task { await stream.close() } }
@@ -163,14 +174,23 @@ public actor Metering: BitswapMeter {
         let answer: CBOR
         switch await accept(signed) {
         case .success(let ack): answer = .map(["ack": .bytes(ack.encoded)])
-        case .failure(let why): answer = .map(["error": .text(why.text)])
+        case .failure(let why):
+            var fields: [String: CBOR] = ["error": .text(why.text)]
+            if let counted = why.counted { fields["served"] = .unsigned(counted.served); fields["receipted"] = .unsigned(counted.receipted) }
+            answer = .map(fields)
         }
         try await stream.writeMessage(CBOREncoder.encode(answer))
     }
 
     struct Refusal: Error {
         let text: String
+        /// For a receipt counting more than was served: this node's counts, which the consumer may go down to.
+        var counted: (served: UInt64, receipted: UInt64)? = nil
     }
+
+    /// Receipts that add less than an interval are taken at most this often (the remainder's, each round).
+    static let smallReceiptSeconds = 1.0
+    private var lastReceipt: [ID: Date] = [:]
 
     /// Checks a consumer's receipt (signature and sender checked already) and keeps it: the acknowledgement.
     func accept(_ signed: SignedReceipt) async -> Result<ReceiptAcknowledgement, Refusal> {
@@ -178,15 +198,28 @@ public actor Metering: BitswapMeter {
         guard receipt.provider == me else { return .failure(Refusal(text: "the receipt names another provider")) }
         guard receipt.chain.sameBytes(as: node.chainID) else { return .failure(Refusal(text: "the receipt is for chain '\(receipt.chain)'")) }
         guard receipt.service == .bandwidth else { return .failure(Refusal(text: "this node meters bandwidth receipts here")) }
-        var stream = provided[consumer] ?? ReceiptBook.Stream(party: consumer.bytes)
+        // The book stores numbers as SQLite integers: larger ones would read back smaller after a restart,
+        // and let one number be acknowledged twice.
+        guard receipt.sequence <= UInt64(Int64.max), receipt.units <= UInt64(Int64.max) else {
+            return .failure(Refusal(text: "receipt numbers and units stop at 2^63 - 1"))
+        }
+        let chain = await standing(provider: me, consumer: consumer)
+        // Nothing after this await: the checks and the update below see one state.
+        guard chain.limit > 0 || chain.owed > 0, var stream = provided[consumer] else {
+            return .failure(Refusal(text: "this node grants you no line: its service was free, and there is nothing to receipt"))
+        }
         guard receipt.units <= MeteringPolicy.Standing.sum(stream.moved, policy.tolerance) else {
-            return .failure(Refusal(text: "the receipt counts \(receipt.units) bytes; this node served \(stream.moved)"))
+            return .failure(Refusal(text: "the receipt counts \(receipt.units) bytes; this node served \(stream.moved)", counted: (stream.moved, stream.units)))
         }
         // One acknowledgement per number, numbers and units rising: the discipline that makes an
         // acknowledgement the consumer's evidence (specs/credit.md).
         guard receipt.sequence > stream.sequence, receipt.units > stream.units else {
             return .failure(Refusal(text: "stale receipt: number \(receipt.sequence) for \(receipt.units) bytes, after number \(stream.sequence) for \(stream.units)"))
         }
+        if receipt.units - stream.units < policy.receiptInterval, let last = lastReceipt[consumer], Date().timeIntervalSince(last) < Self.smallReceiptSeconds {
+            return .failure(Refusal(text: "a receipt adding less than \(policy.receiptInterval) bytes comes at most once a second"))
+        }
+        lastReceipt[consumer] = Date()
         stream.units = receipt.units
         stream.sequence = receipt.sequence
         stream.receipt = signed.encoded
@@ -258,7 +291,17 @@ public actor Metering: BitswapMeter {
             }
             consumed[provider] = stream
             dirty.consumed.remove(provider)
-            guard let ack = await Self.send(signed, to: peer, swarm: swarm, logger: logger) else { return }
+            let outcome = await Self.exchange(signed, to: peer, swarm: swarm, logger: logger)
+            if case .counted(let served, let receipted) = outcome, served < stream.moved, receipted < stream.units {
+                // The provider counted less than this node did (a line seen a block apart, a crash): go down
+                // to its count, never up, and sign for it next round.
+                stream.moved = served
+                stream.units = receipted
+                do { try book.save(.consumed, [stream]) } catch {}
+                consumed[provider] = stream
+                return
+            }
+            guard case .acknowledged(let ack) = outcome else { return }
             do { try book.saveAck(provider: provider.bytes, sequence: receipt.sequence, units: receipt.units, ack: ack.encoded) } catch {
                 logger.warning("could not keep an acknowledgement", metadata: ["error": "\(error)"])
             }
@@ -267,21 +310,34 @@ public actor Metering: BitswapMeter {
         }
     }
 
+    enum Outcome {
+        case acknowledged(ReceiptAcknowledgement)
+        /// Refused for counting more than the provider served, with the provider's counts.
+        case counted(served: UInt64, receipted: UInt64)
+        case failed
+    }
+
     /// Sends one receipt; the provider's acknowledgement of exactly it, or nil.
     static func send(_ signed: SignedReceipt, to peer: PeerID, swarm: Swarm, logger: Logger) async -> ReceiptAcknowledgement? {
-        guard let stream = try? await swarm.openStream(to: peer, protocols: [protocolID]) else { return nil }
+        guard case .acknowledged(let ack) = await exchange(signed, to: peer, swarm: swarm, logger: logger) else { return nil }
+        return ack
+    }
+
+    static func exchange(_ signed: SignedReceipt, to peer: PeerID, swarm: Swarm, logger: Logger) async -> Outcome {
+        guard let stream = try? await swarm.openStream(to: peer, protocols: [protocolID]) else { return .failed }
         defer { Task { await stream.close() } }
         guard let bytes = try? await withDeadline(millis: answerMillis, "receipt to \(peer.short)", expire: { await stream.reset() }, {
             try await stream.writeMessage(signed.encoded)
             return try await stream.readMessageOrEnd(max: messageBytesMax)
-        }), let cbor = try? CBORDecoder.decode(bytes), case .map(let fields) = cbor else { return nil }
+        }), let cbor = try? CBORDecoder.decode(bytes), case .map(let fields) = cbor else { return .failed }
         if case .text(let why)? = fields["error"] {
             logger.warning("provider refused a receipt", metadata: ["peer": "\(peer.short)", "reason": "\(why.prefix(200))"])
-            return nil
+            if case .unsigned(let served)? = fields["served"], case .unsigned(let receipted)? = fields["receipted"] { return .counted(served: served, receipted: receipted) }
+            return .failed
         }
         guard case .bytes(let encoded)? = fields["ack"], let ack = try? ReceiptAcknowledgement(encoded: encoded), ack.receipt == signed.receipt,
-              (try? ack.verify()) != nil else { return nil }
-        return ack
+              (try? ack.verify()) != nil else { return .failed }
+        return .acknowledged(ack)
     }
 
     /// A provider's settlement in its window of more units than it acknowledged for that receipt number

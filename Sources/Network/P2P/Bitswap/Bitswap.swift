@@ -53,6 +53,12 @@ public actor Bitswap {
     private var recent = RecentCIDs(capacity: 16_384)
     /// CIDs asked of any peer lately: their blocks arriving late are not offences.
     private var asked = RecentCIDs(capacity: 65_536)
+    /// Which peer each recent want was asked of: a block is billed only by a peer asked for it, late or not.
+    private var askedOf = RecentSet<AskedBlock>(capacity: 65_536)
+    struct AskedBlock: Hashable {
+        let cid: CID
+        let peer: PeerID
+    }
     /// The last send queued per peer: each send to a peer waits for the one before, so they leave in order.
     private var sending: [PeerID: (number: Int, task: Task<Void, Never>)] = [:]
     private var sendNumber = 0
@@ -224,7 +230,11 @@ public actor Bitswap {
                 } catch {
                     await stream?.reset()
                     stream = nil
-                    if attempt == 1 { logger.debug("Bitswap answer not delivered", metadata: ["peer": "\(peer.short)", "error": "\(error)"]) }
+                    if attempt == 1 {
+                        logger.debug("Bitswap answer not delivered", metadata: ["peer": "\(peer.short)", "error": "\(error)"])
+                        // Its blocks were counted when admitted; they never left.
+                        if let meter, !message.blocks.isEmpty { await meter.undelivered(peer, bytes: message.blocks.reduce(0) { $0 + $1.data.count }) }
+                    }
                 }
             }
         }
@@ -336,6 +346,7 @@ public actor Bitswap {
             want.generation += 1
             wants[cid] = want
             asked.insert(cid)
+            askedOf.insert(AskedBlock(cid: cid, peer: peer))
             let generation = want.generation, timeout = limits.askTimeout
             let message = BitswapMessage(entries: [.init(cid: cid.bytes, wantType: .block, sendDontHave: true)])
             send(message.bytes, to: peer, unreachable: { await $0.unreachable(cid, peer, generation) })
@@ -404,6 +415,12 @@ public actor Bitswap {
     /// is a block nobody asked for — what a peer answering with the wrong block sends — and the sender is
     /// banned.
     private func arrived(_ cid: CID, _ data: [UInt8], from peer: PeerID) throws(WireError) {
+        // The provider counted every block it sent: the blocks asked of it count here too, late ones included.
+        // Once per ask: a peer sending a block again is not paid twice.
+        if let meter, askedOf.remove(AskedBlock(cid: cid, peer: peer)) {
+            let bytes = data.count
+            Task { await meter.delivered(peer, bytes: bytes) }
+        }
         guard wants[cid] != nil else {
             guard recent.contains(cid) || asked.contains(cid) else { throw .malformed("Bitswap block \(cid) that this node did not ask for") }
             counters.duplicateBlocks += 1
@@ -412,10 +429,6 @@ public actor Bitswap {
         counters.blocksReceived += 1
         counters.bytesReceived += data.count
         recent.insert(cid)
-        if let meter {
-            let bytes = data.count
-            Task { await meter.delivered(peer, bytes: bytes) }
-        }
         do {
             try store.put(cid, data)
         } catch {
@@ -453,23 +466,29 @@ public enum BitswapError: Error, Equatable, CustomStringConvertible {
 
 /// The last `capacity` CIDs received, so that a block arriving twice (asked of one peer, then of the next
 /// after a timeout) is a duplicate rather than an offence.
-struct RecentCIDs {
+typealias RecentCIDs = RecentSet<CID>
+
+/// The last `capacity` elements inserted (the oldest forgotten first).
+struct RecentSet<Element: Hashable> {
     let capacity: Int
-    private var set: Set<CID> = []
-    private var order: [CID] = []
+    private var set: Set<Element> = []
+    private var order: [Element] = []
     private var head = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
-    func contains(_ cid: CID) -> Bool { set.contains(cid) }
+    func contains(_ element: Element) -> Bool { set.contains(element) }
 
-    mutating func insert(_ cid: CID) {
-        guard set.insert(cid).inserted else { return }
+    /// Forgets `element`; whether it was there. (Its place in `order` is reused when its turn comes.)
+    mutating func remove(_ element: Element) -> Bool { set.remove(element) != nil }
+
+    mutating func insert(_ element: Element) {
+        guard set.insert(element).inserted else { return }
         if order.count < capacity {
-            order.append(cid)
+            order.append(element)
         } else {
             set.remove(order[head])
-            order[head] = cid
+            order[head] = element
             head = (head + 1) % capacity
         }
     }

@@ -4,6 +4,8 @@
 public protocol BitswapMeter: Sendable {
     /// Whether `bytes` more may go to `peer` now; false answers the want as a block not held.
     func admit(_ peer: PeerID, bytes: Int) async -> Bool
-    /// `peer` delivered a wanted block of `bytes`.
+    /// Blocks of `bytes` admitted for `peer` could not be written to it.
+    func undelivered(_ peer: PeerID, bytes: Int) async
+    /// `peer` delivered a block of `bytes` this node asked it for (on time or late).
     func delivered(_ peer: PeerID, bytes: Int) async
 }
