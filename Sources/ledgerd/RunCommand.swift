@@ -51,6 +51,12 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between settlements of a consumer's newest receipt while usage is unsettled (default 3600).", valueName: "seconds"))
     var settleInterval: Int?
 
+    @Option(help: ArgumentHelp("Bytes a day the gateway serves one anonymous client address (an IPv6 /64) before 429 (default: no allowance).", valueName: "amount"))
+    var gatewayAllowance: String?
+
+    @Option(help: ArgumentHelp("Bytes a day the gateway serves all anonymous clients together before 429 (default: no limit).", valueName: "amount"))
+    var gatewayLimit: String?
+
     @Flag(help: "Serve and fetch over Bitswap unbilled: no admission by credit, no receipts, no settlement (the benchmark's reference).")
     var noMetering = false
 
@@ -88,6 +94,7 @@ struct RunCommand: AsyncParsableCommand {
         var logLevel = Logger.Level.info
         var json = false
         var metering = Metering.Settings()
+        var gateway = GatewayTraffic.Settings()
     }
 
     func settings(_ file: ConfigFile) throws -> Settings {
@@ -132,6 +139,13 @@ struct RunCommand: AsyncParsableCommand {
         guard (1...31_536_000).contains(settleSeconds) else { throw RuntimeFailure("settle-interval must be 1 second to a year") }
         settings.metering.settleInterval = Double(settleSeconds)
         settings.metering.signReceipts = !noSignReceipts
+        func optionalAmount(_ flag: String?, _ key: String) throws -> UInt64? {
+            guard let text = try flag ?? file.string(key) else { return nil }
+            guard let value = Units.parse(text) else { throw RuntimeFailure("\(key) '\(text)' is not an amount of bytes") }
+            return value
+        }
+        settings.gateway = GatewayTraffic.Settings(allowancePerClient: try optionalAmount(gatewayAllowance, "gateway-allowance"),
+                                                   dailyLimit: try optionalAmount(gatewayLimit, "gateway-limit"))
         let format = try logFormat ?? file.string("log-format") ?? "text"
         guard ["text", "json"].contains(format) else { throw RuntimeFailure("log-format must be text or json") }
         settings.json = format == "json"
@@ -214,25 +228,27 @@ struct RunCommand: AsyncParsableCommand {
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
         let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)
         let fetcher = ContentFetcher(bitswap: bitswap, dht: dht, privateBlocks: exchange)
+        let gatewayTraffic = GatewayTraffic(settings: settings.gateway)
         let usage: UsageLedger
         do { usage = try UsageLedger(path: directory.usagePath) } catch { throw RuntimeFailure("usage ledger \(directory.usagePath): \(error)") }
         let network = P2PNetwork(
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
             follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
-            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic), metering: metering)
+            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic, gateway: gatewayTraffic), metering: metering)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
         }
         let queries = LedgerQueries(node: node, info: info, network: network)
 
-        let router = Router()
+        let router = Router(context: NodeRequestContext.self)
         APIRoutes(queries: queries, adminToken: cookie).register(on: router)
         try ExplorerRoutes(queries: queries).register(on: router)
         // The path gateway serves what this node's content store holds (ledgerctl ipfs add writes it), and
         // fetches what it lacks from peers over Bitswap.
-        GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht, adminToken: cookie)
+        GatewayRoutes(store: contentStore, fetcher: fetcher, fetchTimeout: .seconds(settings.fetchTimeout), mimei: mimeiStore, dht: dht, adminToken: cookie,
+                      traffic: gatewayTraffic)
             .register(on: router)
         DownloadRoute(path: DownloadRoute.runningExecutable).register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)

@@ -14,7 +14,7 @@ public struct APIRoutes: Sendable {
         self.adminToken = adminToken
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<NodeRequestContext>) {
         let api = router.group("api/v1")
         api.get("status") { _, _ in JSONResponse.make(try await queries.status()) }
         api.get("blocks") { request, _ in

@@ -109,19 +109,30 @@ extension LedgerQueries {
     func usage() throws -> [String: Any] {
         guard let recorder = try p2p.usage else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node keeps no usage ledger") }
         try? recorder.flush()
-        let totals = try recorder.ledger.totals()
+        var totals = try recorder.ledger.totals()
+        // Anonymous gateway clients are the operator's own traffic: shown apart from peers.
+        let anonymous = totals.removeValue(forKey: GatewayTraffic.account)?[GatewayTraffic.service]?.served ?? 0
         let peers: [[String: Any]] = totals.keys.sorted().map { peer in
             let services = totals[peer] ?? [:]
             return ["peer": peer, "served": services.values.reduce(UInt64(0)) { $0 &+ $1.served }, "received": services.values.reduce(UInt64(0)) { $0 &+ $1.received },
                     "services": services.mapValues { ["served": $0.served, "received": $0.received] }]
         }
-        return ["peers": peers]
+        var gateway: [String: Any] = ["served": anonymous]
+        if let traffic = recorder.gateway {
+            let today = traffic.snapshot()
+            gateway["today"] = ["served": today.served, "clients": today.clients, "refused": today.refused]
+            if let allowance = traffic.settings.allowancePerClient { gateway["allowance_per_client"] = allowance }
+            if let limit = traffic.settings.dailyLimit { gateway["daily_limit"] = limit }
+        }
+        return ["peers": peers, "gateway": gateway]
     }
 
     /// One peer's usage windows: the hours kept, and the days before them.
     func usage(of peer: Substring) throws -> [String: Any] {
         guard let recorder = try p2p.usage else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node keeps no usage ledger") }
-        guard peer == Substring(UsageLedger.others) || PeerID(String(peer)) != nil else { throw APIError.badRequest("\(Parse.quote(peer)) is not a peer ID") }
+        guard peer == Substring(UsageLedger.others) || peer == Substring(GatewayTraffic.account) || PeerID(String(peer)) != nil else {
+            throw APIError.badRequest("\(Parse.quote(peer)) is not a peer ID")
+        }
         try? recorder.flush()
         let windows = try recorder.ledger.windows(of: String(peer))
         guard !windows.isEmpty else { throw APIError.notFound("usage of peer \(peer)") }

@@ -28,7 +28,7 @@ public struct ExplorerRoutes: Sendable {
         self.library = library
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<NodeRequestContext>) {
         router.get("/") { _, _ in try await page { try await home() } }
         router.get("block/:ref") { _, context in
             let reference = try context.parameters.require("ref")

@@ -22,7 +22,7 @@ public struct DownloadRoute: Sendable {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<NodeRequestContext>) {
         router.get("download") { request, _ in try await serve(request, head: false) }
         router.head("download") { request, _ in try await serve(request, head: true) }
     }

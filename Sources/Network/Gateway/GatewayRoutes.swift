@@ -38,32 +38,62 @@ public struct GatewayRoutes: Sendable {
     /// The admin cookie: a request bearing it is the operator's, who reads everything (ledgerctl's fetches).
     let adminToken: String?
 
+    /// Anonymous clients' bytes, allowances and limit (nil: not counted).
+    let traffic: GatewayTraffic?
+
     public init(store: ContentStore, fetcher: ContentFetcher? = nil, fetchTimeout: Duration = .seconds(60), mimei: MiMeiStore? = nil, dht: DHT? = nil,
-                adminToken: String? = nil) {
+                adminToken: String? = nil, traffic: GatewayTraffic? = nil) {
         export = ContentExport(store: store)
         self.fetcher = fetcher
         self.fetchTimeout = fetchTimeout
         self.adminToken = adminToken
+        self.traffic = traffic
         resolver = mimei.map { MiMeiResolver(store: $0, dht: dht) }
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<NodeRequestContext>) {
         for path in ["ipfs/:cid", "ipfs/:cid/**"] {
-            router.get(RouterPath(path)) { request, context in try await ipfs(request, context, head: false) }
-            router.head(RouterPath(path)) { request, context in try await ipfs(request, context, head: true) }
+            router.get(RouterPath(path)) { request, context in try await metered(request, context) { try await ipfs(request, context, head: false) } }
+            router.head(RouterPath(path)) { request, context in try await metered(request, context) { try await ipfs(request, context, head: true) } }
         }
         guard resolver != nil else { return }
         for path in ["mm/:mid", "mm/:mid/**"] {
-            router.get(RouterPath(path)) { request, context in try await mm(request, context, head: false) }
-            router.head(RouterPath(path)) { request, context in try await mm(request, context, head: true) }
+            router.get(RouterPath(path)) { request, context in try await metered(request, context) { try await mm(request, context, head: false) } }
+            router.head(RouterPath(path)) { request, context in try await metered(request, context) { try await mm(request, context, head: true) } }
         }
     }
 
-    private static func path(_ context: BasicRequestContext) -> [String] {
+    /// Serves an anonymous client within its allowance and the day's limit, counting its body's bytes as
+    /// they are written; past either, 429 with the reason and `Retry-After` (specs/usage.md §Gateway).
+    /// The operator (the admin cookie) is not counted.
+    private func metered(_ request: Request, _ context: NodeRequestContext, _ serve: () async throws -> Response) async throws -> Response {
+        guard let traffic, !(adminToken.map { AdminToken.authenticates(request.headers[.authorization], token: $0) } ?? false) else {
+            return try await serve()
+        }
+        let client = GatewayTraffic.client(context.remoteAddress)
+        if let refusal = traffic.check(client) {
+            var response = try APIError(.tooManyRequests, refusal.code, refusal.description).response(from: request, context: context)
+            response.headers[.retryAfter] = String(GatewayTraffic.secondsToRenewal())
+            response.headers[.cacheControl] = "no-store"
+            return response
+        }
+        var response = try await serve()
+        // ResponseBody.map would drop the length (and turn a sized body chunked): keep it.
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            try await body.write(writer.map { buffer in
+                traffic.add(client, buffer.readableBytes)
+                return buffer
+            })
+        }
+        return response
+    }
+
+    private static func path(_ context: NodeRequestContext) -> [String] {
         context.parameters.getCatchAll().map { $0.removingPercentEncoding ?? String($0) }
     }
 
-    private func ipfs(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
+    private func ipfs(_ request: Request, _ context: NodeRequestContext, head: Bool) async throws -> Response {
         let text = try context.parameters.require("cid")
         let root: CID
         do { root = try CID(text: text) } catch { throw APIError(.badRequest, "bad_cid", "\(error)") }
@@ -115,7 +145,7 @@ public struct GatewayRoutes: Sendable {
     /// `/mm/{mid}[/path][?ver=N]`: the MiMei's version, served as its CID is. A site (a directory with
     /// `index.html` at its root) answers an unknown path with that `index.html`, as a single-page app
     /// expects of its host.
-    private func mm(_ request: Request, _ context: BasicRequestContext, head: Bool) async throws -> Response {
+    private func mm(_ request: Request, _ context: NodeRequestContext, head: Bool) async throws -> Response {
         guard let resolver else { throw APIError(.notFound, "not_found", "no MiMei here") }
         let text = try context.parameters.require("mid")
         let access = try capabilities(request)

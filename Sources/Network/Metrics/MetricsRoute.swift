@@ -14,7 +14,7 @@ public enum NodeMetrics {
 
     /// `traffic`: per-peer, per-protocol byte totals, written at scrape time from the swarm's own table (so
     /// peers that left do not linger as series, and bytes re-attributed after negotiation are exact).
-    public static func register(on router: Router<BasicRequestContext>, registry: PrometheusCollectorRegistry, traffic: TrafficStats? = nil) {
+    public static func register(on router: Router<NodeRequestContext>, registry: PrometheusCollectorRegistry, traffic: TrafficStats? = nil) {
         router.get("metrics") { _, _ in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)

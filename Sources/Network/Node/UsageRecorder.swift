@@ -8,10 +8,13 @@ import Storage
 public struct UsageRecorder: Sendable {
     public let ledger: UsageLedger
     let traffic: TrafficStats
+    /// The gateway's anonymous clients, accounted apart as `anonymous` (nil: not counted).
+    public let gateway: GatewayTraffic?
 
-    public init(ledger: UsageLedger, traffic: TrafficStats) {
+    public init(ledger: UsageLedger, traffic: TrafficStats, gateway: GatewayTraffic? = nil) {
         self.ledger = ledger
         self.traffic = traffic
+        self.gateway = gateway
     }
 
     /// The service a stream protocol is billed as, or nil.
@@ -36,6 +39,9 @@ public struct UsageRecorder: Sendable {
                 deltas[peer.description, default: [:]][service, default: UsageLedger.Usage()].served &+= totals.sent
                 deltas[peer.description, default: [:]][service, default: UsageLedger.Usage()].received &+= totals.received
             }
+        }
+        if let served = gateway?.drain(), served > 0 {
+            deltas[GatewayTraffic.account, default: [:]][GatewayTraffic.service, default: UsageLedger.Usage()].served &+= served
         }
         guard !deltas.isEmpty else { return }
         try ledger.add(deltas, now: now)

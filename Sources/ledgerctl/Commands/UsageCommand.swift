@@ -8,7 +8,7 @@ struct UsageCommand: AsyncParsableCommand {
         commandName: "usage", abstract: "Bytes served to and received from each peer, per service (durable; hours, then days).",
         discussion: "Without a peer: every peer's totals. With one: its windows, oldest first. Services: bitswap, dht, block-sync, mimei, gossip, consensus, forwarding.")
     @OptionGroup var options: GlobalOptions
-    @Argument(help: "A peer ID (or 'others', the peers past a day's limit).") var peer: String?
+    @Argument(help: "A peer ID (or 'others', the peers past a day's limit; 'anonymous', the gateway's browsers).") var peer: String?
 
     func run() async throws {
         let client = try options.client
@@ -23,7 +23,15 @@ struct UsageCommand: AsyncParsableCommand {
                     lines.append(Self.line(row.string("peer"), service, usage["served"], usage["received"]))
                 }
             }
-            print(peers.isEmpty ? "no usage recorded yet" : lines.joined(separator: "\n"))
+            if let gateway = view["gateway"] as? [String: Any] {
+                let today = gateway["today"] as? [String: Any] ?? [:]
+                var line = "gateway, anonymous clients (not a peer): \(Self.bytes(gateway["served"]).trimmingCharacters(in: .whitespaces)) bytes served"
+                if !today.isEmpty { line += "; today \(Self.bytes(today["served"]).trimmingCharacters(in: .whitespaces)) to \(today["clients"] ?? 0) addresses, \(today["refused"] ?? 0) refused" }
+                if let allowance = gateway["allowance_per_client"] { line += "; allowance \(allowance) per address a day" }
+                if let limit = gateway["daily_limit"] { line += "; limit \(limit) a day" }
+                lines.append(line)
+            }
+            print(peers.isEmpty && lines.count == 2 ? "no peer usage recorded yet\n" + lines[1] : lines.joined(separator: "\n"))
             return
         }
         guard let view = try await client.find("/api/v1/usage/\(peer.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")") else {
