@@ -59,7 +59,10 @@ import Testing
         try await P2PNetworkTests.waitUntil("B syncs the line") { try P2PNetworkTests.height(b) == P2PNetworkTests.height(a) }
         let out = Paths.temporaryFolder("meter-out")
         let first = try b.ctl(["ipfs", "get", cid, "-o", out + "/first.bin"])
-        #expect(first.status != 0 && first.error.contains("no peer gave block"), "\(first.error)")
+        #expect(first.status != 0 && first.error.contains("stopped serving this node") && first.error.contains("raise the limit"), "\(first.error)")
+        // B's gateway says why, with 402.
+        let refused = try await HTTP.get(b.url + "/ipfs/" + cid)
+        #expect(refused.status == 402 && refused.text.contains("credit_exhausted") && refused.text.contains(aID), "\(refused.status) \(refused.text)")
         var served = try await Self.provided(a, to: bID)
         let limit = 10 * Self.mib, tolerance = Self.mib
         #expect(Self.number(served, "served") > limit - 256 * 1024 && Self.number(served, "served") <= limit + tolerance, "\(served)")

@@ -489,6 +489,7 @@ public struct GatewayRoutes: Sendable {
         case BitswapError.deadline: APIError(.gatewayTimeout, "gateway_timeout", "\(error): no peer delivered it in time")
         case BitswapError.notFound: APIError(.notFound, "not_found", "\(error)")
         case BitswapError.hidden(let cid): APIError(.notFound, "not_found", "\(cid) is not held by this node")
+        case BitswapError.creditExhausted: APIError(HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), "credit_exhausted", "\(error)")
         case BitswapError.store: APIError(.badGateway, "fetch_failed", "\(error)")
         case BitswapError.cancelled: APIError(.serviceUnavailable, "cancelled", "the fetch was cancelled")
         // A block hidden from this reader is told exactly as one not held.

@@ -269,6 +269,20 @@ public actor Metering: BitswapMeter {
         if let stream = consumed[provider], stream.moved - min(stream.moved, stream.units) >= policy.receiptInterval { signAndSend(provider) }
     }
 
+    /// A provider among `peers` whose line this node has used up (its debt and unsettled usage at the
+    /// limit): the likely reason it answered as if it held nothing.
+    public func refusal(among peers: Set<PeerID>) async -> String? {
+        for peer in peers.sorted() {
+            guard let provider = peer.ledgerID, let stream = consumed[provider] else { continue }
+            let chain = await standing(provider: provider, consumer: me)
+            let unsettled = stream.moved - min(stream.moved, chain.settlement?.units ?? 0)
+            let exposure = MeteringPolicy.Standing.sum(chain.owed, unsettled)
+            guard exposure >= chain.limit else { continue }
+            return "provider \(provider) stopped serving this node: \(exposure) bytes unpaid against its limit of \(chain.limit) (raise the limit or pay the debt)"
+        }
+        return nil
+    }
+
     private func signAndSend(_ provider: ID) {
         guard signing.insert(provider).inserted else { return }
         Task { await self.sendReceipts(provider) }

@@ -358,7 +358,19 @@ public actor Bitswap {
         }
         want.asked = nil
         wants[cid] = want
-        finish(cid, .failure(.notFound(cid, asked: want.askedPeers.count)))
+        // Every candidate said no: when one of them stopped serving this node for its credit, say so.
+        guard let meter else { return finish(cid, .failure(.notFound(cid, asked: want.askedPeers.count))) }
+        let peers = want.askedPeers, generation = want.generation
+        Task {
+            let reason = await meter.refusal(among: peers)
+            self.failed(cid, generation: generation, reason: reason)
+        }
+    }
+
+    /// Fails a want whose candidates all said no, unless it was asked anew meanwhile.
+    private func failed(_ cid: CID, generation: Int, reason: String?) {
+        guard let want = wants[cid], want.generation == generation, want.asked == nil else { return }
+        finish(cid, .failure(reason.map { .creditExhausted(cid, $0) } ?? .notFound(cid, asked: want.askedPeers.count)))
     }
 
     private func timedOut(_ cid: CID, _ generation: Int) {
@@ -452,6 +464,8 @@ public enum BitswapError: Error, Equatable, CustomStringConvertible {
     case deadline(CID)
     /// A private MiMei's block met by a reader without its capability.
     case hidden(CID)
+    /// No candidate gave the block, and one of them stopped serving this node for its credit (the reason).
+    case creditExhausted(CID, String)
 
     public var description: String {
         switch self {
@@ -460,6 +474,7 @@ public enum BitswapError: Error, Equatable, CustomStringConvertible {
         case .cancelled: "cancelled"
         case .deadline(let cid): "fetching \(cid) passed its deadline"
         case .hidden(let cid): "\(cid) is not held by this node"
+        case .creditExhausted(let cid, let reason): "no peer gave block \(cid): \(reason)"
         }
     }
 }

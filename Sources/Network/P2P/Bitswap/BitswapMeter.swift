@@ -6,6 +6,8 @@ public protocol BitswapMeter: Sendable {
     func admit(_ peer: PeerID, bytes: Int) async -> Bool
     /// Blocks of `bytes` admitted for `peer` could not be written to it.
     func undelivered(_ peer: PeerID, bytes: Int) async
+    /// Why one of `peers` (all of which said no to a want) may have stopped serving this node, or nil.
+    func refusal(among peers: Set<PeerID>) async -> String?
     /// `peer` delivered a block of `bytes` this node asked it for (on time or late).
     func delivered(_ peer: PeerID, bytes: Int) async
 }
