@@ -235,7 +235,8 @@ struct RunCommand: AsyncParsableCommand {
             swarm: swarm, dht: dht, peers: ledgerPeers,
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
             follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
-            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic, gateway: gatewayTraffic), metering: metering)
+            usage: UsageRecorder(ledger: usage, traffic: swarm.traffic, gateway: gatewayTraffic), metering: metering,
+            storage: StorageKeeper(key: nodeKey, node: node, store: contentStore, fetcher: fetcher, logger: logger))
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))

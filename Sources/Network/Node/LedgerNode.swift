@@ -241,6 +241,15 @@ public actor LedgerNode {
                 state.record(Settlement.self, at: stream))
     }
 
+    /// The open storage contracts `provider` stores for (what its node pins and proves).
+    public func storageContracts(provider: ID) -> [StorageContract] {
+        state.values.values.compactMap { value -> StorageContract? in
+            guard stateRecordKind(value) == StorageContract.kind, let contract = try? StorageContract(cbor: value),
+                  contract.provider == provider, !contract.ended else { return nil }
+            return contract
+        }
+    }
+
     /// Signs a transaction of this node's own with `key` (the next nonce, expiring in an election cycle)
     /// and queues it, as netting does.
     public func submitOwn(_ type: String, body: CBOR, key: SecretKey) throws(Rejection) -> Digest {

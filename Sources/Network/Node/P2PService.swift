@@ -17,9 +17,11 @@ public struct P2PNetwork: Sendable {
     public let usage: UsageRecorder?
     /// Bills Bitswap between ledger nodes (nil: unmetered).
     public let metering: Metering?
+    /// Pins and proves this node's storage contracts (nil: none kept).
+    public let storage: StorageKeeper?
 
     public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
-                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil) {
+                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil, storage: StorageKeeper? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
@@ -29,6 +31,7 @@ public struct P2PNetwork: Sendable {
         self.exchange = exchange
         self.usage = usage
         self.metering = metering
+        self.storage = storage
     }
 }
 
@@ -73,6 +76,8 @@ public struct P2PService: Service {
             if Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour) { lastRollUp = Date() }
             await announcePins(&announced)
             await network.metering?.round()
+            // Off the loop: fetching a contract's content may take a while.
+            if let storage = network.storage { Task { await storage.round() } }
             if let follower = network.follower, Date().timeIntervalSince(lastFollow) >= Double(MiMeiFollower.intervalSeconds) {
                 lastFollow = Date()
                 await follower.check()
