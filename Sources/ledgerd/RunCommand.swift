@@ -51,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds between settlements of a consumer's newest receipt while usage is unsettled (default 3600).", valueName: "seconds"))
     var settleInterval: Int?
 
+    @Option(name: .customLong("gateway-url"), help: ArgumentHelp("A URL browsers reach this node's gateway at, announced in the DHT for /tpt/ pages (repeatable; default: the HTTP address, unless it is 0.0.0.0).", valueName: "url"))
+    var gatewayURL: [String] = []
+
     @Option(help: ArgumentHelp("Bytes a day the gateway serves one anonymous client address (an IPv6 /64) before 429 (default: no allowance).", valueName: "amount"))
     var gatewayAllowance: String?
 
@@ -95,6 +98,7 @@ struct RunCommand: AsyncParsableCommand {
         var json = false
         var metering = Metering.Settings()
         var gateway = GatewayTraffic.Settings()
+        var gatewayURLs: [String] = []
     }
 
     func settings(_ file: ConfigFile) throws -> Settings {
@@ -143,6 +147,10 @@ struct RunCommand: AsyncParsableCommand {
             guard let text = try flag ?? file.string(key) else { return nil }
             guard let value = Units.parse(text) else { throw RuntimeFailure("\(key) '\(text)' is not an amount of bytes") }
             return value
+        }
+        settings.gatewayURLs = gatewayURL.isEmpty ? try file.strings("gateway-url") ?? [] : gatewayURL
+        for url in settings.gatewayURLs where GatewayAnnouncer.gatewayURLs(in: Array("gateway \(url)".utf8)).isEmpty {
+            throw RuntimeFailure("gateway-url '\(url)' is not an http(s) URL without user, query or fragment")
         }
         settings.gateway = GatewayTraffic.Settings(allowancePerClient: try optionalAmount(gatewayAllowance, "gateway-allowance"),
                                                    dailyLimit: try optionalAmount(gatewayLimit, "gateway-limit"))
@@ -229,6 +237,7 @@ struct RunCommand: AsyncParsableCommand {
         let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)
         let fetcher = ContentFetcher(bitswap: bitswap, dht: dht, privateBlocks: exchange)
         let gatewayTraffic = GatewayTraffic(settings: settings.gateway)
+        let announcer = GatewayAnnouncer(key: nodeKey, dht: dht, logger: logger)
         let usage: UsageLedger
         do { usage = try UsageLedger(path: directory.usagePath) } catch { throw RuntimeFailure("usage ledger \(directory.usagePath): \(error)") }
         let network = P2PNetwork(
@@ -236,7 +245,7 @@ struct RunCommand: AsyncParsableCommand {
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
             follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
             usage: UsageRecorder(ledger: usage, traffic: swarm.traffic, gateway: gatewayTraffic), metering: metering,
-            storage: StorageKeeper(key: nodeKey, node: node, store: contentStore, fetcher: fetcher, logger: logger))
+            storage: StorageKeeper(key: nodeKey, node: node, store: contentStore, fetcher: fetcher, logger: logger), gateway: announcer)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))
@@ -252,6 +261,7 @@ struct RunCommand: AsyncParsableCommand {
                       traffic: gatewayTraffic)
             .register(on: router)
         DownloadRoute(path: DownloadRoute.runningExecutable).register(on: router)
+        TemplateRoute(store: contentStore, mimei: mimeiStore, dht: dht, announcer: announcer, selfID: nodeKey.publicKey.id).register(on: router)
         NodeMetrics.register(on: router, registry: registry, traffic: swarm.traffic)
 
         let pulseMillis = await node.parameters.pulseMillis
@@ -265,6 +275,9 @@ struct RunCommand: AsyncParsableCommand {
                 let port = channel.localAddress?.port ?? 0
                 let url = "http://\(http.host):\(port)"
                 try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: addressPath))
+                // The gateway's URL for /tpt/ pages: as configured, or where it is bound (not a wildcard).
+                let announced = settings.gatewayURLs.isEmpty ? (["0.0.0.0", "::", "[::]"].contains(http.host) ? [] : [url]) : settings.gatewayURLs
+                Task { await announcer.set(announced) }
                 logger.info("ledgerd is running", metadata: ["explorer": "\(url)/", "api": "\(url)/api/v1/status", "chain": "\(genesis.chainID)"])
             },
             logger: logger)

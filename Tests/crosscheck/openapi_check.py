@@ -162,6 +162,8 @@ def main(base, token, spec_path):
     call("/ipfs/{cid}", "/ipfs/QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o?format=tar", status=406)
     # MiMei: a bad ID is 400; an ID known nowhere is 404.
     call("/mm/{mid}", "/mm/not-an-id", status=400)
+    call("/tpt/{mid}", "/tpt/not-an-id", status=400)
+    call("/tpt/{mid}/{path}", "/tpt/" + node + "/index.html", status=404)
     call("/mm/{mid}/{path}", "/mm/" + node + "/index.html", status=404)
     call("/mm/{mid}", "/mm/" + node + "?cap=zz", status=400)
     check(len(call("/download", "/download")) > 1000000, "/download serves the executable")
@@ -191,7 +193,7 @@ def main(base, token, spec_path):
               "/api/v1/genesis", "/org/{id}/income/{sequence}", "/api/v1/swarm/local", "/api/v1/swarm/addrs", "/api/v1/swarm/peers",
               "/api/v1/dht/peers/{peer}", "/api/v1/dht/providers/{key}", "/api/v1/dht/value", "/api/v1/admin/swarm/connect",
               "/api/v1/admin/swarm/disconnect", "/api/v1/admin/dht/provide", "/api/v1/admin/dht/value", "/api/v1/admin/mimei/head", "/api/v1/usage", "/api/v1/usage/{peer}", "/api/v1/metering", "/peer/{peer}", "/network",
-              "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}", "/download"}
+              "/api/v1/bookkeepers", "/bookkeepers", "/ipfs/{cid}", "/ipfs/{cid}/{path}", "/mm/{mid}", "/mm/{mid}/{path}", "/download", "/tpt/{mid}", "/tpt/{mid}/{path}"}
     check(documented == served, "documented routes differ from the checked ones: %s" % (documented ^ served))
 
     print("openapi: %d passed, %d failed" % (checks["passed"], checks["failed"]))

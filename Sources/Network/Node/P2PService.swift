@@ -19,9 +19,12 @@ public struct P2PNetwork: Sendable {
     public let metering: Metering?
     /// Pins and proves this node's storage contracts (nil: none kept).
     public let storage: StorageKeeper?
+    /// Announces this node's gateway URLs in the DHT (nil: not announced).
+    public let gateway: GatewayAnnouncer?
 
     public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
-                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil, storage: StorageKeeper? = nil) {
+                exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil, storage: StorageKeeper? = nil,
+                gateway: GatewayAnnouncer? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
@@ -32,6 +35,7 @@ public struct P2PNetwork: Sendable {
         self.usage = usage
         self.metering = metering
         self.storage = storage
+        self.gateway = gateway
     }
 }
 
@@ -76,6 +80,7 @@ public struct P2PService: Service {
             if Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour) { lastRollUp = Date() }
             await announcePins(&announced)
             await network.metering?.round()
+            await network.gateway?.announceIfDue()
             // Off the loop: fetching a contract's content may take a while.
             if let storage = network.storage { Task { await storage.round() } }
             if let follower = network.follower, Date().timeIntervalSince(lastFollow) >= Double(MiMeiFollower.intervalSeconds) {
