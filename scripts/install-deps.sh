@@ -6,8 +6,8 @@ packages=(libsecp256k1-dev libzstd-dev libsqlite3-dev libssl-dev libcurl4)
 # Test: Chromium for the explorer pages; libgmp-dev for py-libp2p's fastecdsa (the interop peer);
 # iproute2 and util-linux for the loopback-only network namespace Kubo runs in; ipfs-cid, a second
 # reference for the CIDs of `ipfs add`; nginx and wrk, the gateway's reference server and load tool in
-# `make bench`.
-if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev iproute2 util-linux ipfs-cid nginx-light wrk); fi
+# `make bench`; redis-server and redis-tools (redis-cli, redis-benchmark), the database MiMei's reference.
+if [[ "${1:-}" == "--test" ]]; then packages+=(chromium libgmp-dev iproute2 util-linux ipfs-cid nginx-light wrk redis-server redis-tools); fi
 
 # Python test tools (the OpenAPI conformance check), from PyPI when absent.
 if [[ "${1:-}" == "--test" ]] && ! python3 -c "import yaml, jsonschema, openapi_spec_validator" 2>/dev/null; then

@@ -7,6 +7,7 @@ import Ledger
 import Logging
 import NIOCore
 import LedgerNetwork
+import ServiceLifecycle
 import Storage
 
 struct RunCommand: AsyncParsableCommand {
@@ -50,6 +51,9 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("Seconds between settlements of a consumer's newest receipt while usage is unsettled (default 3600).", valueName: "seconds"))
     var settleInterval: Int?
+
+    @Option(help: ArgumentHelp("Serve the database MiMei to Redis clients here (loopback only; off by default), e.g. 127.0.0.1:6390.", valueName: "host:port"))
+    var redis: HostPort?
 
     @Option(name: .customLong("gateway-url"), help: ArgumentHelp("A URL browsers reach this node's gateway at, announced in the DHT for /tpt/ pages (repeatable; default: the HTTP address, unless it is 0.0.0.0).", valueName: "url"))
     var gatewayURL: [String] = []
@@ -99,6 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         var metering = Metering.Settings()
         var gateway = GatewayTraffic.Settings()
         var gatewayURLs: [String] = []
+        var redis: HostPort?
     }
 
     func settings(_ file: ConfigFile) throws -> Settings {
@@ -147,6 +152,10 @@ struct RunCommand: AsyncParsableCommand {
             guard let text = try flag ?? file.string(key) else { return nil }
             guard let value = Units.parse(text) else { throw RuntimeFailure("\(key) '\(text)' is not an amount of bytes") }
             return value
+        }
+        settings.redis = try redis ?? hostPort("redis")
+        if let redis = settings.redis, !["127.0.0.1", "::1", "localhost"].contains(redis.host) {
+            throw RuntimeFailure("redis '\(redis.host):\(redis.port)' must be a loopback address: RESP has no encryption")
         }
         settings.gatewayURLs = gatewayURL.isEmpty ? try file.strings("gateway-url") ?? [] : gatewayURL
         for url in settings.gatewayURLs where GatewayAnnouncer.gatewayURLs(in: Array("gateway \(url)".utf8)).isEmpty {
@@ -267,10 +276,19 @@ struct RunCommand: AsyncParsableCommand {
         let pulseMillis = await node.parameters.pulseMillis
         let addressPath = directory.httpAddressPath
         let http = settings.http
+        var services: [any ServiceLifecycle.Service] = [PulseService(driver: driver, pulseMillis: pulseMillis, genesisMillis: genesis.genesisTimeMillis, logger: logger), p2pService]
+        let redisAddressPath = directory.path + "/redis.address"
+        if let redis = settings.redis {
+            let host = redis.host
+            services.append(RedisServer(host: host, port: redis.port, databases: DatabaseHost(store: mimeiStore, author: nodeKey.publicKey.id, logger: logger),
+                                        store: mimeiStore, adminToken: cookie, pulseMillis: pulseMillis, logger: logger) { port in
+                try? Data("\(host):\(port)\n".utf8).write(to: URL(fileURLWithPath: redisAddressPath))
+            })
+        }
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(http.host, port: http.port), serverName: "ledgerd"),
-            services: [PulseService(driver: driver, pulseMillis: pulseMillis, genesisMillis: genesis.genesisTimeMillis, logger: logger), p2pService],
+            services: services,
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 let url = "http://\(http.host):\(port)"
@@ -284,6 +302,7 @@ struct RunCommand: AsyncParsableCommand {
         try await app.runService()
         try? FileManager.default.removeItem(atPath: addressPath)  // safe: the lock means no other node wrote it
         try? FileManager.default.removeItem(atPath: p2pAddressPath)
+        try? FileManager.default.removeItem(atPath: redisAddressPath)
         logger.info("ledgerd stopped cleanly")
     }
 }

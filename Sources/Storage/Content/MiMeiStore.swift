@@ -52,6 +52,7 @@ public final class MiMeiStore: @unchecked Sendable {
                                                            PRIMARY KEY (id, version));
                 CREATE TABLE IF NOT EXISTS mimei_heads (id BLOB PRIMARY KEY, record BLOB NOT NULL);
                 CREATE TABLE IF NOT EXISTS mimei_capabilities (id BLOB PRIMARY KEY, capability BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS mimei_databases (number INTEGER PRIMARY KEY, id BLOB NOT NULL UNIQUE);
                 """)
         } catch { throw .sqlite("\(error)") }
     }
@@ -141,6 +142,24 @@ public final class MiMeiStore: @unchecked Sendable {
             if try mimei(id)?.isPrivate == true { try content.markPrivate(version.cid, to: id) }
             try content.pin(version.cid)
         } catch let failure as Failure { throw failure } catch { throw .sqlite("\(error)") }
+    }
+
+    /// The Redis database number a database MiMei is served under (`SELECT n`; specs/content.md §Database MiMei).
+    public func setDatabaseNumber(_ id: ID, _ number: Int) throws(Failure) {
+        try locked {
+            try database.statement("DELETE FROM mimei_databases WHERE id = ? OR number = ?").bind(.blob(id.bytes), .integer(Int64(number))).run()
+            try database.statement("INSERT INTO mimei_databases (number, id) VALUES (?, ?)").bind(.integer(Int64(number)), .blob(id.bytes)).run()
+        }
+    }
+
+    /// Database numbers and their MiMei, by number.
+    public func databaseNumbers() throws(Failure) -> [(number: Int, id: ID)] {
+        try locked {
+            let rows = try database.statement("SELECT number, id FROM mimei_databases ORDER BY number")
+            var found: [(Int, ID)] = []
+            while try rows.step() { if let id = ID(bytes: rows.blob(1)) { found.append((Int(rows.integer(0)), id)) } }
+            return found
+        }
     }
 
     /// The newest signed head (a DHT record's bytes) held for a MiMei: what the head exchange hands a
