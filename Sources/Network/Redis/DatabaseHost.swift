@@ -19,6 +19,8 @@ public actor DatabaseHost {
     /// Each open database's keys by bucket, so that a commit re-encodes a bucket without scanning every key.
     private var bucketKeys: [ID: [Int: Set<[UInt8]>]] = [:]
     private var lastRefresh = Date.distantPast
+    private var numbers: [Int: ID] = [:]
+    private var numbersRead = Date.distantPast
 
     public init(store: MiMeiStore, author: ID, logger: Logger = .quiet("ledgerd.redis")) {
         self.store = store
@@ -39,13 +41,18 @@ public actor DatabaseHost {
 
     /// The database under `number`: 0 is created on first use (authored by this node) when absent.
     public func database(number: Int) throws(Failure) -> ID {
+        // Numbers are read from the store at most once a second (ledgerctl may add one meanwhile).
+        if let id = numbers[number], Date().timeIntervalSince(numbersRead) < 1 { return id }
         do {
-            if let found = try store.databaseNumbers().first(where: { $0.number == number }) { return found.id }
+            numbers = Dictionary(try store.databaseNumbers().map { ($0.number, $0.id) }, uniquingKeysWith: { first, _ in first })
+            numbersRead = Date()
+            if let found = numbers[number] { return found }
             guard number == 0 else { throw Failure.noDatabase(number) }
             let mimei = try MiMei(author: author, kind: .database, app: "redis", ext: "0", mark: UInt64.random(in: 0...UInt64.max),
                                   created: UInt64(Date().timeIntervalSince1970 * 1000))
             try store.add(mimei)
             try store.setDatabaseNumber(mimei.id, 0)
+            numbers[0] = mimei.id
             logger.info("created database MiMei 0", metadata: ["mimei": "\(mimei.id)"])
             return mimei.id
         } catch let failure as Failure { throw failure } catch { throw .store("\(error)") }

@@ -247,6 +247,13 @@ extension ContentExport {
             let data = try block(cid)
             try await body(cid, data)
             guard scope != .block, cid.codec == CID.dagPBCodec else { continue }
+            // The whole DAG needs only the links: a dag-pb node need not be UnixFS (a database MiMei's root is not).
+            if scope == .all {
+                let links: [DagPB.Link]
+                do { links = try DagPB.links(of: data) } catch { throw Failure.malformed(cid, "\(error)") }
+                for link in links.reversed() { stack.append((link.cid, depth + 1)) }
+                continue
+            }
             let (links, unixfs) = try node(cid, data)
             if scope == .entity && (cid == terminal || shards.contains(cid)) && !(unixfs.kind == .file || unixfs.kind == .raw) {
                 guard unixfs.kind == .hamtShard else { continue }

@@ -17,7 +17,8 @@ struct MiMeiCommand: AsyncParsableCommand {
             as 'Authorization: Bearer <capability>' or '?cap=<capability>'.
             Example: ledgerctl mimei create; ledgerctl mimei add ld1… site/ -r; ledgerctl mimei publish ld1…
             """,
-        subcommands: [Create.self, Add.self, SetCID.self, Publish.self, Show.self, Get.self, Sync.self, Provide.self, FindProviders.self, Grant.self])
+        subcommands: [Create.self, Add.self, SetCID.self, Publish.self, Show.self, Get.self, Sync.self, Provide.self, FindProviders.self, Grant.self,
+                      DatabaseCommand.self])
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a MiMei authored by the node's key (or --as).")
