@@ -33,6 +33,7 @@ if wanted("consensus") { try ConsensusBenchmarks.run(&report, binaries: binaries
 if wanted("content") {
     try ContentBenchmarks.run(&report, binaries: binaries, quick: quick)
     ContentExchangeBenchmarks.run(&report, binaries: binaries, quick: quick)
+    DatabaseBenchmarks.run(&report, binaries: binaries, quick: quick)
 }
 if wanted("adversarial") { AdversarialBenchmarks.run(&report, verifyRate: verifyRate, quick: quick) }
 if wanted("p2p") || only == "p2p-stream" {
