@@ -27,7 +27,7 @@ import Testing
 
         // C's page lists both providers' gateways (announced in the DHT), and not C, which holds nothing.
         var page = ""
-        try await P2PNetworkTests.waitUntilAsync("C's template page lists A and B", seconds: 40) {
+        try await P2PNetworkTests.waitUntilAsync("C's template page lists A and B", seconds: 120) {
             page = try await HTTP.get(c.url + "/tpt/" + mid + "/").text
             return page.contains("data-u=\"\(a.url)\"") && page.contains("data-u=\"\(b.url)\"")
         }

@@ -34,6 +34,9 @@ public enum DatabaseSnapshot {
         return block
     }
 
+    /// A value's bytes in its bucket (without its key).
+    public static func encodedBytes(_ value: RedisValue) -> Int { CBOREncoder.encode(payload(value)).count }
+
     static func payload(_ value: RedisValue) -> CBOR {
         switch value {
         case .string(let bytes): .bytes(bytes)

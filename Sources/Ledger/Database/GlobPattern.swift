@@ -1,61 +1,69 @@
 /// Redis's glob patterns for KEYS: `*`, `?`, `[abc]`, `[^a]`, `[a-z]`, and `\` escaping a character.
-enum GlobPattern {
-    static func matches(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
-        var steps = 0
-        return match(pattern[...], text[...], &steps)
+/// Iterative, with one backtrack point (the last `*`), so no pattern can deepen the stack; `budget` bounds
+/// the steps of one whole KEYS call, so many stars against many long keys cannot hold the database.
+struct GlobPattern {
+    static let patternBytesMax = 4_096
+    var budget: Int
+
+    init(budget: Int = 10_000_000) { self.budget = budget }
+
+    /// Whether `text` matches; false once the budget is spent.
+    mutating func matches(_ pattern: [UInt8], _ text: [UInt8]) -> Bool {
+        var p = 0, t = 0, starP = -1, starT = 0
+        while t < text.count {
+            budget -= 1
+            if budget < 0 { return false }
+            if p < pattern.count {
+                let c = pattern[p]
+                if c == UInt8(ascii: "*") {
+                    starP = p
+                    starT = t
+                    p += 1
+                    continue
+                }
+                if let (matched, next) = single(pattern, p, text[t]), matched {
+                    p = next
+                    t += 1
+                    continue
+                }
+            }
+            // Mismatch: let the last star take one more byte, or fail.
+            guard starP >= 0 else { return false }
+            p = starP + 1
+            starT += 1
+            t = starT
+        }
+        while p < pattern.count && pattern[p] == UInt8(ascii: "*") { p += 1 }
+        return p == pattern.count
     }
 
-    /// `steps` bounds the work a hostile pattern (many stars) can cost.
-    private static func match(_ pattern: ArraySlice<UInt8>, _ text: ArraySlice<UInt8>, _ steps: inout Int) -> Bool {
-        var p = pattern, t = text
-        while let c = p.first {
-            steps += 1
-            if steps > 1_000_000 { return false }
-            switch c {
-            case UInt8(ascii: "*"):
-                while p.first == UInt8(ascii: "*") { p = p.dropFirst() }
-                if p.isEmpty { return true }
-                var rest = t
-                while true {
-                    if match(p, rest, &steps) { return true }
-                    if rest.isEmpty || steps > 1_000_000 { return false }
-                    rest = rest.dropFirst()
+    /// Whether the pattern element at `p` (not a star) matches `byte`, and where the next element starts.
+    func single(_ pattern: [UInt8], _ start: Int, _ byte: UInt8) -> (Bool, Int)? {
+        var p = start
+        switch pattern[p] {
+        case UInt8(ascii: "?"): return (true, p + 1)
+        case UInt8(ascii: "\\") where p + 1 < pattern.count: return (pattern[p + 1] == byte, p + 2)
+        case UInt8(ascii: "["):
+            p += 1
+            let negate = p < pattern.count && pattern[p] == UInt8(ascii: "^")
+            if negate { p += 1 }
+            var matched = false
+            while p < pattern.count && pattern[p] != UInt8(ascii: "]") {
+                if pattern[p] == UInt8(ascii: "\\"), p + 1 < pattern.count {
+                    if pattern[p + 1] == byte { matched = true }
+                    p += 2
+                } else if p + 2 < pattern.count, pattern[p + 1] == UInt8(ascii: "-"), pattern[p + 2] != UInt8(ascii: "]") {
+                    let low = min(pattern[p], pattern[p + 2]), high = max(pattern[p], pattern[p + 2])
+                    if byte >= low && byte <= high { matched = true }
+                    p += 3
+                } else {
+                    if pattern[p] == byte { matched = true }
+                    p += 1
                 }
-            case UInt8(ascii: "?"):
-                guard !t.isEmpty else { return false }
-                p = p.dropFirst(); t = t.dropFirst()
-            case UInt8(ascii: "["):
-                guard let ch = t.first else { return false }
-                p = p.dropFirst()
-                let negate = p.first == UInt8(ascii: "^")
-                if negate { p = p.dropFirst() }
-                var matched = false
-                while let q = p.first, q != UInt8(ascii: "]") {
-                    if q == UInt8(ascii: "\\"), p.count >= 2 {
-                        p = p.dropFirst()
-                        if p.first == ch { matched = true }
-                        p = p.dropFirst()
-                    } else if p.count >= 3, p[p.startIndex + 1] == UInt8(ascii: "-") {
-                        let low = min(q, p[p.startIndex + 2]), high = max(q, p[p.startIndex + 2])
-                        if ch >= low && ch <= high { matched = true }
-                        p = p.dropFirst(3)
-                    } else {
-                        if q == ch { matched = true }
-                        p = p.dropFirst()
-                    }
-                }
-                if p.first == UInt8(ascii: "]") { p = p.dropFirst() }
-                guard matched != negate else { return false }
-                t = t.dropFirst()
-            case UInt8(ascii: "\\") where p.count >= 2:
-                p = p.dropFirst()
-                guard t.first == p.first else { return false }
-                p = p.dropFirst(); t = t.dropFirst()
-            default:
-                guard t.first == c else { return false }
-                p = p.dropFirst(); t = t.dropFirst()
             }
+            if p < pattern.count { p += 1 }
+            return (matched != negate, p)
+        default: return (pattern[p] == byte, p + 1)
         }
-        return t.isEmpty
     }
 }

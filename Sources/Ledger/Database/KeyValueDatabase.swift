@@ -100,7 +100,9 @@ public struct KeyValueDatabase: Sendable, Equatable {
             return .simple(entries[a[0]]?.typeName ?? "none")
         case "keys":
             guard arity(1) else { return Self.wrongArguments(name) }
-            return .array(entries.keys.filter { GlobPattern.matches(a[0], $0) }.sorted { $0.lexicographicallyPrecedes($1) }.map { .bulk($0) })
+            guard a[0].count <= GlobPattern.patternBytesMax else { return .error("ERR the pattern is longer than \(GlobPattern.patternBytesMax) bytes") }
+            var glob = GlobPattern()
+            return .array(entries.keys.filter { glob.matches(a[0], $0) }.sorted { $0.lexicographicallyPrecedes($1) }.map { .bulk($0) })
         case "randomkey":
             guard arity(0) else { return Self.wrongArguments(name) }
             return entries.keys.randomElement().map { .bulk($0) } ?? .null
@@ -188,6 +190,12 @@ public struct KeyValueDatabase: Sendable, Equatable {
         guard entries.removeValue(forKey: key) != nil else { return false }
         changed.insert(key)
         return true
+    }
+
+    /// Puts back a key's earlier value (nil: absent), undoing a command.
+    public mutating func restore(_ key: [UInt8], _ value: RedisValue?) {
+        entries[key] = value
+        changed.insert(key)
     }
 
     /// Replaces all entries (a version loaded from the store).

@@ -13,8 +13,9 @@ public enum RESP: Equatable, Sendable {
 
     public func encode(into out: inout [UInt8]) {
         switch self {
-        case .simple(let text): out += Array(("+" + text + "\r\n").utf8)
-        case .error(let text): out += Array(("-" + text + "\r\n").utf8)
+        // A line reply cannot carry a line break: one in echoed input would forge a reply.
+        case .simple(let text): out += Array(("+" + Self.oneLine(text) + "\r\n").utf8)
+        case .error(let text): out += Array(("-" + Self.oneLine(text) + "\r\n").utf8)
         case .integer(let value): out += Array(":\(value)\r\n".utf8)
         case .bulk(nil): out += Array("$-1\r\n".utf8)
         case .bulk(let bytes?):
@@ -26,6 +27,10 @@ public enum RESP: Equatable, Sendable {
             out += Array("*\(items.count)\r\n".utf8)
             for item in items { item.encode(into: &out) }
         }
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.contains(where: \.isNewline) ? String(text.map { $0.isNewline ? " " : $0 }) : text
     }
 
     public var encoded: [UInt8] {

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import NIOCore
 import Ledger
@@ -89,18 +92,39 @@ public struct TemplateRoute: Sendable {
         }
     }
 
-    /// Loopback, private, link-local or unique-local hosts (and `localhost`).
+    /// Loopback, private, link-local, unique-local or unspecified hosts, `localhost`, and any address
+    /// written other than as a canonical dotted quad or an IPv6 address (`127.1`, `2130706433`, `0177.0.0.1`:
+    /// browsers read those as addresses too, so they are treated as local rather than guessed at).
     static func isLocalHost(_ host: String) -> Bool {
-        let name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        if name == "localhost" || name.hasSuffix(".localhost") || name == "::1" || name == "::" { return true }
-        if name.hasPrefix("fe80:") || name.hasPrefix("fc") || name.hasPrefix("fd") { return name.contains(":") }
-        let octets = name.split(separator: ".").compactMap { UInt8($0) }
-        guard octets.count == 4 else { return false }
+        var name = host.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        while name.hasSuffix(".") { name.removeLast() }
+        if name.isEmpty || name == "localhost" || name.hasSuffix(".localhost") { return true }
+        var v6 = in6_addr()
+        if name.contains(":") {
+            guard inet_pton(AF_INET6, name, &v6) == 1 else { return true }
+            let b = withUnsafeBytes(of: &v6) { Array($0) }
+            if b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xff && b[11] == 0xff { return isLocalV4(Array(b[12..<16])) }
+            if b[0..<15].allSatisfy({ $0 == 0 }) { return true }  // :: and ::1
+            if b[0] & 0xfe == 0xfc { return true }  // fc00::/7
+            if b[0] == 0xfe && b[1] & 0xc0 == 0x80 { return true }  // fe80::/10
+            if b[0] == 0xfe && b[1] & 0xc0 == 0xc0 { return true }  // fec0::/10, site-local
+            return false
+        }
+        // Letters and digits with a letter in the last label: a name, not an address.
+        if let last = name.split(separator: ".").last, last.contains(where: \.isLetter), !name.hasPrefix("0x") { return false }
+        var v4 = in_addr()
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts.allSatisfy({ $0.count <= 3 && !$0.isEmpty && ($0 == "0" || !$0.hasPrefix("0")) }),
+              inet_pton(AF_INET, name, &v4) == 1 else { return true }
+        return isLocalV4(withUnsafeBytes(of: &v4) { Array($0) })
+    }
+
+    static func isLocalV4(_ octets: [UInt8]) -> Bool {
         switch (octets[0], octets[1]) {
         case (127, _), (10, _), (0, _), (169, 254), (192, 168): return true
         case (172, let second): return (16...31).contains(second)
         case (100, let second): return (64...127).contains(second)
-        default: return false
+        default: return octets[0] >= 224
         }
     }
 

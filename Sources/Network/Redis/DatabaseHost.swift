@@ -92,18 +92,40 @@ public actor DatabaseHost {
         return (KeyValueDatabase(entries: entries), blocks)
     }
 
+    /// The most one key's value may take encoded: a version's bucket must fit a 2 MiB block.
+    public static let valueBytesMax = 256 << 10
+
     /// Runs a data command; `canWrite`: the client may change this database.
     public func execute(_ id: ID, _ name: String, _ arguments: [[UInt8]], canWrite: Bool) -> RESP {
-        let held: (database: KeyValueDatabase, root: CID?, writable: Bool)
-        do { held = try opened(id) } catch { return .error("\(error)") }
-        if !KeyValueDatabase.readOnly.contains(name) {
+        do { _ = try opened(id) } catch { return .error("\(error)") }
+        let writes = !KeyValueDatabase.readOnly.contains(name)
+        if writes {
             guard canWrite else { return .error("NOPERM this user has no permissions to run the '\(name)' command") }
-            guard held.writable else { return .error("READONLY this database MiMei is another author's; it follows their versions") }
+            guard open[id]?.writable == true else { return .error("READONLY this database MiMei is another author's; it follows their versions") }
         }
-        var database = held.database
-        let reply = database.execute(name, arguments)
-        open[id] = (database, held.root, held.writable)
+        // Taken out of `open` while it changes, so that the change is made in place, not on a copy.
+        guard var held = open.removeValue(forKey: id) else { return .error("ERR the database is not open") }
+        defer { open[id] = held }
+        guard writes else { return held.database.execute(name, arguments) }
+        // The values of the keys it names, kept (not the whole database: that would copy it).
+        let before = arguments.map { ($0, held.database.entries[$0]) }
+        let reply = held.database.execute(name, arguments)
+        // A value too large for a version's bucket is refused, and the command undone.
+        for (key, old) in before where held.database.entries[key] != old
+            && (held.database.entries[key].map { DatabaseSnapshot.encodedBytes($0) } ?? 0) > Self.valueBytesMax {
+            for (key, value) in before { held.database.restore(key, value) }
+            return .error("ERR a value of a database MiMei is at most \(Self.valueBytesMax) bytes encoded")
+        }
         return reply
+    }
+
+    /// A transaction: what is pending is committed first, the commands run with nothing in between, and
+    /// they are committed as a version of their own.
+    public func transaction(_ id: ID, _ commands: [(String, [[UInt8]])], canWrite: Bool) -> [RESP] {
+        commit(id)
+        let replies = commands.map { execute(id, $0.0, $0.1, canWrite: canWrite) }
+        commit(id)
+        return replies
     }
 
     /// Commits every database with changes as its next version.

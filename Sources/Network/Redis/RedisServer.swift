@@ -25,6 +25,11 @@ public struct RedisServer: Service {
     /// Open connections at most, and bytes a client may have sent without completing a command.
     static let connectionsMax = 1_024
     static let pendingBytesMax = 64 << 20
+    /// Unparsed input a client that has not authenticated may hold.
+    static let unauthenticatedBytesMax = 16 << 10
+    static let replyBytesFlush = 1 << 20
+    /// Commands a transaction may queue.
+    static let queuedMax = 10_000
 
     public init(host: String, port: Int, databases: DatabaseHost, store: MiMeiStore, adminToken: String, pulseMillis: UInt64, logger: Logger,
                 onListening: @escaping @Sendable (Int) -> Void) {
@@ -126,8 +131,19 @@ public struct RedisServer: Service {
                     guard let (arguments, next) = parsed else { break }
                     start = next
                     guard let first = arguments.first else { continue }
-                    let reply = await handle(String(decoding: first, as: UTF8.self).lowercased(), Array(arguments.dropFirst()), &session)
+                    let name = String(decoding: first, as: UTF8.self).lowercased()
+                    // A browser made to post to this port (Redis closes on these too).
+                    if name == "post" || name == "host:" {
+                        session.quit = true
+                        break
+                    }
+                    let reply = await handle(name, Array(arguments.dropFirst()), &session)
                     reply.encode(into: &replies)
+                    // Replies go out as they pile up, not all at the end of a long pipeline.
+                    if replies.count >= Self.replyBytesFlush {
+                        try await outbound.write(ByteBuffer(bytes: replies))
+                        replies.removeAll(keepingCapacity: true)
+                    }
                 }
                 if start > 0 {
                     pending.removeFirst(start)
@@ -135,7 +151,9 @@ public struct RedisServer: Service {
                 }
                 if !replies.isEmpty { try await outbound.write(ByteBuffer(bytes: replies)) }
                 if session.quit { return }
-                if pending.count > Self.pendingBytesMax {
+                // Before AUTH a client is a stranger: a few short arguments at most.
+                let limit = if case .none = session.role { Self.unauthenticatedBytesMax } else { Self.pendingBytesMax }
+                if pending.count > limit {
                     try await outbound.write(ByteBuffer(bytes: RESP.error("ERR Protocol error: the command is too large").encoded))
                     return
                 }
@@ -187,6 +205,11 @@ public struct RedisServer: Service {
     func command(_ name: String, _ arguments: [[UInt8]], _ session: inout Session, canWrite: Bool) async -> RESP {
         if session.queued != nil, !["exec", "discard", "multi"].contains(name) {
             guard KeyValueDatabase.commands.contains(name) else { return unknown(name, arguments) }
+            guard (session.queued?.count ?? 0) < Self.queuedMax else {
+                session.queued = nil
+                return .error("ERR a transaction queues at most \(Self.queuedMax) commands; it is discarded")
+            }
+            guard canWrite || KeyValueDatabase.readOnly.contains(name) else { return .error("NOPERM this user has no permissions to run the '\(name)' command") }
             session.queued?.append((name, arguments))
             return .simple("QUEUED")
         }
@@ -210,11 +233,8 @@ public struct RedisServer: Service {
             session.queued = nil
             let id: ID
             do { id = try await databases.database(number: session.database) } catch { return .error("\(error)") }
-            var replies: [RESP] = []
-            for (command, args) in queued { replies.append(await databases.execute(id, command, args, canWrite: canWrite)) }
-            // A transaction is one version of its own.
-            await databases.commit(id)
-            return .array(replies)
+            // One version of its own, with nothing from other clients in between.
+            return .array(await databases.transaction(id, queued, canWrite: canWrite))
         case "echo":
             return arguments.count == 1 ? .bulk(arguments[0]) : KeyValueDatabase.wrongArguments(name)
         case "client", "config", "command", "info", "hello", "readonly", "readwrite":
