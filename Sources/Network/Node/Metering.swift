@@ -35,6 +35,8 @@ public actor Metering: BitswapMeter {
         public var settleInterval: Double = 3_600
         /// Sign receipts as a consumer (off only to test a consumer that stops signing).
         public var signReceipts = true
+        /// Receipts that add less than an interval are taken at most this often (the remainder's, each round).
+        public var smallReceiptSeconds = 1.0
         public init() {}
     }
 
@@ -188,8 +190,6 @@ public actor Metering: BitswapMeter {
         var counted: (served: UInt64, receipted: UInt64)? = nil
     }
 
-    /// Receipts that add less than an interval are taken at most this often (the remainder's, each round).
-    static let smallReceiptSeconds = 1.0
     private var lastReceipt: [ID: Date] = [:]
 
     /// Checks a consumer's receipt (signature and sender checked already) and keeps it: the acknowledgement.
@@ -216,8 +216,8 @@ public actor Metering: BitswapMeter {
         guard receipt.sequence > stream.sequence, receipt.units > stream.units else {
             return .failure(Refusal(text: "stale receipt: number \(receipt.sequence) for \(receipt.units) bytes, after number \(stream.sequence) for \(stream.units)"))
         }
-        if receipt.units - stream.units < policy.receiptInterval, let last = lastReceipt[consumer], Date().timeIntervalSince(last) < Self.smallReceiptSeconds {
-            return .failure(Refusal(text: "a receipt adding less than \(policy.receiptInterval) bytes comes at most once a second"))
+        if receipt.units - stream.units < policy.receiptInterval, let last = lastReceipt[consumer], Date().timeIntervalSince(last) < settings.smallReceiptSeconds {
+            return .failure(Refusal(text: "a receipt adding less than \(policy.receiptInterval) bytes comes at most once every \(settings.smallReceiptSeconds) s"))
         }
         lastReceipt[consumer] = Date()
         stream.units = receipt.units
