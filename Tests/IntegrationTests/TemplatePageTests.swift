@@ -24,12 +24,22 @@ import Testing
         #expect(try a.ctl(["app", "publish", "site"]).status == 0)
         let synced = try b.ctl(["mimei", "sync", mid])
         #expect(synced.status == 0, "\(synced.error)")
+        let root = try #require(uploaded["cid"] as? String)
+        // Both announce the root now, rather than at their next 5 s round (which a loaded machine may delay).
+        try await P2PNetworkTests.waitUntil("A and B provide the root") {
+            try a.ctl(["dht", "provide", root]).status == 0 && b.ctl(["dht", "provide", root]).status == 0
+        }
 
         // C's page lists both providers' gateways (announced in the DHT), and not C, which holds nothing.
         var page = ""
-        try await P2PNetworkTests.waitUntilAsync("C's template page lists A and B", seconds: 120) {
-            page = try await HTTP.get(c.url + "/tpt/" + mid + "/").text
-            return page.contains("data-u=\"\(a.url)\"") && page.contains("data-u=\"\(b.url)\"")
+        do {
+            try await P2PNetworkTests.waitUntilAsync("C's template page lists A and B", seconds: 120) {
+                page = try await HTTP.get(c.url + "/tpt/" + mid + "/").text
+                return page.contains("data-u=\"\(a.url)\"") && page.contains("data-u=\"\(b.url)\"")
+            }
+        } catch {
+            let providers = (try? c.ctl(["dht", "findprovs", root]).output) ?? ""
+            throw TestFailure("\(error); C's page: \(page.prefix(1_500)); C finds providers: \(providers.prefix(500)); A at \(a.url), B at \(b.url)")
         }
         #expect(!page.contains("data-u=\"\(c.url)\"") && page.utf8.count < 4_096, "\(page.utf8.count) bytes")
         let answer = try await HTTP.get(c.url + "/tpt/" + mid + "/")
