@@ -335,6 +335,20 @@ public final class LedgerStore: @unchecked Sendable {
         }
     }
 
+    /// The versions of `key`, newest first: each height at which a block changed it, and its value after
+    /// that block (nil where it was removed). At most `limit` (the page), read by the (key, height) index.
+    public func history(_ key: ID, limit: Int) throws(StoreError) -> [(height: UInt64, value: CBOR?)] {
+        try locked {
+            let statement = try database.statement("SELECT height, value FROM state_values WHERE key = ? ORDER BY height DESC LIMIT ?")
+                .bind(.blob(key.bytes), .integer(Int64(max(0, limit))))
+            var versions: [(height: UInt64, value: CBOR?)] = []
+            while try statement.step() {
+                versions.append((UInt64(max(0, statement.integer(0))), statement.isNull(1) ? nil : try CBORDecoder.decode(statement.blob(1))))
+            }
+            return versions
+        }
+    }
+
     /// A proof for `key` against the state root of block `height`, walking stored tree nodes.
     public func proof(_ key: ID, atHeight height: UInt64) throws(StoreError) -> StateProof? {
         guard let header = try self.header(at: height) else { return nil }

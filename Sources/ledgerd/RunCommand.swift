@@ -247,6 +247,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("keys/p2p.key differs from the node key: Bitswap is not metered")
         }
         let bitswap = Bitswap(swarm: swarm, store: contentStore, meter: metering, logger: logger)
+        if let metering { await dht.meter(with: metering, unitsPerAnswer: node.parameters.dhtQueryUnits) }
         let mimeiStore: MiMeiStore
         do { mimeiStore = try MiMeiStore(content: contentStore) } catch { throw RuntimeFailure("\(error)") }
         let exchange = MiMeiExchange(swarm: swarm, store: mimeiStore, logger: logger)

@@ -7,10 +7,10 @@ import Testing
 /// With A killed, Chromium loading C's page probes both, passes over A and shows the site from B; with
 /// both killed the page says no provider answered.
 @Suite(.serialized) struct TemplatePageTests {
-    // Timed out three times under CI's full parallel load (passes alone in seconds); off under CI until
-    // that is understood — see the closing note of 2026-12-02. `make test` on a developer's machine runs it.
-    @Test(.disabled(if: ProcessInfo.processInfo.environment["CI"] == "true", "times out under CI's parallel load; see the 2026-12-02 note"))
-    func theTemplatePageLoadsTheSiteFromALiveProviderWhenTheOtherIsDead() async throws {
+    // Under CI's full parallel load C's page once listed only one of the two providers for 120 s (its DHT
+    // found one provider per lookup, never both); the cause is not known. On a failure the message now
+    // carries what C's DHT finds, A's address record as C and B see it, and the three logs.
+    @Test func theTemplatePageLoadsTheSiteFromALiveProviderWhenTheOtherIsDead() async throws {
         let chromium = try #require(ExplorerTests.chromium, "Chromium is not installed; `make test` installs it")
         let a = try NodeProcess(name: "tpt-a")
         try a.start(extra: ["--announce-gateway"])
@@ -42,7 +42,10 @@ import Testing
             }
         } catch {
             let providers = (try? c.ctl(["dht", "findprovs", root]).output) ?? ""
-            throw TestFailure("\(error); C's page: \(page.prefix(1_500)); C finds providers: \(providers.prefix(500)); A at \(a.url), B at \(b.url)")
+            let aKey = "/ledgerd/addr/" + ((try? a.ctlJSON(["status"]))?["node_id"] as? String ?? "?")
+            let fromC = (try? c.ctl(["dht", "get", aKey])).map { "\($0.status) \($0.output.prefix(300)) \($0.error.prefix(300))" } ?? ""
+            let fromB = (try? b.ctl(["dht", "get", aKey])).map { "\($0.status) \($0.output.prefix(300)) \($0.error.prefix(300))" } ?? ""
+            throw TestFailure("\(error); C's page: \(page.prefix(1_500)); C finds providers: \(providers.prefix(500)); A at \(a.url), B at \(b.url); \(aKey) from C: \(fromC); from B: \(fromB); A's log: \(a.log().suffix(2_000)); C's log: \(c.log().suffix(2_000))")
         }
         #expect(!page.contains("data-u=\"\(c.url)\"") && page.utf8.count < 4_096, "\(page.utf8.count) bytes")
         let answer = try await HTTP.get(c.url + "/tpt/" + mid + "/")

@@ -327,6 +327,9 @@ def main(folder):
         "feePerByte": p.get("fee_per_byte", 0), "bookkeepersMax": p.get("bookkeepers_max", 21), "bondMinimum": p.get("bond_minimum", 1 << 20),
         "unbondDelayPulses": p.get("unbond_delay_pulses", 3600), "slashPercent": p.get("slash_percent", 5),
         "performanceMinPercent": p.get("performance_min_percent", 50)}
+    # specs/blocks.md: dhtQuery only when the file gives it.
+    if "dht_query" in p["coefficients"]:
+        state[derived("params", [])]["dhtQuery"] = p["coefficients"]["dht_query"]
     # specs/blocks.md: the genesis set has power 1 each.
     genesis_set = {"kind": "bookkeepers", "keys": [bytes.fromhex(k) for k in genesis["bookkeepers"]], "powers": [1 for _ in genesis["bookkeepers"]]}
     state[derived("bookkeepers", [])] = genesis_set

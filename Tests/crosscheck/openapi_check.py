@@ -69,6 +69,7 @@ def main(base, token, spec_path):
     call("/api/v1/organizations/{id}", "/api/v1/organizations/" + org)
     call("/api/v1/credit-lines", "/api/v1/credit-lines?to=" + line["to"])
     call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (line["from"], line["to"]))
+    call("/api/v1/credit-lines/{from}/{to}/history", "/api/v1/credit-lines/%s/%s/history?limit=5" % (line["from"], line["to"]))
     call("/api/v1/proofs/{key}", "/api/v1/proofs/" + node)
     call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=0" % org)
     call("/api/v1/admin/node-key", "/api/v1/admin/node-key", auth=token)
@@ -143,6 +144,8 @@ def main(base, token, spec_path):
     call("/api/v1/accounts/{id}", "/api/v1/accounts/ld1nope", status=400)
     call("/api/v1/organizations/{id}", "/api/v1/organizations/" + node, status=404)
     call("/api/v1/credit-lines/{from}/{to}", "/api/v1/credit-lines/%s/%s" % (org, line["from"]), status=404)
+    call("/api/v1/credit-lines/{from}/{to}/history", "/api/v1/credit-lines/%s/%s/history" % (org, line["from"]), status=404)
+    call("/api/v1/credit-lines/{from}/{to}/history", "/api/v1/credit-lines/%s/%s/history?limit=1001" % (line["from"], line["to"]), status=400)
     call("/api/v1/proofs/{key}", "/api/v1/proofs/%s?height=99999999" % node, status=404)
     call("/api/v1/admin/node-key", "/api/v1/admin/node-key", status=401)
     call("/api/v1/admin/transactions", "/api/v1/admin/transactions", "post", 401, body="{}")
@@ -186,7 +189,7 @@ def main(base, token, spec_path):
     documented = {p for p in spec["paths"]}
     served = {"/api/v1/status", "/api/v1/blocks", "/api/v1/blocks/{ref}", "/api/v1/transactions/{id}", "/api/v1/accounts/{id}",
               "/api/v1/organizations", "/api/v1/organizations/{id}", "/api/v1/credit-lines", "/api/v1/credit-lines/{from}/{to}",
-              "/api/v1/proofs/{key}", "/api/v1/admin/transactions", "/api/v1/admin/node-key", "/metrics", "/", "/block/{ref}",
+              "/api/v1/credit-lines/{from}/{to}/history", "/api/v1/proofs/{key}", "/api/v1/admin/transactions", "/api/v1/admin/node-key", "/metrics", "/", "/block/{ref}",
               "/tx/{id}", "/account/{id}", "/org/{id}", "/search", "/api/v1/credit-path", "/api/v1/credit-graph/{id}", "/api/v1/netting",
               "/api/v1/ious", "/api/v1/ious/{id}", "/api/v1/settlements", "/api/v1/contracts", "/api/v1/contracts/{id}", "/graph/{id}",
               "/api/v1/organizations/{id}/income", "/api/v1/organizations/{id}/income/{sequence}", "/api/v1/organizations/{id}/dividends.csv",

@@ -44,8 +44,10 @@ public struct Genesis: Codable, Sendable, Equatable {
     public struct Coefficients: Codable, Sendable, Equatable {
         public var storageByteDay: UInt64
         public var cpuSecond: UInt64
+        /// Bandwidth bytes one answered DHT query is worth; optional (`ChainParameters.dhtQueryDefault` when absent).
+        public var dhtQuery: UInt64?
 
-        enum CodingKeys: String, CodingKey { case storageByteDay = "storage_byte_day", cpuSecond = "cpu_second" }
+        enum CodingKeys: String, CodingKey { case storageByteDay = "storage_byte_day", cpuSecond = "cpu_second", dhtQuery = "dht_query" }
     }
 
     public struct Allocation: Codable, Sendable, Equatable {
@@ -146,6 +148,7 @@ public struct Genesis: Codable, Sendable, Equatable {
             cpuSecondCoefficient: self.parameters.coefficients.cpuSecond,
             settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
         var full = parameters
+        full.dhtQueryCoefficient = self.parameters.coefficients.dhtQuery
         full.miningReward = self.parameters.miningRewardPerBlock ?? 0
         full.feePerByte = self.parameters.feePerByte ?? 0
         full.bookkeepersMax = self.parameters.bookkeepersMax ?? ChainParameters.bookkeepersMaxDefault

@@ -12,6 +12,10 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     public var storageByteDayCoefficient: UInt64
     /// Bandwidth bytes that one CPU second is worth.
     public var cpuSecondCoefficient: UInt64
+    /// Bandwidth bytes one answered DHT query is worth (specs/credit.md §DHT answers). Written to the
+    /// state only when the genesis file gives it, so that chains made before it existed keep their roots;
+    /// `dhtQueryUnits` is the value in force.
+    public var dhtQueryCoefficient: UInt64?
     /// What a party locks when it settles or disputes usage receipts; the side found wrong loses it.
     public var settlementDeposit: UInt64
     /// New bandwidth units each block mints for the bookkeepers (0 by default; the consensus layer
@@ -31,6 +35,9 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     public var performanceMinPercent: UInt64 = ChainParameters.performanceMinPercentDefault
 
     public static let settlementDepositDefault: UInt64 = 1 << 20
+    /// A DHT answer is a few hundred bytes to a few KiB (up to 20 peers with their addresses).
+    public static let dhtQueryDefault: UInt64 = 1 << 10
+    public var dhtQueryUnits: UInt64 { dhtQueryCoefficient ?? Self.dhtQueryDefault }
     public static let bookkeepersMaxDefault: UInt64 = 21
     public static let bondMinimumDefault: UInt64 = 1 << 20
     public static let unbondDelayPulsesDefault: UInt64 = 3600
@@ -52,7 +59,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     }
 
     public var fields: [String: CBOR] {
-        [
+        var fields: [String: CBOR] = [
             "genesisTime": .unsigned(genesisTimeMillis), "pulseMillis": .unsigned(pulseMillis),
             "electionCyclePulses": .unsigned(electionCyclePulses),
             "publicityWindowPulses": .unsigned(publicityWindowPulses),
@@ -62,6 +69,8 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
             "bondMinimum": .unsigned(bondMinimum), "unbondDelayPulses": .unsigned(unbondDelayPulses),
             "slashPercent": .unsigned(slashPercent), "performanceMinPercent": .unsigned(performanceMinPercent),
         ]
+        if let dhtQueryCoefficient { fields["dhtQuery"] = .unsigned(dhtQueryCoefficient) }
+        return fields
     }
 
     public init(fields: inout CBORFields) throws(DecodeError) {
@@ -79,6 +88,7 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
         unbondDelayPulses = try fields.unsigned("unbondDelayPulses")
         slashPercent = try fields.unsigned("slashPercent")
         performanceMinPercent = try fields.unsigned("performanceMinPercent")
+        dhtQueryCoefficient = fields.hasField("dhtQuery") ? try fields.unsigned("dhtQuery") : nil
     }
 
     /// The election cycle a pulse falls in.

@@ -33,6 +33,10 @@ public struct APIRoutes: Sendable {
         api.get("credit-lines/:from/:to") { _, context in
             JSONResponse.make(try await queries.creditLine(from: context.parameters.require("from")[...], to: context.parameters.require("to")[...]))
         }
+        api.get("credit-lines/:from/:to/history") { request, context in
+            JSONResponse.make(try await queries.creditLineHistory(from: context.parameters.require("from")[...], to: context.parameters.require("to")[...],
+                                                                  limit: request.uri.queryParameters["limit"]))
+        }
         api.get("organizations/:id/income") { request, context in
             JSONResponse.make(try await queries.incomeEvents(context.parameters.require("id")[...], from: request.uri.queryParameters["from"],
                                                              to: request.uri.queryParameters["to"]))

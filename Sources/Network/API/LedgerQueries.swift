@@ -309,6 +309,31 @@ public struct LedgerQueries: Sendable {
         return JSONView.creditLine(line, grantor: from, pulse: await node.currentPulse)
     }
 
+    /// How a line's use and limit moved: one point per block that changed the line, newest first, at
+    /// most `limit` (100 by default, 1,000 at most). `owed` is the grantee's debt after that block and
+    /// `limit` the grantor's base limit; `time` is the block's.
+    func creditLineHistory(from fromText: Substring, to toText: Substring, limit limitText: Substring?) async throws -> [String: Any] {
+        let from = try Parse.id(fromText, what: "from"), to = try Parse.id(toText, what: "to")
+        let count = try Parse.limit(limitText, default: 100, max: 1_000)
+        let key = CreditLine.stateKey(from, to)
+        let versions = try await storeCall { try node.store.history(key, limit: count) }
+        guard !versions.isEmpty else { throw APIError.notFound("credit line from \(fromText) to \(toText)") }
+        var points: [[String: Any]] = []
+        for version in versions {
+            var point: [String: Any] = ["height": version.height]
+            if let header = try await storeCall({ try node.store.header(at: version.height) }) { point["time"] = header.timeMillis }
+            if let value = version.value, let line = try? CreditLine(cbor: value) {
+                point["limit"] = line.terms(grantedBy: from).base
+                point["owed"] = line.debt(of: to)
+            } else {
+                point["limit"] = 0
+                point["owed"] = 0
+            }
+            points.append(point)
+        }
+        return ["from": from.text, "to": to.text, "history": points]
+    }
+
     /// The shortest path along which `amount` can move from one node to another now.
     func creditPath(from fromText: Substring?, to toText: Substring?, amount amountText: Substring?) async throws -> [String: Any] {
         guard let fromText, let toText, let amountText else { throw APIError.badRequest("from, to and amount are required") }

@@ -160,6 +160,11 @@ public struct ExplorerRoutes: Sendable {
             view["ledger_id"] = id.text
             let local = queries.info.nodeKey.id
             view["line"] = try? await queries.creditLine(from: local.text[...], to: id.text[...])
+            // The line's use against its limit at each block that changed it (the last 48).
+            let history = (try? await queries.creditLineHistory(from: local.text[...], to: id.text[...], limit: "48"))?["history"] as? [[String: Any]] ?? []
+            view["credit_svg"] = SVGCharts.usedAgainstLimit(id: "credit-chart", points: history.reversed().map {
+                ("#\($0["height"] ?? "")", $0["owed"] as? UInt64 ?? 0, $0["limit"] as? UInt64 ?? 0)
+            }, empty: "no credit line to this peer")
             view["settlements"] = (try? await queries.settlements(party: id.text[...]))?["settlements"] ?? []
         }
         return ("peer", "Peer \(peer.prefix(16))…", view)

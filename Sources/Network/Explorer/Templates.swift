@@ -105,6 +105,7 @@ enum Templates {
         <h2>Credit</h2>
         {{#line}}<p id="credit">This node grants it {{limit_display}}; it owes {{owed_display}}.</p>{{/line}}
         {{^line}}<p id="credit" class="muted">No letter of credit from this node.</p>{{/line}}
+        {{{credit_svg}}}
         <h2>Settlements</h2>
         <table id="settlements"><tr><th>ID</th><th>Provider</th><th>Consumer</th><th>Units</th><th>Value</th><th>State</th></tr>
         {{#settlements}}<tr><td class="mono">{{id}}</td><td class="mono">{{provider}}</td><td class="mono">{{consumer}}</td><td>{{units}}</td><td>{{value_display}}</td><td>{{#pending}}pending{{/pending}}{{^pending}}final{{/pending}}</td></tr>{{/settlements}}

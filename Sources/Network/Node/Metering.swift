@@ -4,8 +4,9 @@ import Ledger
 import Logging
 import Storage
 
-/// Every Bitswap byte between ledger nodes, billed into the ledger (specs/credit.md §Metering in
-/// practice, specs/p2p.md §7.4).
+/// Every Bitswap byte and DHT answer between ledger nodes, billed into the ledger (specs/credit.md
+/// §Metering in practice, specs/p2p.md §6 and §7.4). A DHT answer counts as the chain's `dhtQuery`
+/// price in bytes, so both services share one stream, one receipt and one settlement per peer.
 ///
 /// As a consumer, the node counts the wanted blocks each provider delivers and, every
 /// `policy.receiptInterval` bytes (and each round for the remainder), signs a cumulative bandwidth
@@ -20,7 +21,7 @@ import Storage
 ///
 /// Both sides watch the chain: a consumer disputes a provider's settlement of more units than the
 /// provider acknowledged for the same receipt number, with that acknowledgement.
-public actor Metering: BitswapMeter {
+public actor Metering: UsageMeter {
     public static let protocolID = "/ledgerd/receipt/1.0.0"
     static let messageBytesMax = 1_024
     static let answerMillis = 10_000

@@ -6,7 +6,7 @@ import Ledger
 struct CreditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "credit", abstract: "Letters of credit between nodes: grant, raise, lower, revoke, pay along credit paths, clear debt cycles.",
-        subcommands: [Grant.self, Raise.self, Lower.self, Change.self, Revoke.self, List.self, Show.self, Pay.self, Net.self])
+        subcommands: [Grant.self, Raise.self, Lower.self, Change.self, Revoke.self, List.self, Show.self, History.self, Pay.self, Net.self])
 
     struct Terms: ParsableArguments {
         @Option(help: ArgumentHelp("Who may use your services: ID or local key name.", valueName: "account")) var to: String
@@ -158,6 +158,29 @@ struct CreditCommand: AsyncParsableCommand {
                   owed    \(line.string("owed_display")) (\(line.string("owed_in_ious")) of it in IOUs); room \(line.string("room"))
                   expiry  pulse \(line.string("expiry"))   ripple \((line["ripple"] as? Bool) == true ? "yes" : "no")   active \((line["active"] as? Bool) == true ? "yes" : "no")
                 """
+            }
+        }
+    }
+
+    struct History: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "history", abstract: "Show how a credit line's use and limit moved, block by block (newest first).",
+                                                        discussion: "Example: ledgerctl credit history node alice --limit 20")
+        @OptionGroup var options: GlobalOptions
+        @Argument(help: "Grantor: ID or local key name.") var from: String
+        @Argument(help: "Grantee: ID or local key name.") var to: String
+        @Option(help: "Points at most (1 to 1000).") var limit: Int = 100
+
+        func run() async throws {
+            guard (1...1_000).contains(limit) else { throw ValidationError("--limit must be 1 to 1000") }
+            let answer = try await options.client.get("/api/v1/credit-lines/\(try options.resolve(from).text)/\(try options.resolve(to).text)/history?limit=\(limit)")
+            options.output(answer) {
+                func column(_ text: String) -> String { text.padding(toLength: 12, withPad: " ", startingAt: 0) }
+                let rows = (answer["history"] as? [[String: Any]] ?? []).map { point in
+                    let owed = (point["owed"] as? NSNumber)?.uint64Value ?? 0, limit = (point["limit"] as? NSNumber)?.uint64Value ?? 0
+                    let used = limit == 0 ? "-" : String(format: "%.1f %%", Double(owed) * 100 / Double(limit))
+                    return column(point.string("height")) + column(Units.display(owed)) + column(Units.display(limit)) + used
+                }
+                return ([column("HEIGHT") + column("OWED") + column("LIMIT") + "USED"] + rows).joined(separator: "\n")
             }
         }
     }

@@ -40,7 +40,7 @@ public actor Bitswap {
     public nonisolated let store: ContentStore
     public nonisolated let limits: Limits
     /// Bills blocks served and received (nil: unmetered).
-    public nonisolated let meter: (any BitswapMeter)?
+    public nonisolated let meter: (any UsageMeter)?
     private let logger: Logger
     private let outbox: PeerOutbox
 
@@ -75,7 +75,7 @@ public actor Bitswap {
         public var presencesSent = 0
     }
 
-    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), meter: (any BitswapMeter)? = nil,
+    public init(swarm: Swarm, store: ContentStore, limits: Limits = Limits(), meter: (any UsageMeter)? = nil,
                 logger: Logger = .quiet("ledgerd.bitswap")) {
         self.swarm = swarm
         self.store = store

@@ -22,6 +22,8 @@ public actor DHT {
     private var valueBytes = 0
     /// Provider records are republished this often (libp2p: 22 h, below the 48 h expiry).
     public static let republishSeconds: Double = 22 * 3600
+    /// Answers are metered (specs/credit.md §DHT answers): each is worth `unitsPerAnswer` bandwidth units.
+    private var meter: (meter: any UsageMeter, unitsPerAnswer: Int)?
 
     /// `providerTTL`: how long provider records given to this node live (48 h; tests shorten it).
     public init(swarm: Swarm, tablePath: String?, providerTTL: Double = ProviderStore.defaultTTL, logger: Logger = .quiet("ledgerd.dht")) {
@@ -52,6 +54,18 @@ public actor DHT {
         }
     }
 
+    /// Bills the answers this node gives and counts those it gets, each at `unitsPerAnswer` (the chain's
+    /// `dhtQuery` coefficient).
+    public func meter(with meter: any UsageMeter, unitsPerAnswer: UInt64) {
+        self.meter = (meter, Int(clamping: unitsPerAnswer))
+    }
+
+    /// The metering of a query of `kind`: nil for PING and ADD_PROVIDER, which cost nothing and have no answer worth billing.
+    private func metering(_ kind: KadMessage.Kind) -> (meter: any UsageMeter, unitsPerAnswer: Int)? {
+        guard let meter, kind != .ping, kind != .addProvider else { return nil }
+        return meter
+    }
+
     public func add(_ peer: PeerID) { table.add(peer) }
     public var routingTable: [PeerID] { table.peers }
 
@@ -62,8 +76,20 @@ public actor DHT {
         for _ in 0..<256 {
             guard let bytes = try await stream.readMessageOrEnd(max: KadMessage.maxSize) else { break }
             let request = try KadMessage(bytes: bytes)
-            if let response = try await answer(request, from: stream.peer) {
-                try await stream.writeMessage(response.bytes)
+            // A peer past its credit is refused the query (the stream resets; no ban): service stops.
+            let metered = await metering(request.kind)
+            if let metered, !(await metered.meter.admit(stream.peer, bytes: metered.unitsPerAnswer)) {
+                throw P2PError.limit("credit exhausted: this node answers no more DHT queries from \(stream.peer.short)")
+            }
+            do {
+                if let response = try await answer(request, from: stream.peer) {
+                    try await stream.writeMessage(response.bytes)
+                } else if let metered {
+                    await metered.meter.undelivered(stream.peer, bytes: metered.unitsPerAnswer)
+                }
+            } catch {
+                if let metered { await metered.meter.undelivered(stream.peer, bytes: metered.unitsPerAnswer) }
+                throw error
             }
         }
         await stream.close()
@@ -138,7 +164,10 @@ public actor DHT {
         }
         await stream.close()
         guard let bytes else { return nil }
-        return try KadMessage(bytes: bytes)
+        let answer = try KadMessage(bytes: bytes)
+        // Each answer this node asked for and got counts toward the receipts it signs for that peer.
+        if let metered = await metering(message.kind) { await metered.meter.delivered(peer, bytes: metered.unitsPerAnswer) }
+        return answer
     }
 
     private func learn(_ peers: [KadMessage.Peer]) -> [PeerID] {
