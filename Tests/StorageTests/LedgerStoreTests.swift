@@ -10,7 +10,7 @@ import Testing
 struct StoreFixture {
     let folder: URL
     let path: String
-    let store: LedgerStore
+    var store: LedgerStore
     let machine = StateMachine(rules: LedgerRules.all + CreditRules.all)
     let bookkeeper = testKey(0)
     var state: LedgerState
@@ -73,6 +73,24 @@ struct StoreFixture {
         let state = try reopened.loadLatestState()
         #expect(state.rootHash == fixture.state.rootHash)
         #expect(state.rootHash == blocks.last!.header.stateRoot)
+    }
+
+    /// `status` reads the count from the meta table (no scan of the transactions); a store written before
+    /// the counter existed counts once when opened, and the count goes on from there.
+    @Test func theTransactionCountIsKeptWithEachBlockAndRecountedOnceForAnOlderStore() throws {
+        var fixture = try StoreFixture()
+        #expect(try fixture.store.transactionCount() == 0)
+        try fixture.appendBlock(transfers: 3)
+        try fixture.appendBlock(transfers: 4)
+        #expect(try fixture.store.transactionCount() == 7)
+        let older = try SQLiteDatabase(path: fixture.path)
+        try older.execute("DELETE FROM meta WHERE key = 'transaction_count'")
+        var reopened = fixture
+        reopened.store = try LedgerStore(path: fixture.path, create: false)
+        #expect(try reopened.store.transactionCount() == 7)
+        try reopened.appendBlock(transfers: 2)
+        #expect(try reopened.store.transactionCount() == 9)
+        #expect(try LedgerStore(path: fixture.path, create: false).transactionCount() == 9)
     }
 
     @Test func proofsAtEveryHeightMatchThatHeightsRoot() throws {
