@@ -352,13 +352,16 @@ public final class LedgerStore: @unchecked Sendable {
 
     /// The versions of `key`, newest first: each height at which a block changed it, and its value after
     /// that block (nil where it was removed). At most `limit` (the page), read by the (key, height) index.
-    public func history(_ key: ID, limit: Int) throws(StoreError) -> [(height: UInt64, value: CBOR?)] {
+    public func history(_ key: ID, limit: Int) throws(StoreError) -> [(height: UInt64, timeMillis: UInt64, value: CBOR?)] {
         try locked {
-            let statement = try database.statement("SELECT height, value FROM state_values WHERE key = ? ORDER BY height DESC LIMIT ?")
-                .bind(.blob(key.bytes), .integer(Int64(max(0, limit))))
-            var versions: [(height: UInt64, value: CBOR?)] = []
+            let statement = try database.statement("""
+                SELECT s.height, b.time, s.value FROM state_values AS s JOIN blocks AS b ON b.height = s.height
+                WHERE s.key = ? ORDER BY s.height DESC LIMIT ?
+                """).bind(.blob(key.bytes), .integer(Int64(max(0, limit))))
+            var versions: [(height: UInt64, timeMillis: UInt64, value: CBOR?)] = []
             while try statement.step() {
-                versions.append((UInt64(max(0, statement.integer(0))), statement.isNull(1) ? nil : try CBORDecoder.decode(statement.blob(1))))
+                versions.append((UInt64(max(0, statement.integer(0))), UInt64(max(0, statement.integer(1))),
+                                 statement.isNull(2) ? nil : try CBORDecoder.decode(statement.blob(2))))
             }
             return versions
         }

@@ -31,6 +31,21 @@ import Testing
         #expect(reopened.rowCount == 2)
     }
 
+    /// A peer's page of windows is its newest, oldest first, whatever the node's age.
+    @Test func aPeersWindowsAreItsNewestUpToTheLimitOldestFirst() throws {
+        let ledger = try UsageLedger(path: try Self.path())
+        let start: Int64 = 20_200 * UsageLedger.day
+        for hour in 0..<30 {
+            try ledger.add(["peerA": ["bitswap": .init(served: UInt64(hour + 1), received: 0), "dht": .init(served: 1, received: 1)]],
+                           now: start + Int64(hour) * UsageLedger.hour)
+        }
+        let page = try ledger.windows(of: "peerA", limit: 10)
+        #expect(page.count == 10)
+        #expect(page.map(\.start) == page.map(\.start).sorted(), "oldest first")
+        #expect(page.last?.start == start + 29 * UsageLedger.hour && page.first?.start == start + 25 * UsageLedger.hour)
+        #expect(try ledger.windows(of: "peerA").count == 60)
+    }
+
     @Test func aDayNamesAtMostItsLimitOfPeersAndSumsTheRest() throws {
         let ledger = try UsageLedger(path: try Self.path())
         let day: Int64 = 20_100 * UsageLedger.day

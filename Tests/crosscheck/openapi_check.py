@@ -132,6 +132,7 @@ def main(base, token, spec_path):
     call("/api/v1/metering", "/api/v1/metering")
     call("/api/v1/usage/{peer}", "/api/v1/usage/" + local["peer_id"], status=404)
     call("/api/v1/usage/{peer}", "/api/v1/usage/not-a-peer", status=400)
+    call("/api/v1/usage/{peer}", "/api/v1/usage/" + local["peer_id"] + "?limit=0", status=400)
     # The head exchange: no peer answers for an unknown MiMei; a capability that is not one is refused.
     call("/api/v1/admin/mimei/head", "/api/v1/admin/mimei/head", "post", 404, body="{\"mid\": \"%s\"}" % node, auth=token)
     call("/api/v1/admin/mimei/head", "/api/v1/admin/mimei/head", "post", 400, body="{\"mid\": \"%s\", \"capability\": \"00\"}" % node, auth=token)

@@ -81,7 +81,9 @@ public struct APIRoutes: Sendable {
         api.get("dht/providers/:key") { _, context in JSONResponse.make(try await queries.dhtFindProviders(context.parameters.require("key")[...])) }
         api.get("usage") { _, _ in JSONResponse.make(try queries.usage()) }
         api.get("metering") { _, _ in JSONResponse.make(try await queries.metering()) }
-        api.get("usage/:peer") { _, context in JSONResponse.make(try queries.usage(of: context.parameters.require("peer")[...])) }
+        api.get("usage/:peer") { request, context in
+            JSONResponse.make(try queries.usage(of: context.parameters.require("peer")[...], limit: request.uri.queryParameters["limit"]))
+        }
         api.get("dht/value") { request, _ in JSONResponse.make(try await queries.dhtGet(request.uri.queryParameters["key"].map(String.init))) }
 
         let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: adminToken))

@@ -129,6 +129,11 @@ public struct LedgerQueries: Sendable {
         return ["organizations": orgs.map(JSONView.organization)]
     }
 
+    /// An organization's name, or nil when there is none with that ID: one record read.
+    func organizationName(_ id: ID) async -> String? {
+        await node.state.record(Organization.self, at: Organization.stateKey(id))?.name
+    }
+
     func organization(_ text: Substring) async throws -> [String: Any] {
         let id = try Parse.id(text, what: "organization")
         let state = await node.state
@@ -258,13 +263,13 @@ public struct LedgerQueries: Sendable {
     }
 
     /// Every payout of an organization, as CSV: the export Blockscout users asked for most. It reads
-    /// every payout, so it is made once per height (in the small `exports` cache).
+    /// every payout, so it is made once per income event (in the small `exports` cache): payouts change
+    /// only when an event is added, not with every block.
     func dividendsCSV(_ text: Substring) async throws -> String {
         let id = try Parse.id(text, what: "organization")
-        guard await node.state.record(Governance.self, at: Governance.stateKey(id)) != nil else { throw APIError.notFound("organization \(text)") }
-        let height = await node.latest.height
-        return try await exports.value("dividends-csv:\(id.text)", height: height) {
-            let count = await node.state.record(Governance.self, at: Governance.stateKey(id))?.incomeCount ?? 0
+        guard let governance = await node.state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
+        let count = governance.incomeCount
+        return try await exports.value("dividends-csv:\(id.text)", height: count) {
             let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: count) }
             var csv = "event,height,recipient,amount_bytes\n"
             for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }
@@ -320,8 +325,7 @@ public struct LedgerQueries: Sendable {
         guard !versions.isEmpty else { throw APIError.notFound("credit line from \(fromText) to \(toText)") }
         var points: [[String: Any]] = []
         for version in versions {
-            var point: [String: Any] = ["height": version.height]
-            if let header = try await storeCall({ try node.store.header(at: version.height) }) { point["time"] = header.timeMillis }
+            var point: [String: Any] = ["height": version.height, "time": version.timeMillis]
             if let value = version.value, let line = try? CreditLine(cbor: value) {
                 point["limit"] = line.terms(grantedBy: from).base
                 point["owed"] = line.debt(of: to)
@@ -348,31 +352,39 @@ public struct LedgerQueries: Sendable {
         return ["id": to.text, "from": from.text, "to": to.text, "amount": amount, "path": path.map(\.text), "via": path.dropFirst().dropLast().map(\.text)]
     }
 
-    /// An account's neighbourhood in the credit graph, up to `depth` lines away.
+    /// An account's neighbourhood in the credit graph, up to `depth` lines away and at most
+    /// `graphNodesMax` accounts: each account's lines are read through the state index (at most
+    /// `graphLinesPerAccount` of them), so the cost is the neighbourhood's, not the whole graph's.
     func creditGraph(_ text: Substring, depth depthText: Substring?) async throws -> [String: Any] {
         let center = try Parse.id(text, what: "account")
         let depth = try Parse.limit(depthText, default: 2, max: 4)
         let pulse = await node.currentPulse
-        let lines = await node.creditLines()
-        var byNode: [ID: [CreditLine]] = [:]
-        for line in lines { byNode[line.low, default: []].append(line); byNode[line.high, default: []].append(line) }
+        let state = await node.state
         var seen: Set<ID> = [center], frontier: [ID] = [center], edges: [[String: Any]] = [], kept = Set<ID>()
-        for _ in 0..<depth {
+        search: for _ in 0..<depth {
             var next: [ID] = []
-            for node in frontier {
-                for line in byNode[node] ?? [] where kept.insert(line.stateKey).inserted {
+            for account in frontier {
+                let keys = try await storeCall { try node.store.keys(kind: CreditLine.kind, involving: account, limit: Self.graphLinesPerAccount) }
+                for key in keys where kept.insert(key).inserted {
+                    guard let line = state.record(CreditLine.self, at: key) else { continue }
+                    let other = line.other(account)
+                    if !seen.contains(other) {
+                        guard seen.count < Self.graphNodesMax else { break search }
+                        seen.insert(other)
+                        next.append(other)
+                    }
                     for grantor in [line.low, line.high] where line.terms(grantedBy: grantor).base > 0 || line.debt(of: line.other(grantor)) > 0 {
                         edges.append(JSONView.creditLine(line, grantor: grantor, pulse: pulse))
                     }
-                    let other = line.other(node)
-                    if seen.insert(other).inserted { next.append(other) }
-                    if seen.count >= 60 { break }
                 }
             }
             frontier = next
         }
         return ["id": center.text, "nodes": seen.map(\.text).sorted(), "edges": edges]
     }
+
+    static let graphNodesMax = 60
+    static let graphLinesPerAccount = 100
 
     /// The debt cycles that netting would clear now, and the debt they relieve. The cycle search reads
     /// every credit line, so it runs once per chain height (its input changes only with a block).

@@ -128,13 +128,14 @@ extension LedgerQueries {
     }
 
     /// One peer's usage windows: the hours kept, and the days before them.
-    func usage(of peer: Substring) throws -> [String: Any] {
+    func usage(of peer: Substring, limit limitText: Substring? = nil) throws -> [String: Any] {
         guard let recorder = try p2p.usage else { throw APIError(.serviceUnavailable, "p2p_disabled", "this node keeps no usage ledger") }
         guard peer == Substring(UsageLedger.others) || peer == Substring(GatewayTraffic.account) || PeerID(String(peer)) != nil else {
             throw APIError.badRequest("\(Parse.quote(peer)) is not a peer ID")
         }
+        let limit = try Parse.limit(limitText, default: 500, max: 5_000)
         try? recorder.flush()
-        let windows = try recorder.ledger.windows(of: String(peer))
+        let windows = try recorder.ledger.windows(of: String(peer), limit: limit)
         guard !windows.isEmpty else { throw APIError.notFound("usage of peer \(peer)") }
         return ["peer": String(peer), "windows": windows.map { ["service": $0.service, "start": $0.start, "span": $0.span, "served": $0.usage.served, "received": $0.usage.received] }]
     }

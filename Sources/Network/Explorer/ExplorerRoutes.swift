@@ -66,10 +66,11 @@ public struct ExplorerRoutes: Sendable {
             let id = try context.parameters.require("id"), sequence = try context.parameters.require("sequence")
             return try await page {
                 let event = try await queries.incomeEvent(id[...], sequence: sequence[...])
-                let org = try await queries.organization(id[...])
+                var name: String?
+                if let orgID = try? ID(text: id) { name = await queries.organizationName(orgID) }
                 let verified = (event["audit"] as? [String: Any])?["verified"] as? Bool == true
                 return ("income", "Income event", [
-                    "event": event, "org_name": org["name"] ?? "", "audit_class": verified ? "verified" : "mismatch",
+                    "event": event, "org_name": name ?? "", "audit_class": verified ? "verified" : "mismatch",
                     "audit_text": verified
                         ? "Verified: the split recomputed from the state before block \(event["height"] ?? "") hashes to the recorded root, adds up to the income, and the event is proven in that block's state."
                         : "NOT verified: the recomputed split and the recorded event disagree.",
@@ -209,7 +210,7 @@ public struct ExplorerRoutes: Sendable {
             if (try? await queries.transaction(query[...])) != nil { return redirect("/tx/\(query.lowercased())") }
         }
         if let id = try? ID(text: query) {
-            if (try? await queries.organization(id.text[...])) != nil { return redirect("/org/\(id.text)") }
+            if await queries.organizationName(id) != nil { return redirect("/org/\(id.text)") }
             return redirect("/account/\(id.text)")
         }
         let message = query.isEmpty ? "Type a block height, an ID (ld1…) or a hash." : "Nothing matches '\(APIError.oneLine(query, max: 64))'. Search takes a block height, an ID (ld1…), or a block or transaction hash (64 hex characters)."

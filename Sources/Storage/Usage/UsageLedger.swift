@@ -41,6 +41,7 @@ public final class UsageLedger: @unchecked Sendable {
             CREATE TABLE IF NOT EXISTS usage (peer TEXT NOT NULL, service TEXT NOT NULL, start INTEGER NOT NULL, span INTEGER NOT NULL,
                                               served INTEGER NOT NULL, received INTEGER NOT NULL, PRIMARY KEY (peer, service, start, span)) WITHOUT ROWID;
             CREATE INDEX IF NOT EXISTS usage_by_window ON usage (span, start);
+            CREATE INDEX IF NOT EXISTS usage_by_peer_time ON usage (peer, start);
             """)
     }
 
@@ -128,16 +129,20 @@ public final class UsageLedger: @unchecked Sendable {
         }
     }
 
-    /// One peer's windows, oldest first (days, then the hours kept).
-    public func windows(of peer: String) throws -> [Row] {
+    /// One peer's newest `limit` windows, returned oldest first (days, then the hours kept): read
+    /// newest first off the (peer, start) index, so the cost is the page's, not the node's age.
+    public func windows(of peer: String, limit: Int = 500) throws -> [Row] {
         try locked {
-            let rows = try database.statement("SELECT service, start, span, served, received FROM usage WHERE peer = ? ORDER BY start, span DESC, service").bind(.text(peer))
+            let rows = try database.statement("""
+                SELECT service, start, span, served, received FROM usage INDEXED BY usage_by_peer_time
+                WHERE peer = ? ORDER BY start DESC, span, service DESC LIMIT ?
+                """).bind(.text(peer), .integer(Int64(max(0, limit))))
             var out: [Row] = []
             while try rows.step() {
                 out.append(Row(peer: peer, service: rows.text(0), start: rows.integer(1), span: rows.integer(2),
                                usage: Usage(served: UInt64(max(0, rows.integer(3))), received: UInt64(max(0, rows.integer(4))))))
             }
-            return out
+            return out.reversed()
         }
     }
 
