@@ -163,6 +163,35 @@ import Testing
         #expect(queries.reads.total == reads && queries.exports.hits == 5)
     }
 
+    /// The dividends CSV changes only with an income event: a block without one serves the same export
+    /// from the cache; a new event makes it again, with the event's rows.
+    @Test func theDividendsExportIsMadeOncePerIncomeEventNotPerBlock() async throws {
+        var (node, queries, org, chain) = try await Self.organizationNode(events: 2)
+        let csv = try await queries.dividendsCSV(org.text[...])
+        #expect(try await node.importBlock(chain.apply(chain.transaction(TransferRule.type, TransferRule.body(to: testKey(2).publicKey.id, amount: 1), [testKey(1), testKey(2)]))))
+        let reads = queries.reads.total
+        #expect(try await queries.dividendsCSV(org.text[...]) == csv)
+        #expect(queries.reads.total == reads, "a block without income left the export as it was")
+        #expect(try await node.importBlock(chain.apply(chain.transaction(EconomyRules.income, EconomyRules.incomeBody(organization: org, amount: 1_000_000, reference: "third"), [testKey(6)]))))
+        let after = try await queries.dividendsCSV(org.text[...])
+        #expect(after.split(separator: "\n").count == 1 + 3 * 5 && after.hasPrefix(csv))
+    }
+
+    /// The node's credit lines follow each block's changes, without a scan of the state: a line granted,
+    /// changed and revoked after the first read is there, changed and gone.
+    @Test func creditLinesFollowEachBlock() async throws {
+        var (node, _, _, chain) = try await Self.organizationNode(events: 0)
+        #expect(await node.creditLines().isEmpty)
+        let grantee = testKey(2).publicKey.id
+        #expect(try await node.importBlock(chain.apply(chain.transaction(CreditRules.grant, CreditRules.lineBody(to: grantee, limit: 1_000, expiry: .max), [testKey(1)]))))
+        #expect(await node.creditLines().map { $0.terms(grantedBy: testKey(1).publicKey.id).base } == [1_000])
+        #expect(try await node.importBlock(chain.apply(chain.transaction(CreditRules.change, CreditRules.lineBody(to: grantee, limit: 5_000, expiry: .max), [testKey(1)]))))
+        #expect(await node.creditLines().map { $0.terms(grantedBy: testKey(1).publicKey.id).base } == [5_000])
+        #expect(try await node.importBlock(chain.apply(chain.transaction(CreditRules.revoke, CreditRules.revokeBody(to: grantee), [testKey(1)]))))
+        let scanned = await node.state.values.values.filter { stateRecordKind($0) == CreditLine.kind }.compactMap { try? CreditLine(cbor: $0) }
+        #expect(await node.creditLines().map(\.stateKey) == scanned.map(\.stateKey))
+    }
+
     @Test func theCacheHoldsOneHeightAndAtMostItsCapacity() async throws {
         let cache = QueryCache(capacity: 3)
         for key in 0..<10 { _ = await cache.value("k\(key)", height: 1) { key } }

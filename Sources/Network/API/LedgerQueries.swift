@@ -15,7 +15,8 @@ public struct LedgerQueries: Sendable {
     /// Every store read these queries make (tests hold pages to a bound with it).
     public let reads = StoreReadCounter()
 
-    /// Whole exports (an organization's dividends CSV), per height too, but few: each can be large.
+    /// Whole exports (an organization's dividends CSV), per income event rather than per height, and
+    /// few: each can be large.
     public let exports: QueryCache
 
     public init(node: LedgerNode, info: NodeInfo, network: P2PNetwork? = nil, cache: QueryCache = QueryCache(), exports: QueryCache = QueryCache(capacity: 8)) {
@@ -269,7 +270,8 @@ public struct LedgerQueries: Sendable {
         let id = try Parse.id(text, what: "organization")
         guard let governance = await node.state.record(Governance.self, at: Governance.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
         let count = governance.incomeCount
-        return try await exports.value("dividends-csv:\(id.text)", height: count) {
+        // Keyed by the event count, under one fixed "height": a new block keeps it, a new event replaces it.
+        return try await exports.value("dividends-csv:\(id.text):\(count)", height: 0) {
             let payouts = try await storeCall { try node.store.payouts(organization: id, from: 1, to: count) }
             var csv = "event,height,recipient,amount_bytes\n"
             for payout in payouts { csv += "\(payout.sequence),\(payout.height),\(payout.recipient.text),\(payout.amount)\n" }

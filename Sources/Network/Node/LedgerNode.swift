@@ -27,7 +27,9 @@ public actor LedgerNode {
     /// Signs the clearing transactions the node submits once per election cycle (nil: no netting).
     private let nettingKey: SecretKey?
     private var lastNettingCycle: UInt64
-    private var lineCache: (height: UInt64, lines: [CreditLine])?
+    /// Every credit line of the current state, by key: read from the whole state once, on first use,
+    /// then kept in step with each committed block's changes (path finding and netting read them all).
+    private var lines: [ID: CreditLine]?
     /// Told of every transaction this node accepts into its mempool and every block it commits (the
     /// P2P layer gossips them).
     private var transactionObservers: [@Sendable (SignedTransaction) async -> Void] = []
@@ -69,14 +71,23 @@ public actor LedgerNode {
         heightGauge.record(Int64(height))
     }
 
-    /// Every credit line in the current state (cached per height: path finding and netting read them all).
+    /// Every credit line in the current state.
     public func creditLines() -> [CreditLine] {
-        if let cache = lineCache, cache.height == latest.height { return cache.lines }
-        let lines = state.values.values.compactMap { value -> CreditLine? in
-            stateRecordKind(value) == CreditLine.kind ? try? CreditLine(cbor: value) : nil
+        if let lines { return Array(lines.values) }
+        var found: [ID: CreditLine] = [:]
+        for (key, value) in state.values where stateRecordKind(value) == CreditLine.kind {
+            if let line = try? CreditLine(cbor: value) { found[key] = line }
         }
-        lineCache = (latest.height, lines)
-        return lines
+        lines = found
+        return Array(found.values)
+    }
+
+    /// Keeps `lines` in step with a block's state changes: only the keys the block wrote.
+    private func followLines(_ changes: [ID: CBOR?]) {
+        guard lines != nil else { return }
+        for (key, value) in changes {
+            if let value, stateRecordKind(value) == CreditLine.kind, let line = try? CreditLine(cbor: value) { lines?[key] = line } else { lines?[key] = nil }
+        }
     }
 
     /// Once per election cycle, clear debt cycles with a `credit.net` transaction signed by this node.
@@ -186,6 +197,7 @@ public actor LedgerNode {
         if block.height <= latest.height, (try? store.header(at: block.height))??.hash == block.hash { return }
         try store.append(block, applied: applied, payouts: ExplorerIndex.payouts(of: block, before: state, after: applied.state))
         state = applied.state
+        followLines(applied.changes)
         latest = block.header
         latestCommit = block.commit
         let included = Set(block.transactions.map(\.id))
