@@ -177,6 +177,21 @@ import Testing
         #expect(after.split(separator: "\n").count == 1 + 3 * 5 && after.hasPrefix(csv))
     }
 
+    /// Anyone may apply to an organization, and the rules do not bound applicants: its view lists every
+    /// member and only the first 200 applicants, with their count, so a crowd of applicants cannot make
+    /// each read of it cost the crowd's size in record reads.
+    @Test func anOrganizationsViewListsAtMost200Applicants() async throws {
+        var (node, queries, org, chain) = try await Self.organizationNode(events: 0)
+        for applicant in 0..<205 {
+            #expect(try await node.importBlock(chain.apply(chain.transaction(OrganizationRules.join, OrganizationRules.organizationBody(org), [testKey(1_000 + applicant)]))))
+        }
+        let view = try await queries.organization(org.text[...])
+        let members = view["members"] as? [[String: Any]] ?? []
+        #expect(view["applicant_count"] as? Int == 205)
+        #expect(members.count == 5 + LedgerQueries.applicantsShown, "\(members.count)")
+        #expect(members.filter { $0["role"] as? String == "applicant" }.count == LedgerQueries.applicantsShown)
+    }
+
     /// The node's credit lines follow each block's changes, without a scan of the state: a line granted,
     /// changed and revoked after the first read is there, changed and gone.
     @Test func creditLinesFollowEachBlock() async throws {

@@ -130,6 +130,8 @@ public struct LedgerQueries: Sendable {
         return ["organizations": orgs.map(JSONView.organization)]
     }
 
+    static let applicantsShown = 200
+
     /// An organization's name, or nil when there is none with that ID: one record read.
     func organizationName(_ id: ID) async -> String? {
         await node.state.record(Organization.self, at: Organization.stateKey(id))?.name
@@ -141,10 +143,14 @@ public struct LedgerQueries: Sendable {
         let pulse = await node.currentPulse
         guard let org = state.record(Organization.self, at: Organization.stateKey(id)) else { throw APIError.notFound("organization \(text)") }
         var view = JSONView.organization(org)
-        let members = (state.members(ofGroup: Membership.group(id)) + state.members(ofGroup: Membership.applicantsGroup(id)))
+        // Members are at most `membersMax`; applicants are not bounded by the rules (anyone may apply), so
+        // only the first `applicantsShown` of them (in key order) are read and listed, with their count.
+        let applicants = state.members(ofGroup: Membership.applicantsGroup(id))
+        let members = (state.members(ofGroup: Membership.group(id)) + applicants.prefix(Self.applicantsShown))
             .compactMap { state.record(Membership.self, at: $0) }
             .sorted { $0.role != $1.role ? $0.role > $1.role : $0.sinceHeight < $1.sinceHeight }
         view["members"] = members.map(JSONView.membership)
+        view["applicant_count"] = applicants.count
         guard let governance = state.record(Governance.self, at: Governance.stateKey(id)) else { return view }
         view["governance"] = JSONView.governance(governance)
         let contracts = (1...max(governance.contractVersion, 1)).compactMap { state.record(ConsensusContract.self, at: ConsensusContract.stateKey(id, version: $0)) }
