@@ -41,7 +41,7 @@ public final class LedgerStore: @unchecked Sendable {
             }
             // A store written before the counter existed counts its transactions once, here.
             if try Self.scalar(database, "SELECT count(*) FROM meta WHERE key = 'transaction_count'") == 0 {
-                try database.execute("INSERT INTO meta(key, value) SELECT 'transaction_count', CAST(count(*) AS TEXT) FROM transactions")
+                try database.execute("INSERT OR IGNORE INTO meta(key, value) SELECT 'transaction_count', CAST(count(*) AS TEXT) FROM transactions")
             }
             // FULL: a committed block survives power loss too, not only a killed process. A 64 MiB page
             // cache keeps the state tree's randomly keyed node pages in memory between blocks.

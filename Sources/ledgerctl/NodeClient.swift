@@ -8,8 +8,8 @@ struct NodeClient: Sendable {
     let base: String
     let cookie: String?
 
-    func get(_ path: String) async throws -> [String: Any] {
-        try await send("GET", path, body: nil, admin: false)
+    func get(_ path: String, admin: Bool = false) async throws -> [String: Any] {
+        try await send("GET", path, body: nil, admin: admin)
     }
 
     func post(_ path: String, _ object: [String: Any], admin: Bool) async throws -> [String: Any] {
@@ -17,8 +17,8 @@ struct NodeClient: Sendable {
     }
 
     /// Nil on 404, the object otherwise.
-    func find(_ path: String) async throws -> [String: Any]? {
-        do { return try await get(path) } catch let error as APIFailure where error.status == 404 { return nil }
+    func find(_ path: String, admin: Bool = false) async throws -> [String: Any]? {
+        do { return try await get(path, admin: admin) } catch let error as APIFailure where error.status == 404 { return nil }
     }
 
     struct APIFailure: Error, CustomStringConvertible {

@@ -244,7 +244,7 @@ struct RunCommand: AsyncParsableCommand {
             } catch { throw RuntimeFailure("receipt book \(directory.path)/\(ReceiptBook.fileName): \(error)") }
         } else {
             metering = nil
-            logger.warning("keys/p2p.key differs from the node key: Bitswap is not metered")
+            logger.warning("keys/p2p.key differs from the node key: Bitswap and DHT answers are not metered")
         }
         let bitswap = Bitswap(swarm: swarm, store: contentStore, meter: metering, logger: logger)
         if let metering { await dht.meter(with: metering, unitsPerAnswer: node.parameters.dhtQueryUnits) }

@@ -34,8 +34,8 @@ import Testing
 
         // C: nothing in the DHT, neither the head nor a provider of the root or the MiMei.
         let key = "/ledgerd/mimei/\(mid)".addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
-        #expect(try await HTTP.get(c.url + "/api/v1/dht/value?key=" + key).status == 404)
-        #expect((try await HTTP.get(c.url + "/api/v1/dht/providers/" + root).json["providers"] as? [Any])?.isEmpty == true)
+        #expect(try await HTTP.request("GET", c.url + "/api/v1/dht/value?key=" + key, token: try c.cookie()).status == 404)
+        #expect((try await HTTP.request("GET", c.url + "/api/v1/dht/providers/" + root, token: try c.cookie()).json["providers"] as? [Any])?.isEmpty == true)
         let noSync = try c.ctl(["mimei", "sync", mid])
         #expect(noSync.status != 0)
 
@@ -118,6 +118,6 @@ import Testing
         }
         let two = try await HTTP.request("GET", b.url + "/mm/" + mid + "/", headers: ["Authorization": "Bearer " + bearer])
         #expect(two.text == "<h1>private two</h1>")
-        #expect(try await HTTP.get(c.url + "/api/v1/dht/value?key=" + key).status == 404)
+        #expect(try await HTTP.request("GET", c.url + "/api/v1/dht/value?key=" + key, token: try c.cookie()).status == 404)
     }
 }

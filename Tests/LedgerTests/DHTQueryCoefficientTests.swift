@@ -32,6 +32,14 @@ import Testing
         #expect(try reread.build().block.hash == block.hash)
     }
 
+    @Test func aPriceOfNothingOrOfMoreThanAReceiptIntervalIsRefused() throws {
+        #expect(throws: Genesis.Invalid.self) { try Self.genesis(dhtQuery: 0).build() }
+        #expect(throws: Genesis.Invalid.self) { try Self.genesis(dhtQuery: ChainParameters.dhtQueryMax + 1).build() }
+        #expect(throws: Genesis.Invalid.self) { try Self.genesis(dhtQuery: .max).build() }
+        _ = try Self.genesis(dhtQuery: ChainParameters.dhtQueryMax).build()
+        _ = try Self.genesis(dhtQuery: 1).build()
+    }
+
     @Test func aPriceThatIsNotANumberIsRefused() {
         let json = String(decoding: Self.genesis(dhtQuery: 1).encodeJSON(), as: UTF8.self).replacingOccurrences(of: "\"dht_query\" : 1", with: "\"dht_query\" : -1")
         #expect(json.contains("-1"))

@@ -108,12 +108,13 @@ def main(base, token, spec_path):
     local = call("/api/v1/swarm/local", "/api/v1/swarm/local")
     call("/api/v1/swarm/addrs", "/api/v1/swarm/addrs")
     call("/api/v1/swarm/peers", "/api/v1/swarm/peers")
-    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/16Uiu2HAmPmuXqcJnCV3fGn3Jqcefbek13UfJREdjB9ZY7T6sJBGC", status=404)  # test key 3 (specs/vectors/p2p.json): not in this network
-    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/not-a-peer", status=400)
-    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/" + "ab" * 32)
-    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/nope", status=400)
-    call("/api/v1/dht/value", "/api/v1/dht/value?key=/pk/x", status=400)
-    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node, status=404)
+    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/16Uiu2HAmPmuXqcJnCV3fGn3Jqcefbek13UfJREdjB9ZY7T6sJBGC", status=404, auth=token)  # test key 3 (specs/vectors/p2p.json): not in this network
+    call("/api/v1/dht/peers/{peer}", "/api/v1/dht/peers/not-a-peer", status=400, auth=token)
+    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/" + "ab" * 32, auth=token)
+    call("/api/v1/dht/providers/{key}", "/api/v1/dht/providers/nope", status=400, auth=token)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/pk/x", status=400, auth=token)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node, status=401)
+    call("/api/v1/dht/value", "/api/v1/dht/value?key=/ledgerd/addr/" + node, status=404, auth=token)
     call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 401, body="{}")
     call("/api/v1/admin/swarm/connect", "/api/v1/admin/swarm/connect", "post", 400, body="{\"address\": \"nope\"}", auth=token)
     # A peer that is not there (test key 3, a closed loopback port): the dial fails, 502. The node's own

@@ -148,6 +148,10 @@ public struct Genesis: Codable, Sendable, Equatable {
             cpuSecondCoefficient: self.parameters.coefficients.cpuSecond,
             settlementDeposit: self.parameters.settlementDeposit ?? ChainParameters.settlementDepositDefault)
         var full = parameters
+        // An answer priced above a receipt interval, or at nothing, would break the metering that uses it.
+        if let price = self.parameters.coefficients.dhtQuery, !(1...ChainParameters.dhtQueryMax).contains(price) {
+            throw Invalid(description: "params.coefficients.dht_query must be 1 to \(ChainParameters.dhtQueryMax) bandwidth bytes per answer")
+        }
         full.dhtQueryCoefficient = self.parameters.coefficients.dhtQuery
         full.miningReward = self.parameters.miningRewardPerBlock ?? 0
         full.feePerByte = self.parameters.feePerByte ?? 0

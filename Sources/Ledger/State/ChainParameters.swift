@@ -37,6 +37,8 @@ public struct ChainParameters: StateRecord, Equatable, Codable {
     public static let settlementDepositDefault: UInt64 = 1 << 20
     /// A DHT answer is a few hundred bytes to a few KiB (up to 20 peers with their addresses).
     public static let dhtQueryDefault: UInt64 = 1 << 10
+    /// At most a receipt interval's worth (1 MiB) per answer.
+    public static let dhtQueryMax: UInt64 = 1 << 20
     public var dhtQueryUnits: UInt64 { dhtQueryCoefficient ?? Self.dhtQueryDefault }
     public static let bookkeepersMaxDefault: UInt64 = 21
     public static let bondMinimumDefault: UInt64 = 1 << 20

@@ -77,14 +77,17 @@ public struct APIRoutes: Sendable {
         api.get("swarm/local") { _, _ in JSONResponse.make(try await queries.swarmLocal()) }
         api.get("swarm/addrs") { _, _ in JSONResponse.make(try queries.swarmAddresses()) }
         api.get("swarm/peers") { _, _ in JSONResponse.make(try await queries.swarmPeers()) }
-        api.get("dht/peers/:peer") { _, context in JSONResponse.make(try await queries.dhtFindPeer(context.parameters.require("peer")[...])) }
-        api.get("dht/providers/:key") { _, context in JSONResponse.make(try await queries.dhtFindProviders(context.parameters.require("key")[...])) }
         api.get("usage") { _, _ in JSONResponse.make(try queries.usage()) }
         api.get("metering") { _, _ in JSONResponse.make(try await queries.metering()) }
         api.get("usage/:peer") { request, context in
             JSONResponse.make(try queries.usage(of: context.parameters.require("peer")[...], limit: request.uri.queryParameters["limit"]))
         }
-        api.get("dht/value") { request, _ in JSONResponse.make(try await queries.dhtGet(request.uri.queryParameters["key"].map(String.init))) }
+        // Lookups need the admin cookie: each answer a lookup gets is billed to this node by the peers that
+        // grant it a line (specs/credit.md §Metering in practice), so a stranger must not start them at will.
+        let dht = api.group("dht").add(middleware: AdminAuthMiddleware(token: adminToken))
+        dht.get("peers/:peer") { _, context in JSONResponse.make(try await queries.dhtFindPeer(context.parameters.require("peer")[...])) }
+        dht.get("providers/:key") { _, context in JSONResponse.make(try await queries.dhtFindProviders(context.parameters.require("key")[...])) }
+        dht.get("value") { request, _ in JSONResponse.make(try await queries.dhtGet(request.uri.queryParameters["key"].map(String.init))) }
 
         let admin = api.group("admin").add(middleware: AdminAuthMiddleware(token: adminToken))
         admin.post("swarm/connect") { request, _ in

@@ -155,7 +155,9 @@ public actor Metering: UsageMeter {
 
     public func undelivered(_ peer: PeerID, bytes: Int) async {
         let bytes = UInt64(max(0, bytes))
-        if let consumer = peer.ledgerID, var stream = provided[consumer] {
+        // Refunded where `admit` charged it: the line's stream only while the peer has a line.
+        let onLine = if let consumer = peer.ledgerID { await standing(of: consumer).hasLine } else { false }
+        if onLine, let consumer = peer.ledgerID, var stream = provided[consumer] {
             stream.moved -= min(stream.moved, bytes)
             provided[consumer] = stream
             dirty.provided.insert(consumer)

@@ -15,7 +15,7 @@ struct DHTCommand: AsyncParsableCommand {
         @Argument(help: "Peer ID.") var peer: String
 
         func run() async throws {
-            let view = try await options.client.get("/api/v1/dht/peers/\(peer)")
+            let view = try await options.client.get("/api/v1/dht/peers/\(peer)", admin: true)
             options.output(view) { ((view["addresses"] as? [String]) ?? []).joined(separator: "\n") }
         }
     }
@@ -27,7 +27,7 @@ struct DHTCommand: AsyncParsableCommand {
         @Argument(help: "A CID, or 64 hex characters (a SHA-256).") var key: String
 
         func run() async throws {
-            let view = try await options.client.get("/api/v1/dht/providers/\(key)")
+            let view = try await options.client.get("/api/v1/dht/providers/\(key)", admin: true)
             options.output(view) {
                 let providers = view.list("providers")
                 return providers.isEmpty ? "no providers found" : providers.map { $0.string("peer_id") }.joined(separator: "\n")
@@ -55,7 +55,7 @@ struct DHTCommand: AsyncParsableCommand {
 
         func run() async throws {
             let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
-            let view = try await options.client.get("/api/v1/dht/value?key=\(encoded)")
+            let view = try await options.client.get("/api/v1/dht/value?key=\(encoded)", admin: true)
             options.output(view) { "\(view.string("value"))\n(seq \(view.string("seq")), signed by \(view.string("signer")))" }
         }
     }
@@ -77,7 +77,7 @@ struct DHTCommand: AsyncParsableCommand {
             guard data.count <= DHTRecord.maxValue else { throw CLIError("\(file) is \(data.count) bytes; a record holds at most \(DHTRecord.maxValue)") }
             // The next sequence number: one above the newest record the network has.
             let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
-            let current = try await options.client.find("/api/v1/dht/value?key=\(encoded)")
+            let current = try await options.client.find("/api/v1/dht/value?key=\(encoded)", admin: true)
             let record = DHTRecord(key: key, value: Array(data), seq: (current?.uint("seq") ?? 0) + 1, signer: signer)
             let view = try await options.client.post("/api/v1/admin/dht/value", ["record": Hex.encode(record.encoded)], admin: true)
             options.output(view) { "stored \(key) seq \(view.string("seq")) on \(view.string("stored_on")) peers" }

@@ -279,7 +279,7 @@ struct MiMeiCommand: AsyncParsableCommand {
             let id = try parseMiMei(mid)
             if try known(try options.mimeiStore, id)?.isPrivate == true { throw CLIError("\(id.text) is private: it has no providers in the DHT") }
             let head = try await networkHead(id, options: options)
-            let view = try await options.client.get("/api/v1/dht/providers/\(Hex.encode(Array(MiMei.providerKey(id).dropFirst(2))))")
+            let view = try await options.client.get("/api/v1/dht/providers/\(Hex.encode(Array(MiMei.providerKey(id).dropFirst(2))))", admin: true)
             let providers = view.list("providers")
             options.output(["mid": id.text, "version": head.map { $0.version as Any } ?? NSNull(), "providers": providers]) {
                 (["version \(head.map { "\($0.version)" } ?? "unknown")"] + (providers.isEmpty ? ["no providers found"] : providers.map {
@@ -352,7 +352,7 @@ func describe(_ mimei: MiMei) -> [String: Any] {
 func networkHead(_ id: ID, options: GlobalOptions) async throws -> MiMeiHead? {
     let key = MiMei.headKey(id)
     let encoded = key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? key
-    guard let view = try await options.client.find("/api/v1/dht/value?key=\(encoded)"), let hex = view["record"] as? String, let bytes = Hex.decode(hex) else { return nil }
+    guard let view = try await options.client.find("/api/v1/dht/value?key=\(encoded)", admin: true), let hex = view["record"] as? String, let bytes = Hex.decode(hex) else { return nil }
     do {
         let record = try DHTRecord(encoded: bytes, expectedKey: key)
         let head = try MiMeiHead(value: record.value, key: key)

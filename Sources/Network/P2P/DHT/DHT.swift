@@ -165,8 +165,11 @@ public actor DHT {
         await stream.close()
         guard let bytes else { return nil }
         let answer = try KadMessage(bytes: bytes)
-        // Each answer this node asked for and got counts toward the receipts it signs for that peer.
-        if let metered = await metering(message.kind) { await metered.meter.delivered(peer, bytes: metered.unitsPerAnswer) }
+        // Each answer this node asked for and got counts toward the receipts it signs for that peer, but
+        // only an answer to the question asked: a peer paid per answer gains nothing by sending others.
+        if let metered = await metering(message.kind), answer.kind == message.kind, answer.key == message.key {
+            await metered.meter.delivered(peer, bytes: metered.unitsPerAnswer)
+        }
         return answer
     }
 
