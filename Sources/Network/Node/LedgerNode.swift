@@ -246,11 +246,20 @@ public actor LedgerNode {
 
     /// What metering reads of a consumer's standing with a provider: the provider's limit for it now, its
     /// debt on their line, and their bandwidth stream's settlement (nil: never settled).
-    public func standing(provider: ID, consumer: ID) -> (limit: UInt64, owed: UInt64, settlement: Settlement?) {
+    public func standing(provider: ID, consumer: ID, service: Service = .bandwidth, contract: ID? = nil) -> (limit: UInt64, owed: UInt64, settlement: Settlement?) {
         let line = state.record(CreditLine.self, at: CreditLine(between: provider, and: consumer, height: 0).stateKey)
-        let stream = UsageReceipt(chain: chainID, provider: provider, consumer: consumer, service: .bandwidth, sequence: 0, units: 0).streamKey
+        let stream = UsageReceipt(chain: chainID, provider: provider, consumer: consumer, service: service, contract: contract, sequence: 0, units: 0).streamKey
         return (line?.terms(grantedBy: provider).limit(atPulse: currentPulse) ?? 0, line?.debt(of: consumer) ?? 0,
                 state.record(Settlement.self, at: stream))
+    }
+
+    /// The open forwarding contract in which `relay` carries `client`'s traffic (the one made last, if several).
+    public func forwardContract(client: ID, relay: ID) -> ForwardContract? {
+        state.values.values.compactMap { value -> ForwardContract? in
+            guard stateRecordKind(value) == ForwardContract.kind, let contract = try? ForwardContract(cbor: value),
+                  contract.client == client, contract.relay == relay, !contract.ended else { return nil }
+            return contract
+        }.max { ($0.createdHeight, $0.id.text) < ($1.createdHeight, $1.id.text) }
     }
 
     /// The open storage contracts `provider` stores for (what its node pins and proves).

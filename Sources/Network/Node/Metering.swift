@@ -340,7 +340,7 @@ public actor Metering: UsageMeter {
         return ack
     }
 
-    static func exchange(_ signed: SignedReceipt, to peer: PeerID, swarm: Swarm, logger: Logger) async -> Outcome {
+    static func exchange(_ signed: SignedReceipt, to peer: PeerID, swarm: Swarm, logger: Logger, protocolID: String = protocolID) async -> Outcome {
         guard let stream = try? await swarm.openStream(to: peer, protocols: [protocolID]) else { return .failed }
         defer { Task { await stream.close() } }
         guard let bytes = try? await withDeadline(millis: answerMillis, "receipt to \(peer.short)", expire: { await stream.reset() }, {

@@ -1,6 +1,7 @@
 import Ledger
 /// A multiaddr, the self-describing address libp2p uses: `/ip4/127.0.0.1/tcp/7650/p2p/<peer-id>`.
-/// Only the components a TCP node needs are supported: ip4, ip6, dns, dns4, dns6, tcp and p2p.
+/// Only the components a TCP node needs are supported: ip4, ip6, dns, dns4, dns6, tcp, p2p and
+/// p2p-circuit (a peer reached through the relay named before it, specs/p2p.md §8).
 public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
     public enum Component: Hashable, Sendable {
         case ip4([UInt8])
@@ -8,6 +9,8 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
         case dns(String), dns4(String), dns6(String)
         case tcp(UInt16)
         case p2p(PeerID)
+        /// `/p2p-circuit`: what follows is reached through the relay before it (circuit relay v2).
+        case circuit
     }
 
     public let components: [Component]
@@ -30,6 +33,11 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
         var index = 0
         while index < parts.count {
             let name = parts[index]
+            if name == "p2p-circuit" {
+                components.append(.circuit)
+                index += 1
+                continue
+            }
             guard index + 1 < parts.count else { throw .malformed("multiaddr component /\(name) has no value") }
             let value = parts[index + 1]
             switch name {
@@ -57,7 +65,8 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
     }
 
     // Multicodec codes (github.com/multiformats/multicodec).
-    static let codes: (ip4: UInt64, tcp: UInt64, ip6: UInt64, dns: UInt64, dns4: UInt64, dns6: UInt64, p2p: UInt64) = (4, 6, 41, 53, 54, 55, 421)
+    static let codes: (ip4: UInt64, tcp: UInt64, ip6: UInt64, dns: UInt64, dns4: UInt64, dns6: UInt64, p2p: UInt64, circuit: UInt64) =
+        (4, 6, 41, 53, 54, 55, 421, 290)
 
     /// The binary form carried in identify and kad-dht messages.
     public var bytes: [UInt8] {
@@ -71,6 +80,7 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
             case .dns6(let host): out += Varint.encode(Self.codes.dns6) + Varint.encode(UInt64(host.utf8.count)) + Array(host.utf8)
             case .tcp(let port): out += Varint.encode(Self.codes.tcp) + [UInt8(port >> 8), UInt8(port & 0xff)]
             case .p2p(let peer): out += Varint.encode(Self.codes.p2p) + Varint.encode(UInt64(peer.bytes.count)) + peer.bytes
+            case .circuit: out += Varint.encode(Self.codes.circuit)
             }
         }
         return out
@@ -102,6 +112,7 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
                 let port = try take(2)
                 components.append(.tcp(UInt16(port[0]) << 8 | UInt16(port[1])))
             case Self.codes.p2p: components.append(.p2p(try PeerID(bytes: try sized())))
+            case Self.codes.circuit: components.append(.circuit)
             default: throw .malformed("multiaddr protocol code \(code) is not supported")
             }
         }
@@ -118,12 +129,24 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
             case .dns6(let host): "/dns6/\(host)"
             case .tcp(let port): "/tcp/\(port)"
             case .p2p(let peer): "/p2p/\(peer)"
+            case .circuit: "/p2p-circuit"
             }
         }.joined()
     }
 
-    /// Host and port to dial, if this is a TCP address.
+    /// The relay's address (with its /p2p) and the peer behind it, for `<relay>/p2p/R/p2p-circuit/p2p/P`.
+    public var circuit: (relay: Multiaddr, target: PeerID?)? {
+        guard let at = components.firstIndex(of: .circuit) else { return nil }
+        let relay = Multiaddr(components: Array(components[..<at]))
+        guard relay.peer != nil, relay.tcpEndpoint != nil else { return nil }
+        var target: PeerID?
+        for case .p2p(let peer) in components[(at + 1)...] { target = peer }
+        return (relay, target)
+    }
+
+    /// Host and port to dial, if this is a direct TCP address (a circuit address has none of its own).
     public var tcpEndpoint: (host: String, port: Int)? {
+        guard !components.contains(.circuit) else { return nil }
         var host: String?
         var port: Int?
         for component in components {
@@ -132,20 +155,24 @@ public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
             case .ip6: host = String(description.split(separator: "/")[1])
             case .dns(let name), .dns4(let name), .dns6(let name): host = name
             case .tcp(let value): port = Int(value)
-            case .p2p: break
+            case .p2p, .circuit: break
             }
         }
         guard let host, let port else { return nil }
         return (host, port)
     }
 
+    /// The peer this address reaches: the last /p2p (after a /p2p-circuit, the peer behind the relay).
     public var peer: PeerID? {
-        for case .p2p(let peer) in components { return peer }
-        return nil
+        guard case .p2p(let peer)? = components.last else { return nil }
+        return peer
     }
 
-    /// The address without its /p2p component.
-    public var transport: Multiaddr { Multiaddr(components: components.filter { if case .p2p = $0 { false } else { true } }) }
+    /// The address without the /p2p component of the peer it reaches (a relay's own stays).
+    public var transport: Multiaddr {
+        guard case .p2p? = components.last else { return self }
+        return Multiaddr(components: Array(components.dropLast()))
+    }
 
     public func with(peer: PeerID) -> Multiaddr { Multiaddr(components: transport.components + [.p2p(peer)]) }
 

@@ -64,14 +64,14 @@ final class NoiseFrameSource {
 /// which the peer would take for forgery. If a write fails all the same, the writer is finished: no
 /// later frame goes out with a skipped nonce.
 actor SecureWriter {
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private let outbound: any RawSink
     private var cipher: NoiseCipher
     private let onBytes: @Sendable (Int) -> Void
     private var writing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
     private var broken = false
 
-    init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, cipher: NoiseCipher, onBytes: @escaping @Sendable (Int) -> Void) {
+    init(outbound: any RawSink, cipher: NoiseCipher, onBytes: @escaping @Sendable (Int) -> Void) {
         self.outbound = outbound
         self.cipher = cipher
         self.onBytes = onBytes

@@ -103,8 +103,12 @@ public actor Swarm {
     /// The addresses peers should dial, with /p2p/<our ID>.
     public var addresses: [Multiaddr] {
         let base = config.external.isEmpty ? listening : config.external
-        return base.map { $0.with(peer: peerID) }
+        return base.map { $0.with(peer: peerID) } + relayed.map { $0.with(peer: peerID) }
     }
+
+    /// Circuit addresses (`<relay>/p2p/R/p2p-circuit`) of relays that hold a reservation for this node.
+    private var relayed: [Multiaddr] = []
+    func setRelayAddresses(_ addresses: [Multiaddr]) { relayed = addresses }
 
     public var listenAddresses: [Multiaddr] { listening.map { $0.with(peer: peerID) } }
 
@@ -225,13 +229,13 @@ public actor Swarm {
         try? await channel.executeThenClose { _, _ in }
     }
 
-    private func beginHandshake() -> Bool {
+    func beginHandshake() -> Bool {
         guard connectionCount + handshaking < config.limits.maxConnections else { return false }
         handshaking += 1
         return true
     }
 
-    private func endHandshake() { handshaking -= 1 }
+    func endHandshake() { handshaking -= 1 }
 
     private var isStopping = false
 
@@ -254,6 +258,10 @@ public actor Swarm {
             if expected == peerID { throw P2PError.dial("that is this node's own address") }
             if let reason = peerGuard.banReason(expected) { throw P2PError.banned("\(expected) (\(reason))") }
             if connections[expected]?.isEmpty == false { return expected }
+        }
+        if let circuit = address.circuit {
+            guard let target = circuit.target else { throw P2PError.dial("\(address) names no peer behind the relay") }
+            return try await dial(through: circuit.relay, to: target)
         }
         guard let (host, port) = address.tcpEndpoint else { throw P2PError.dial("\(address) has no TCP address") }
         try await reserveOutbound()
@@ -356,19 +364,12 @@ public actor Swarm {
         for observer in connectedObservers { await observer(peer, true) }
     }
 
-    /// One connection from raw TCP to its end: upgrade, register, serve streams, clean up.
+    /// One TCP connection from its socket to its end.
     private nonisolated func run(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, outbound: Bool, expected: PeerID?, ready: Once<PeerID>?) async {
         let remoteAddress = channel.channel.remoteAddress
         let host = remoteAddress?.ipAddress ?? "?"
         let remote = Multiaddr(host: host, port: remoteAddress?.port ?? 0)
         let nioChannel = channel.channel
-        // A handshake that stalls is cut off: close the socket, which ends every read below.
-        let timeout = Task {
-            try await Task.sleep(for: config.handshakeTimeout)
-            try? await nioChannel.close()
-        }
-        var authenticated: PeerID?
-        var handshakeEnded = outbound
         do {
             try await channel.executeThenClose { inbound, outboundWriter in
                 var iterator = inbound.makeAsyncIterator()
@@ -376,50 +377,70 @@ public actor Swarm {
                     guard let buffer = try await iterator.next() else { return nil }
                     return Array(buffer: buffer)
                 }
-                let writeRaw: ([UInt8]) async throws -> Void = { try await outboundWriter.write(ByteBuffer(bytes: $0)) }
-                let security = ["/noise"]
-                if outbound {
-                    _ = try await Multistream.select(security, reader: raw, write: writeRaw)
-                } else {
-                    _ = try await Multistream.handle(Set(security), reader: raw, write: writeRaw)
-                }
-                let secured = try await SecureChannel.handshake(initiator: outbound, identity: identity, expected: expected, reader: raw, write: writeRaw)
-                let peer = secured.peer
-                authenticated = peer
-                let traffic = self.traffic
-                let source = NoiseFrameSource(raw: raw, cipher: secured.receive) { traffic.record(peer: peer, protocolName: "transport", received: $0, sent: 0) }
-                let secure = BufferedReader { try await source.next() }
-                let writer = SecureWriter(outbound: outboundWriter, cipher: secured.send) { traffic.record(peer: peer, protocolName: "transport", received: 0, sent: $0) }
-                let writeSecure: ([UInt8]) async throws -> Void = { try await writer.write($0) }
-                let muxers = ["/yamux/1.0.0"]
-                if outbound {
-                    _ = try await Multistream.select(muxers, reader: secure, write: writeSecure)
-                } else {
-                    _ = try await Multistream.handle(Set(muxers), reader: secure, write: writeSecure)
-                }
-                timeout.cancel()
-                if !outbound { await endHandshake(); handshakeEnded = true }
-                let session = YamuxSession(peer: peer, writer: writer, isClient: outbound,
-                                           accounting: { traffic.record(peer: peer, protocolName: $0, received: $1, sent: $2) },
-                                           onInbound: { stream in Task { await self.serve(stream) } })
-                let info = ConnectionInfo(peer: peer, remote: remote.with(peer: peer), outbound: outbound, opened: Date(), session: session)
-                guard await register(info) else {
-                    ready?.resume(throwing: P2PError.banned(peer.description))
-                    await session.close()
-                    return
-                }
-                ready?.resume(returning: peer)
-                Task { await self.identify(peer, observed: remote) }
-                do {
-                    try await session.run(reader: secure)
-                } catch let error as WireError where error != .closed {
-                    await self.ban(peer, reason: error.description)
-                } catch {
-                    logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
-                }
-                await session.shutdown()
-                await unregister(session, peer: peer)
+                await upgrade(raw: raw, sink: outboundWriter, abort: { try? await nioChannel.close() }, remote: remote, host: host,
+                              outbound: outbound, expected: expected, ready: ready)
             }
+        } catch {
+            ready?.resume(throwing: error)
+        }
+    }
+
+    /// One connection from raw bytes to its end: upgrade (multistream-select, Noise, yamux), register,
+    /// serve streams, clean up. The bytes come from a TCP socket or from a stream through a relay; `abort`
+    /// ends the raw connection, which ends every read.
+    nonisolated func upgrade(raw: BufferedReader, sink: any RawSink, abort: @escaping @Sendable () async -> Void, remote: Multiaddr, host: String,
+                             outbound: Bool, expected: PeerID?, ready: Once<PeerID>?) async {
+        // A handshake that stalls is cut off.
+        let timeout = Task {
+            try await Task.sleep(for: config.handshakeTimeout)
+            await abort()
+        }
+        var authenticated: PeerID?
+        var handshakeEnded = outbound
+        do {
+            let writeRaw: ([UInt8]) async throws -> Void = { try await sink.write(ByteBuffer(bytes: $0)) }
+            let security = ["/noise"]
+            if outbound {
+                _ = try await Multistream.select(security, reader: raw, write: writeRaw)
+            } else {
+                _ = try await Multistream.handle(Set(security), reader: raw, write: writeRaw)
+            }
+            let secured = try await SecureChannel.handshake(initiator: outbound, identity: identity, expected: expected, reader: raw, write: writeRaw)
+            let peer = secured.peer
+            authenticated = peer
+            let traffic = self.traffic
+            let source = NoiseFrameSource(raw: raw, cipher: secured.receive) { traffic.record(peer: peer, protocolName: "transport", received: $0, sent: 0) }
+            let secure = BufferedReader { try await source.next() }
+            let writer = SecureWriter(outbound: sink, cipher: secured.send) { traffic.record(peer: peer, protocolName: "transport", received: 0, sent: $0) }
+            let writeSecure: ([UInt8]) async throws -> Void = { try await writer.write($0) }
+            let muxers = ["/yamux/1.0.0"]
+            if outbound {
+                _ = try await Multistream.select(muxers, reader: secure, write: writeSecure)
+            } else {
+                _ = try await Multistream.handle(Set(muxers), reader: secure, write: writeSecure)
+            }
+            timeout.cancel()
+            if !outbound { await endHandshake(); handshakeEnded = true }
+            let session = YamuxSession(peer: peer, writer: writer, isClient: outbound,
+                                       accounting: { traffic.record(peer: peer, protocolName: $0, received: $1, sent: $2) },
+                                       onInbound: { stream in Task { await self.serve(stream) } })
+            let info = ConnectionInfo(peer: peer, remote: remote.with(peer: peer), outbound: outbound, opened: Date(), session: session)
+            guard await register(info) else {
+                ready?.resume(throwing: P2PError.banned(peer.description))
+                await session.close()
+                return
+            }
+            ready?.resume(returning: peer)
+            Task { await self.identify(peer, observed: remote) }
+            do {
+                try await session.run(reader: secure)
+            } catch let error as WireError where error != .closed {
+                await self.ban(peer, reason: error.description)
+            } catch {
+                logger.debug("connection ended", metadata: ["peer": "\(peer)", "error": "\(error)"])
+            }
+            await session.shutdown()
+            await unregister(session, peer: peer)
         } catch {
             timeout.cancel()
             if !handshakeEnded { await endHandshake() }

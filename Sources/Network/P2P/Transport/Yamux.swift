@@ -88,7 +88,8 @@ public actor YamuxStream {
 
     /// Reset the stream when a read waits this long for the peer (inbound streams: the opener went silent).
     private var idleMillis: Int?
-    func limitIdle(millis: Int) { idleMillis = millis }
+    /// nil lifts the limit (a relayed connection's stream, kept alive by the connection's own pings).
+    func limitIdle(millis: Int?) { idleMillis = millis }
 
     private func idleExpired(_ generation: Int) async {
         guard readWaiter != nil, generation == waits else { return }
