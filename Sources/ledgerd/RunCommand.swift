@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("bootstrap"), help: ArgumentHelp("A peer to join the network through (repeatable).", valueName: "multiaddr"))
     var bootstrap: [String] = []
 
+    @Option(name: .customLong("relay"), help: ArgumentHelp("A relay to be reached through when this node cannot be dialled (circuit relay v2, under a forwarding contract; repeatable).", valueName: "multiaddr"))
+    var relays: [String] = []
+
     @Option(name: .customLong("external"), help: ArgumentHelp("An address to advertise to peers instead of the listen address (repeatable).", valueName: "multiaddr"))
     var external: [String] = []
 
@@ -80,7 +83,10 @@ struct RunCommand: AsyncParsableCommand {
     var logFormat: String?
 
     func validate() throws {
-        for address in bootstrap + external {
+        for address in relays where (try? Multiaddr(address))?.peer == nil || (try? Multiaddr(address))?.circuit != nil {
+            throw ValidationError("relay address '\(address)' must be a direct address ending in /p2p/<peer-id>")
+        }
+        for address in bootstrap + external + relays {
             do { _ = try Multiaddr(address) } catch { throw ValidationError("'\(address)': \(error)") }
         }
         for address in bootstrap where (try? Multiaddr(address))?.peer == nil {
@@ -97,6 +103,7 @@ struct RunCommand: AsyncParsableCommand {
         var http = HostPort(host: "127.0.0.1", port: 8650)
         var p2p = HostPort(host: "0.0.0.0", port: 7650)
         var bootstrap: [Multiaddr] = []
+        var relays: [Multiaddr] = []
         var external: [Multiaddr] = []
         var maxPeers = 256
         var bookkeeper = true
@@ -128,6 +135,8 @@ struct RunCommand: AsyncParsableCommand {
         settings.bootstrap = try addresses("bootstrap", bootstrap)
         guard settings.bootstrap.allSatisfy({ $0.peer != nil }) else { throw RuntimeFailure("every bootstrap address must end in /p2p/<peer-id>") }
         settings.external = try addresses("external", external)
+        settings.relays = try addresses("relay", relays)
+        guard settings.relays.allSatisfy({ $0.peer != nil && $0.circuit == nil }) else { throw RuntimeFailure("every relay address must end in /p2p/<peer-id>") }
         settings.maxPeers = try maxPeers ?? file.integer("max-peers") ?? settings.maxPeers
         guard settings.maxPeers > 0 else { throw RuntimeFailure("max-peers must be positive") }
         settings.bookkeeper = try bookkeeper ?? file.boolean("bookkeeper") ?? true
@@ -246,6 +255,20 @@ struct RunCommand: AsyncParsableCommand {
             metering = nil
             logger.warning("keys/p2p.key differs from the node key: Bitswap and DHT answers are not metered")
         }
+        // Forwarding is billed like Bitswap, under the node key; a node without it neither relays nor is relayed.
+        let forwarding: ForwardMetering?
+        if metering != nil {
+            do {
+                forwarding = try ForwardMetering(key: nodeKey, node: node, swarm: swarm, book: ReceiptBook(path: directory.path + "/" + ForwardMetering.fileName),
+                                                 settings: settings.metering, logger: logger)
+            } catch { throw RuntimeFailure("receipt book \(directory.path)/\(ForwardMetering.fileName): \(error)") }
+        } else {
+            forwarding = nil
+        }
+        let relay = forwarding.map { CircuitRelay(swarm: swarm, policy: $0, logger: logger) }
+        let relayClient = forwarding.flatMap { forwarding in
+            settings.relays.isEmpty ? nil : RelayClient(swarm: swarm, relays: settings.relays, logger: logger) { await forwarding.counted($0, bytes: $1) }
+        }
         let bitswap = Bitswap(swarm: swarm, store: contentStore, meter: metering, logger: logger)
         if let metering { await dht.meter(with: metering, unitsPerAnswer: node.parameters.dhtQueryUnits) }
         let mimeiStore: MiMeiStore
@@ -261,7 +284,8 @@ struct RunCommand: AsyncParsableCommand {
             consensus: ConsensusPeers(driver: driver, swarm: swarm, ledgerPeers: ledgerPeers, logger: logger), bitswap: bitswap,
             follower: MiMeiFollower(store: mimeiStore, dht: dht, fetcher: fetcher, exchange: exchange, logger: logger), exchange: exchange,
             usage: UsageRecorder(ledger: usage, traffic: swarm.traffic, gateway: gatewayTraffic), metering: metering,
-            storage: StorageKeeper(key: nodeKey, node: node, store: contentStore, fetcher: fetcher, logger: logger), gateway: announcer)
+            storage: StorageKeeper(key: nodeKey, node: node, store: contentStore, fetcher: fetcher, logger: logger), gateway: announcer,
+            relay: relay, relayClient: relayClient, forwarding: forwarding)
         let p2pAddressPath = directory.path + "/p2p.address"
         let p2pService = P2PService(network: network, bootstrap: settings.bootstrap, logger: logger) { addresses in
             try? Data((addresses.map(\.description).joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: p2pAddressPath))

@@ -53,6 +53,8 @@ func run(_ program: String, _ arguments: [String], environment: [String: String]
 /// A real `ledgerd` process on a loopback port chosen by the OS.
 final class NodeProcess: @unchecked Sendable {
     let data: String
+    /// A network namespace (`ip netns`) the node and its ledgerctl run in; nil: this one.
+    var namespace: String?
     private(set) var process: Process?
     private(set) var url = ""
     private var logHandle: FileHandle?
@@ -90,8 +92,14 @@ final class NodeProcess: @unchecked Sendable {
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         logFile.seekToEndOfFile()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Paths.ledgerd)
-        process.arguments = ["run", "--data", data] + (configured ? [] : ["--http", "127.0.0.1:0"]) + extra
+        let arguments = ["run", "--data", data] + (configured ? [] : ["--http", "127.0.0.1:0"]) + extra
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, Paths.ledgerd] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: Paths.ledgerd)
+            process.arguments = arguments
+        }
         process.standardOutput = logFile
         process.standardError = logFile
         if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
@@ -128,7 +136,9 @@ final class NodeProcess: @unchecked Sendable {
     deinit { if let process, process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
     func ctl(_ arguments: [String]) throws -> ProcessResult {
-        try run(Paths.ledgerctl, arguments + ["--data", data, "--node", url])
+        let arguments = arguments + ["--data", data, "--node", url]
+        if let namespace { return try run("/usr/sbin/ip", ["netns", "exec", namespace, Paths.ledgerctl] + arguments) }
+        return try run(Paths.ledgerctl, arguments)
     }
 
     /// Runs ledgerctl with --json and parses the object it prints; throws with its error line if it fails.

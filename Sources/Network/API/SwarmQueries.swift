@@ -157,7 +157,25 @@ extension LedgerQueries {
             ["provider": $0.provider.text, "received": $0.received, "signed": $0.signed, "sequence": $0.sequence, "settled": $0.settled,
              "owed": $0.owed, "limit": $0.limit]
         }
-        return ["provided": provided, "consumed": consumed]
+        var forward: [String: Any] = [:]
+        if let forwarding = try p2p.forwarding {
+            let streams = await forwarding.report()
+            func view(_ stream: ForwardMetering.Stream) -> [String: Any] {
+                var view: [String: Any] = ["contract": stream.contract.text, "bytes": stream.relayed, "receipted": stream.receipted, "sequence": stream.sequence]
+                if let stopped = stream.stopped { view["stopped"] = stopped }
+                return view
+            }
+            forward = ["relayed": streams.relayed.map(view), "counted": streams.counted.map(view)]
+            if let relay = try p2p.relay { forward["reservations"] = await relay.current.map { ["peer": $0.client.description, "circuits": $0.circuits, "bytes": $0.relayed] } }
+            if let client = try p2p.relayClient {
+                forward["relays"] = await client.current.map { relay -> [String: Any] in
+                    var view: [String: Any] = ["address": relay.address.description, "reserved": relay.expires.map { $0 > Date() } ?? false]
+                    if let refusal = relay.refusal { view["refusal"] = refusal }
+                    return view
+                }
+            }
+        }
+        return ["provided": provided, "consumed": consumed, "forward": forward]
     }
 
     func dhtGet(_ key: String?) async throws -> [String: Any] {

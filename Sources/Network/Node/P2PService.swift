@@ -21,10 +21,14 @@ public struct P2PNetwork: Sendable {
     public let storage: StorageKeeper?
     /// Announces this node's gateway URLs in the DHT (nil: not announced).
     public let gateway: GatewayAnnouncer?
+    /// Circuit relay under forwarding contracts: the relay side, this node's own reservations, and the billing.
+    public let relay: CircuitRelay?
+    public let relayClient: RelayClient?
+    public let forwarding: ForwardMetering?
 
     public init(swarm: Swarm, dht: DHT, peers: LedgerPeers, consensus: ConsensusPeers? = nil, bitswap: Bitswap? = nil, follower: MiMeiFollower? = nil,
                 exchange: MiMeiExchange? = nil, usage: UsageRecorder? = nil, metering: Metering? = nil, storage: StorageKeeper? = nil,
-                gateway: GatewayAnnouncer? = nil) {
+                gateway: GatewayAnnouncer? = nil, relay: CircuitRelay? = nil, relayClient: RelayClient? = nil, forwarding: ForwardMetering? = nil) {
         self.swarm = swarm
         self.dht = dht
         self.peers = peers
@@ -36,6 +40,9 @@ public struct P2PNetwork: Sendable {
         self.metering = metering
         self.storage = storage
         self.gateway = gateway
+        self.relay = relay
+        self.relayClient = relayClient
+        self.forwarding = forwarding
     }
 }
 
@@ -63,12 +70,15 @@ public struct P2PService: Service {
         await network.bitswap?.start()
         await network.exchange?.start()
         await network.metering?.start()
+        await network.forwarding?.start()
+        await network.relay?.start()
         do { try await swarm.listen() } catch {
             throw P2PError.listen("\(swarm.config.listenHost):\(swarm.config.listenPort): \(error); pick another with --p2p host:port")
         }
         // Listen addresses first (what local tools dial), then the advertised ones.
         let listen = await swarm.listenAddresses, advertised = await swarm.addresses
         onListening(listen + advertised.filter { !listen.contains($0) })
+        await network.relayClient?.start()
         // Known peers from the last run first, then the configured bootstrap peers.
         for peer in await network.dht.routingTable.prefix(20) { try? await swarm.connect(to: peer) }
         if !bootstrap.isEmpty { _ = await network.dht.bootstrap(bootstrap) }
@@ -80,6 +90,7 @@ public struct P2PService: Service {
             if Date().timeIntervalSince(lastRollUp) > Double(UsageLedger.hour) { lastRollUp = Date() }
             await announcePins(&announced)
             await network.metering?.round()
+            await network.forwarding?.round()
             await network.gateway?.announceIfDue()
             // Off the loop: fetching a contract's content may take a while.
             if let storage = network.storage { Task { await storage.round() } }
@@ -106,6 +117,7 @@ public struct P2PService: Service {
             }
         }
         await network.dht.save()
+        await network.relayClient?.stop()
         await swarm.stop()
         recordUsage(rollUp: false)
         await network.metering?.persist()
