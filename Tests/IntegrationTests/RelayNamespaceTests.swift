@@ -47,7 +47,7 @@ import Testing
         let fromC = "/ip4/10.201.1.1/tcp/\(port)/p2p/\(r.peerID)", fromB = "/ip4/10.201.2.1/tcp/\(port)/p2p/\(r.peerID)"
         try c.start(extra: ["--bootstrap", fromC, "--relay", fromC])
         defer { c.stop() }
-        try b.start(extra: ["--bootstrap", fromB])
+        try b.start(extra: ["--bootstrap", fromB, "--fetch-timeout", "10"])
         defer { b.stop() }
         let rID = try r.key("node").publicKey.id.text, cID = try c.key("node").publicKey.id.text
 
@@ -94,5 +94,28 @@ import Testing
         // The two ends count the same bytes, but at different instants: within one receipt interval.
         #expect(abs(counted - nowRelayed) <= 1 << 20, "C counted \(counted), R relayed \(nowRelayed)")
         #expect(r.log().contains("settling forwarded bytes"))
+
+        // Credit stops the relay: with the line cut to 1 MiB, C's 4 MiB of debt leaves no room, so R
+        // resets the circuit and B gets nothing more from C; a raised limit lets a new circuit carry it.
+        func fetch(_ name: String) throws -> (ProcessResult, String, String) {
+            let file = Paths.temporaryFolder("relay-file-" + name) + "/one.bin"
+            try Data((0..<(1 << 20)).map { _ in UInt8.random(in: 0...255, using: &generator) }).write(to: URL(fileURLWithPath: file))
+            let cid = try c.ctl(["ipfs", "add", "-Q", file]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let out = Paths.temporaryFolder("relay-out-" + name) + "/one.bin"
+            return (try b.ctl(["ipfs", "get", cid, "-o", out]), file, out)
+        }
+        #expect(try r.ctl(["credit", "lower", "--to", cID, "--by", "63MiB"]).status == 0)
+        try await P2PNetworkTests.waitUntil("C sees the cut line", seconds: 30) { try P2PNetworkTests.height(c) == P2PNetworkTests.height(r) }
+        let refused = try fetch("refused")
+        #expect(refused.0.status != 0, "B fetched through a relay that C can no longer pay")
+        let stopped = (try Self.forward(r)["relayed"] as? [[String: Any]])?.first?["stopped"] as? String ?? ""
+        #expect(stopped.contains("credit exhausted"), "\(stopped)")
+        #expect(r.log().contains("relay stopped forwarding for a client"))
+        #expect(try r.ctl(["credit", "raise", "--to", cID, "--by", "63MiB"]).status == 0)
+        try await P2PNetworkTests.waitUntil("C sees the raised line", seconds: 30) { try P2PNetworkTests.height(c) == P2PNetworkTests.height(r) }
+        try await P2PNetworkTests.waitUntil("B reaches C through R again", seconds: 30) { try b.ctl(["swarm", "connect", circuit]).status == 0 }
+        let resumed = try fetch("resumed")
+        #expect(resumed.0.status == 0, "\(resumed.0.error)")
+        #expect(FileManager.default.contentsEqual(atPath: resumed.1, andPath: resumed.2))
     }
 }
