@@ -5,7 +5,7 @@ import Logging
 import Storage
 
 /// Relayed bytes billed under forwarding contracts (specs/credit.md §Metering in practice, "Forwarding";
-/// specs/p2p.md §8). One stream per contract, kept in its own receipt book (`forward-receipts.sqlite`,
+/// specs/p2p.md §7.5). One stream per contract, kept in its own receipt book (`forward-receipts.sqlite`,
 /// the contract's ID as the party).
 ///
 /// As a relay, the node holds reservations only for clients with an open forwarding contract naming it

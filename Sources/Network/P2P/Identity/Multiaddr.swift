@@ -1,7 +1,7 @@
 import Ledger
 /// A multiaddr, the self-describing address libp2p uses: `/ip4/127.0.0.1/tcp/7650/p2p/<peer-id>`.
 /// Only the components a TCP node needs are supported: ip4, ip6, dns, dns4, dns6, tcp, p2p and
-/// p2p-circuit (a peer reached through the relay named before it, specs/p2p.md §8).
+/// p2p-circuit (a peer reached through the relay named before it, specs/p2p.md §7.5).
 public struct Multiaddr: Hashable, Sendable, CustomStringConvertible {
     public enum Component: Hashable, Sendable {
         case ip4([UInt8])

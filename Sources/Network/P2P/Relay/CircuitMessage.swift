@@ -1,6 +1,6 @@
 import Ledger
 
-/// The messages of libp2p circuit relay v2 (specs/p2p.md §8), each sent varint-length-prefixed:
+/// The messages of libp2p circuit relay v2 (specs/p2p.md §7.5), each sent varint-length-prefixed:
 /// HopMessage {1 type, 2 peer, 3 reservation, 4 limit, 5 status} on `/libp2p/circuit/relay/0.2.0/hop`
 /// and StopMessage {1 type, 2 peer, 3 limit, 4 status} on `/libp2p/circuit/relay/0.2.0/stop`, with
 /// Peer {1 id, 2 addrs}, Reservation {1 expire, 2 addrs, 3 voucher} and Limit {1 duration, 2 data}.

@@ -11,7 +11,7 @@ public protocol RelayPolicy: Sendable {
     func relay(for client: PeerID, bytes: Int) async -> Bool
 }
 
-/// The relay side of circuit relay v2 (`/libp2p/circuit/relay/0.2.0/hop`, specs/p2p.md §8): holds
+/// The relay side of circuit relay v2 (`/libp2p/circuit/relay/0.2.0/hop`, specs/p2p.md §7.5): holds
 /// reservations for peers its policy accepts, and on a CONNECT to one of them opens a stop stream to it
 /// over the reserving peer's own connection and splices the two streams, admitting every chunk through
 /// the policy. A circuit whose client runs out of credit is reset, in both directions.

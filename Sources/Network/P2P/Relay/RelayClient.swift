@@ -2,7 +2,7 @@ import Foundation
 import Ledger
 import Logging
 
-/// The reachable-through-a-relay side of circuit relay v2 (specs/p2p.md §8): a node that cannot be
+/// The reachable-through-a-relay side of circuit relay v2 (specs/p2p.md §7.5): a node that cannot be
 /// dialled (a home node behind NAT) keeps a reservation with each relay it is given, advertises
 /// `<relay>/p2p/R/p2p-circuit/p2p/<itself>` while the reservation holds, and accepts the stop streams
 /// those relays open for peers that dial that address. Every raw byte of a relayed connection is

@@ -1,7 +1,7 @@
 import Foundation
 import Ledger
 
-/// Connections carried by a stream through a relay (circuit relay v2, specs/p2p.md §8): the dialer's
+/// Connections carried by a stream through a relay (circuit relay v2, specs/p2p.md §7.5): the dialer's
 /// hop stream or the listener's stop stream becomes the raw connection, upgraded with Noise and yamux
 /// exactly as a TCP socket is. Noise runs end to end: the relay sees only ciphertext.
 extension Swarm {

@@ -1,7 +1,7 @@
 import NIOCore
 
 /// Where a connection's raw (not yet encrypted) bytes go: a TCP socket's writer, or a stream through a
-/// relay (specs/p2p.md §8). Noise and yamux run the same over both.
+/// relay (specs/p2p.md §7.5). Noise and yamux run the same over both.
 protocol RawSink: Sendable {
     func write(_ buffer: ByteBuffer) async throws
     func finish()
